@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+GO      ?= go
+BIN     := bin
+DATA    ?= ./.data
+
+.PHONY: run test build bench lint vet fmt clean generate
+
+## run: build and run the whole system on the embedded default (local
+## PostgreSQL under $(DATA)/pg, embedded NATS under $(DATA)/nats, API on
+## 127.0.0.1:8080, projector). Ctrl-C stops everything; data is kept.
+run: build
+	@CIHUI_DATA_DIR=$(DATA) ./scripts/run.sh
+
+## test: every test, against an embedded nats-server and a throwaway
+## PostgreSQL the tests start themselves.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## bench: JSON lines, each figure with its raw-engine baseline.
+bench: build
+	./$(BIN)/bench
+
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w .
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"cihui/internal/app"
+	"cihui/internal/config"
+	"cihui/internal/domain"
+	"cihui/internal/events"
+	"cihui/internal/httpapi"
+	"cihui/internal/jetstream"
+	"cihui/internal/pgcluster"
+	"cihui/internal/postgres"
+	"cihui/internal/projections"
+)
+
+// Main is the API program: its configuration and the resources it opened,
+// closed in reverse order by Close.
+type Main struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	NATSURL     string
+	NATSListen  string
+	Replicas    int
+	Dev         bool
+	LogLevel    string
+
+	log     *slog.Logger
+	cluster *pgcluster.Cluster
+	natsSrv *server.Server
+	nc      *nats.Conn
+	db      *sqlx.DB
+	closers []func()
+}
+
+// NewMain returns a Main with defaults.
+func NewMain() *Main { return &Main{} }
+
+// ParseFlags reads flags, with environment variables as defaults.
+func (m *Main) ParseFlags(args []string) ([]string, error) {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	config.StringFlag(fs, &m.Addr, "addr", "CIHUI_ADDR", "127.0.0.1:8080", "HTTP listen address")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory: embedded NATS storage, local PostgreSQL cluster, dev tokens")
+	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: start a local cluster under <data-dir>/pg")
+	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "external NATS URL; empty: run an embedded server with storage under <data-dir>/nats")
+	config.StringFlag(fs, &m.NATSListen, "nats-listen", "CIHUI_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server listens (loopback, for the projector)")
+	replicas := config.Env("CIHUI_STREAM_REPLICAS", "1")
+	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
+	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json")
+	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errUsage
+		}
+		return nil, err
+	}
+	m.log = config.Logger(m.LogLevel)
+	abs, err := filepath.Abs(m.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	m.DataDir = abs
+	return fs.Args(), nil
+}
+
+func atoi(s string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		return def
+	}
+	return n
+}
+
+// openDB connects to PostgreSQL, starting the local cluster if no URL is
+// configured, and migrates.
+func (m *Main) openDB(ctx context.Context) error {
+	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
+		return err
+	}
+	dsn := m.DatabaseURL
+	if dsn == "" {
+		m.log.Info("no DATABASE_URL: starting the local PostgreSQL cluster", "dir", filepath.Join(m.DataDir, "pg"))
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(m.DataDir, "pg"), Fsync: true})
+		if err != nil {
+			return err
+		}
+		m.cluster = c
+		if err := c.CreateDatabase(ctx, "cihui"); err != nil {
+			return err
+		}
+		dsn = c.DSN("cihui")
+		m.DatabaseURL = dsn
+	}
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	return postgres.Migrate(ctx, db, m.log)
+}
+
+// Run starts everything and serves until ctx is done.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	branchStore := postgres.NewBranches(m.db)
+	if err := branchStore.EnsureDefault(ctx); err != nil {
+		return err
+	}
+	branches, err := branchStore.All(ctx)
+	if err != nil {
+		return err
+	}
+
+	natsURL := m.NATSURL
+	if natsURL == "" {
+		host, port, err := splitHostPort(m.NATSListen)
+		if err != nil {
+			return err
+		}
+		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), Host: host, Port: port})
+		if err != nil {
+			return err
+		}
+		m.natsSrv = s
+		natsURL = s.ClientURL()
+		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always")
+	}
+	nc, err := nats.Connect(natsURL, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("connecting to NATS: %w", err)
+	}
+	m.nc = nc
+	codec := events.NewCodec(events.DefaultRegistry())
+	store, err := jetstream.Open(ctx, nc, codec, jetstream.Config{Replicas: m.Replicas})
+	if err != nil {
+		return err
+	}
+
+	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), m.cluster != nil || m.Dev)
+	if err != nil {
+		return err
+	}
+	keys, err := postgres.NewKeyRing(m.db, master)
+	if err != nil {
+		return err
+	}
+	sealer := events.NewSealer(keys, keys.Pepper())
+	tokens := postgres.NewTokens(m.db)
+	if m.Dev {
+		if err := m.devTokens(ctx, tokens); err != nil {
+			return err
+		}
+	}
+	if m.natsSrv != nil || m.cluster != nil {
+		if err := config.WriteEndpoints(m.DataDir, config.Endpoints{DatabaseURL: m.DatabaseURL, NATSURL: natsURL, PID: os.Getpid()}); err != nil {
+			return err
+		}
+		m.closers = append(m.closers, func() { config.RemoveEndpoints(m.DataDir) })
+	}
+
+	waitCtx, cancelWait := context.WithCancel(context.Background())
+	m.closers = append(m.closers, cancelWait)
+	waiter, err := projections.NewWaiter(waitCtx, m.DatabaseURL, m.db)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := httpapi.New(httpapi.Config{
+		App: &app.Service{
+			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
+			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+		},
+		Reader: projections.NewReader(m.db), Waiter: waiter, Auth: tokens,
+		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg,
+	})
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Start(m.Addr) }()
+	m.log.Info("API listening", "addr", "http://"+m.Addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	m.log.Info("shutting down: draining HTTP")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// devTokens creates one token per role and writes them to
+// <data-dir>/dev-tokens.json (kept across restarts).
+func (m *Main) devTokens(ctx context.Context, tokens *postgres.Tokens) error {
+	path := filepath.Join(m.DataDir, "dev-tokens.json")
+	if b, err := os.ReadFile(path); err == nil {
+		var existing map[string]string
+		if json.Unmarshal(b, &existing) == nil && len(existing) == 5 {
+			valid := true
+			for _, t := range existing {
+				if _, err := tokens.Authenticate(ctx, t); err != nil {
+					valid = false
+				}
+			}
+			if valid {
+				m.log.Info("dev tokens", "file", path)
+				return nil
+			}
+		}
+	}
+	out := map[string]string{}
+	for _, r := range []events.Role{domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleCommittee, domain.RoleBureau, domain.RoleAdmin} {
+		info := postgres.TokenInfo{Role: r, Label: "dev"}
+		switch r {
+		case domain.RoleOriginSchool:
+			info.School = "034501"
+		case domain.RoleSocialWorker, domain.RoleCommittee:
+			info.Branch = domain.DefaultBranchCode
+		}
+		t, _, err := tokens.Create(ctx, info)
+		if err != nil {
+			return err
+		}
+		out[string(r)] = t
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	m.log.Info("dev tokens written", "file", path)
+	return nil
+}
+
+// Close releases everything Run opened, newest first: NATS is flushed,
+// the database closed, the embedded server and local cluster stopped.
+func (m *Main) Close() {
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
+	}
+	if m.nc != nil {
+		_ = m.nc.Drain()
+		deadline := time.Now().Add(5 * time.Second)
+		for !m.nc.IsClosed() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if m.natsSrv != nil {
+		m.natsSrv.Shutdown()
+		m.natsSrv.WaitForShutdown()
+	}
+	if m.db != nil {
+		m.db.Close()
+	}
+	if m.cluster != nil {
+		if err := m.cluster.Stop(); err != nil {
+			m.log.Error("stopping local PostgreSQL", "err", err)
+		}
+	}
+	m.log.Info("stopped")
+}
+
+// Migrate runs `api migrate [up|down|status]`.
+func (m *Main) Migrate(ctx context.Context, args []string) error {
+	defer m.Close()
+	if err := m.openDB(ctx); err != nil { // applies pending migrations
+		return err
+	}
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "up":
+	case "down":
+		if err := postgres.MigrateDown(ctx, m.db, m.log); err != nil {
+			return err
+		}
+	case "status":
+	default:
+		return fmt.Errorf("migrate: unknown subcommand %q (up, down, status)", sub)
+	}
+	v, pending, err := postgres.MigrationStatus(ctx, m.db)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("schema version %d, pending: %v\n", v, pending)
+	return nil
+}
+
+// Token runs `api token create|list|revoke`.
+func (m *Main) Token(ctx context.Context, args []string) error {
+	defer m.Close()
+	if len(args) == 0 {
+		return errors.New("token: create, list or revoke")
+	}
+	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
+	var info postgres.TokenInfo
+	var role string
+	fs.StringVar(&role, "role", "", "origin_school, social_worker, committee, bureau or admin")
+	fs.StringVar(&info.School, "school", "", "school code (origin_school)")
+	fs.StringVar(&info.Branch, "branch", "", "branch school code (branch staff; default: the default branch)")
+	fs.StringVar(&info.Label, "label", "", "a label to recognise the token by")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	tokens := postgres.NewTokens(m.db)
+	switch args[0] {
+	case "create":
+		info.Role = events.Role(role)
+		if info.Branch == "" && (info.Role == domain.RoleSocialWorker || info.Role == domain.RoleCommittee) {
+			info.Branch = domain.DefaultBranchCode
+		}
+		t, id, err := tokens.Create(ctx, info)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("id: %s\ntoken: %s\n(the token is shown once; store it safely)\n", id, t)
+	case "list":
+		list, err := tokens.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range list {
+			fmt.Printf("%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.School, t.Branch, t.Label)
+		}
+	case "revoke":
+		if fs.NArg() != 1 {
+			return errors.New("token revoke ID")
+		}
+		if err := tokens.Revoke(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Println("revoked", fs.Arg(0))
+	default:
+		return fmt.Errorf("token: unknown subcommand %q", args[0])
+	}
+	return nil
+}
+
+func splitHostPort(hp string) (string, int, error) {
+	i := strings.LastIndex(hp, ":")
+	if i < 0 {
+		return "", 0, fmt.Errorf("--nats-listen %q: want host:port", hp)
+	}
+	port := atoi(hp[i+1:], -2)
+	if port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("--nats-listen %q: bad port", hp)
+	}
+	return hp[:i], port, nil
+}

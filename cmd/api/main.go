@@ -1,0 +1,56 @@
+// Command api runs the Cihui referrals HTTP API. With no DATABASE_URL it
+// initialises and starts a local PostgreSQL cluster under the data
+// directory; with no NATS_URL it runs an embedded NATS server with
+// JetStream file storage there. It also administers tokens and migrations:
+//
+//	api [flags]                      serve
+//	api migrate [up|down|status]     apply or inspect migrations
+//	api token create --role R [--school S] [--branch B] [--label L]
+//	api token list | api token revoke ID
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "api:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string) error {
+	m := NewMain()
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "serve") {
+		cmd, args = args[0], args[1:]
+	}
+	rest, err := m.ParseFlags(args)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		return m.Migrate(ctx, rest)
+	case "token":
+		return m.Token(ctx, rest)
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected arguments %q", rest)
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}

@@ -1,0 +1,430 @@
+// Command bench measures the system against its raw engines in the same
+// run, and prints one JSON line per figure: the figure, its baseline and
+// their ratio, so that results survive a noisy machine.
+//
+// Figures:
+//   - append: raw JetStream expected-sequence publishes/s vs event-store
+//     appends/s vs HTTP commands/s (same SyncAlways server)
+//   - load: loading a 50-event aggregate (batched direct get) vs the raw
+//     direct get of the same messages, and vs a consumer per load
+//   - replay: projector replay events/s into PostgreSQL vs a raw batched
+//     INSERT of the same number of rows
+//   - visibility: command → read-model latency p50/p99 vs raw JetStream
+//     publish → consumer delivery latency
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"cihui/internal/app"
+	"cihui/internal/domain"
+	"cihui/internal/events"
+	"cihui/internal/httpapi"
+	"cihui/internal/jetstream"
+	"cihui/internal/pgcluster"
+	"cihui/internal/postgres"
+	"cihui/internal/projections"
+)
+
+// Result is one printed figure.
+type Result struct {
+	Figure   string  `json:"figure"`
+	Unit     string  `json:"unit"`
+	Value    float64 `json:"value"`
+	Baseline float64 `json:"baseline"`
+	Ratio    float64 `json:"ratio"` // value / baseline
+	N        int     `json:"n"`
+	Note     string  `json:"note,omitempty"`
+}
+
+func emit(r Result) {
+	if r.Baseline != 0 {
+		r.Ratio = round(r.Value / r.Baseline)
+	}
+	r.Value, r.Baseline = round(r.Value), round(r.Baseline)
+	b, _ := json.Marshal(r)
+	fmt.Println(string(b))
+}
+
+func round(f float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 4, 64), 64)
+	return v
+}
+
+func main() {
+	n := flag.Int("n", 2000, "operations per throughput figure")
+	flag.Parse()
+	if err := run(*n); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type env struct {
+	srv    *server.Server
+	nc     *nats.Conn
+	store  *jetstream.Store
+	codec  *events.Codec
+	db     *sqlx.DB
+	dsn    string
+	sealer *events.Sealer
+	svc    *app.Service
+	http   *httptest.Server
+	waiter *projections.Waiter
+}
+
+func setup(ctx context.Context, dir string) (*env, func(), error) {
+	e := &env{}
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		return nil, cleanup, err
+	}
+	e.srv = srv
+	cleanups = append(cleanups, func() { srv.Shutdown(); srv.WaitForShutdown() })
+	if e.nc, err = nats.Connect(srv.ClientURL()); err != nil {
+		return nil, cleanup, err
+	}
+	cleanups = append(cleanups, e.nc.Close)
+	e.codec = events.NewCodec(events.DefaultRegistry())
+	if e.store, err = jetstream.Open(ctx, e.nc, e.codec, jetstream.Config{}); err != nil {
+		return nil, cleanup, err
+	}
+	cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg"), Fsync: true})
+	if err != nil {
+		return nil, cleanup, err
+	}
+	cleanups = append(cleanups, func() { _ = cl.Stop() })
+	if err := cl.CreateDatabase(ctx, "bench"); err != nil {
+		return nil, cleanup, err
+	}
+	e.dsn = cl.DSN("bench")
+	if e.db, err = postgres.Open(ctx, e.dsn); err != nil {
+		return nil, cleanup, err
+	}
+	cleanups = append(cleanups, func() { e.db.Close() })
+	if err := postgres.Migrate(ctx, e.db, nil); err != nil {
+		return nil, cleanup, err
+	}
+	master := make([]byte, 32)
+	_, _ = rand.Read(master)
+	keys, err := postgres.NewKeyRing(e.db, master)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	e.sealer = events.NewSealer(keys, keys.Pepper())
+	branch := domain.DefaultBranch()
+	e.svc = &app.Service{Store: e.store, Sealer: e.sealer, Clock: domain.ClockFunc(func() time.Time {
+		return time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei)
+	}), Branches: func(string) (domain.Branch, bool) { return branch, true }}
+	wctx, cancel := context.WithCancel(ctx)
+	cleanups = append(cleanups, cancel)
+	if e.waiter, err = projections.NewWaiter(wctx, e.dsn, e.db); err != nil {
+		return nil, cleanup, err
+	}
+	tokens := postgres.NewTokens(e.db)
+	e.http = httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Waiter: e.waiter,
+		Auth: tokens, DB: e.db, NATS: e.nc, Store: e.store}))
+	cleanups = append(cleanups, e.http.Close)
+	return e, cleanup, nil
+}
+
+func run(n int) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "cihui-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	e, cleanup, err := setup(ctx, dir)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+
+	if err := benchAppend(ctx, e, n); err != nil {
+		return err
+	}
+	if err := benchLoad(ctx, e); err != nil {
+		return err
+	}
+	if err := benchReplay(ctx, e); err != nil {
+		return err
+	}
+	return benchVisibility(ctx, e)
+}
+
+func perSec(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
+
+func benchAppend(ctx context.Context, e *env, n int) error {
+	j := e.store.JetStream()
+	// Raw: expected-sequence publishes of a comparable payload.
+	payload := []byte(`{"id":"0123456789abcdef0123456789abcdef","type":"DocumentSubmitted","schema_version":1,"data":{"item":2,"pages":3}}`)
+	var last uint64
+	t0 := time.Now()
+	for range n {
+		ack, err := j.Publish(ctx, "cihui.bench.raw.one", payload, js.WithExpectLastSequencePerSubject(last))
+		if err != nil {
+			return err
+		}
+		last = ack.Sequence
+	}
+	raw := perSec(n, time.Since(t0))
+
+	// Event store: encode + expected sequence.
+	st := events.StreamID{Branch: "bench", Type: events.AggregateReferral, ID: "store"}
+	var seq, ver uint64
+	t0 = time.Now()
+	for range n {
+		envs, err := e.store.Append(ctx, events.Append{Stream: st, ExpectedSeq: seq, ExpectedVersion: ver,
+			Events: []events.Event{events.DocumentSubmitted{Item: 2, Pages: 3}}, Meta: events.Metadata{OccurredAt: time.Now()}})
+		if err != nil {
+			return err
+		}
+		seq, ver = envs[0].Position, envs[0].Version
+	}
+	store := perSec(n, time.Since(t0))
+	emit(Result{Figure: "append_event_store", Unit: "appends/s", Value: store, Baseline: raw, N: n, Note: "baseline: raw JetStream publish with expected subject sequence, SyncAlways"})
+
+	// HTTP commands: load + rules + append, through echo and auth.
+	tok, _, err := postgres.NewTokens(e.db).Create(ctx, postgres.TokenInfo{Role: domain.RoleOriginSchool, School: "034501"})
+	if err != nil {
+		return err
+	}
+	id, _, err := openCase(ctx, e)
+	if err != nil {
+		return err
+	}
+	m := n / 4
+	t0 = time.Now()
+	for i := range m {
+		if err := httpPut(e.http.URL+"/v1/referrals/"+id+"/documents/"+strconv.Itoa(1+i%12), tok, `{"pages":1}`); err != nil {
+			return err
+		}
+	}
+	emit(Result{Figure: "append_http_command", Unit: "commands/s", Value: perSec(m, time.Since(t0)), Baseline: raw, N: m,
+		Note: "PUT document through HTTP (auth, load, rules, append) vs raw JetStream publish"})
+	return nil
+}
+
+var caseNo int
+
+func openCase(ctx context.Context, e *env) (string, uint64, error) {
+	caseNo++
+	res, err := e.svc.OpenReferral(ctx, app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}, domain.OpenReferral{
+		Route: domain.RouteMidYear, Channel: domain.ChannelDirect, Grade: 8, Sex: "F",
+		Grounds: []string{domain.GroundLowIncome}, GuardianConsent: true, StudentWilling: true,
+		Person: domain.Person{StudentName: "bench", NationalID: "A123456789", BirthDate: "2012-01-01", GuardianName: "g", Reason: "r"},
+	})
+	return res.ID, res.Position, err
+}
+
+func benchLoad(ctx context.Context, e *env) error {
+	id, _, err := openCase(ctx, e)
+	if err != nil {
+		return err
+	}
+	actor := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}
+	for i := 1; i < 50; i++ {
+		if _, err := e.svc.SubmitDocument(ctx, actor, id, 1+i%12, 1, nil); err != nil {
+			return err
+		}
+	}
+	st := events.StreamID{Branch: domain.DefaultBranchCode, Type: events.AggregateReferral, ID: id}
+	const rounds = 300
+	t0 := time.Now()
+	for range rounds {
+		l, err := e.store.Load(ctx, st)
+		if err != nil || l.Version != 50 {
+			return fmt.Errorf("load: %v (version %d)", err, l.Version)
+		}
+	}
+	store := time.Since(t0) / rounds
+
+	t0 = time.Now()
+	for range rounds {
+		msgs, err := jetstreamext.GetBatch(ctx, e.store.JetStream(), e.store.StreamName(), 256, jetstreamext.GetBatchSubject(st.Subject()))
+		if err != nil {
+			return err
+		}
+		k := 0
+		for _, err := range msgs {
+			if err != nil {
+				return err
+			}
+			k++
+		}
+		if k != 50 {
+			return fmt.Errorf("raw batch get: %d messages", k)
+		}
+	}
+	raw := time.Since(t0) / rounds
+	emit(Result{Figure: "load_50_event_aggregate", Unit: "µs", Value: float64(store.Microseconds()), Baseline: float64(raw.Microseconds()), N: rounds,
+		Note: "baseline: raw batched direct get of the same 50 messages, no decoding"})
+
+	// For contrast: an ordered consumer per load (what the store avoids).
+	const crounds = 30
+	t0 = time.Now()
+	for range crounds {
+		c, err := e.store.JetStream().OrderedConsumer(ctx, e.store.StreamName(), js.OrderedConsumerConfig{FilterSubjects: []string{st.Subject()}})
+		if err != nil {
+			return err
+		}
+		b, err := c.Fetch(50, js.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return err
+		}
+		k := 0
+		for range b.Messages() {
+			k++
+		}
+		if k != 50 {
+			return fmt.Errorf("consumer load: %d messages", k)
+		}
+	}
+	cons := time.Since(t0) / crounds
+	emit(Result{Figure: "load_50_event_aggregate_consumer_per_load", Unit: "µs", Value: float64(cons.Microseconds()), Baseline: float64(store.Microseconds()), N: crounds,
+		Note: "an ordered consumer per load, relative to the store's batched direct get"})
+	return nil
+}
+
+func benchReplay(ctx context.Context, e *env) error {
+	last, err := e.store.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	if err := projections.Reset(ctx, e.db); err != nil {
+		return err
+	}
+	p := projections.New(projections.Options{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(), Codec: e.codec, Opener: e.sealer})
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	t0 := time.Now()
+	go func() { defer close(done); p.RunWithRestart(pctx) }()
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
+	got := e.waiter.Wait(wctx, last)
+	wcancel()
+	replay := time.Since(t0)
+	cancel()
+	<-done
+	if got < last {
+		return fmt.Errorf("replay reached %d of %d", got, last)
+	}
+	var applied int
+	if err := e.db.Get(&applied, `SELECT count(*) FROM case_timeline`); err != nil {
+		return err
+	}
+	// Baseline: the same number of rows, raw batched INSERTs, 256 a transaction.
+	if _, err := e.db.Exec(`CREATE TABLE bench_raw (position bigint PRIMARY KEY, case_id text, summary text, occurred_at timestamptz)`); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	for i := 0; i < int(last); i += 256 {
+		tx, err := e.db.Begin()
+		if err != nil {
+			return err
+		}
+		for k := i; k < i+256 && k < int(last); k++ {
+			if _, err := tx.Exec(`INSERT INTO bench_raw VALUES ($1, $2, $3, now())`, k+1, "case", "summary"); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	raw := time.Since(t0)
+	emit(Result{Figure: "projector_replay", Unit: "events/s", Value: perSec(int(last), replay), Baseline: perSec(int(last), raw), N: int(last),
+		Note: fmt.Sprintf("rebuild from the first event (%d timeline rows) vs raw batched INSERT of as many rows", applied)})
+	return nil
+}
+
+func benchVisibility(ctx context.Context, e *env) error {
+	p := projections.New(projections.Options{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(), Codec: e.codec, Opener: e.sealer})
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go p.RunWithRestart(pctx)
+	id, _, err := openCase(ctx, e)
+	if err != nil {
+		return err
+	}
+	actor := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}
+	const rounds = 300
+	lat := make([]time.Duration, 0, rounds)
+	for i := range rounds {
+		t0 := time.Now()
+		res, err := e.svc.SubmitDocument(ctx, actor, id, 1+i%12, 1, nil)
+		if err != nil {
+			return err
+		}
+		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+		got := e.waiter.Wait(wctx, res.Position)
+		wcancel()
+		if got < res.Position {
+			return fmt.Errorf("visibility: read models stuck at %d", got)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	// Baseline: publish → delivery on an ordered consumer.
+	j := e.store.JetStream()
+	c, err := j.OrderedConsumer(ctx, e.store.StreamName(), js.OrderedConsumerConfig{FilterSubjects: []string{"cihui.bench.raw.vis"}, DeliverPolicy: js.DeliverNewPolicy})
+	if err != nil {
+		return err
+	}
+	it, err := c.Messages()
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
+	rawLat := make([]time.Duration, 0, rounds)
+	for range rounds {
+		t0 := time.Now()
+		if _, err := j.Publish(ctx, "cihui.bench.raw.vis", []byte("x")); err != nil {
+			return err
+		}
+		if _, err := it.Next(); err != nil {
+			return err
+		}
+		rawLat = append(rawLat, time.Since(t0))
+	}
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"p50", 0.50}, {"p99", 0.99}} {
+		emit(Result{Figure: "visibility_latency_" + q.name, Unit: "µs", Value: float64(pct(lat, q.p).Microseconds()), Baseline: float64(pct(rawLat, q.p).Microseconds()), N: rounds,
+			Note: "command accepted → read model committed (LISTEN/NOTIFY) vs raw publish → consumer delivery"})
+	}
+	return nil
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[int(p*float64(len(s)-1))]
+}

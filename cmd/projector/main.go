@@ -1,0 +1,170 @@
+// Command projector applies the event stream to the PostgreSQL read
+// models, each batch and its checkpoint in one transaction.
+//
+//	projector [flags]           follow the stream from the checkpoint
+//	projector rebuild [flags]   empty the read models, replay from the first event, then follow
+//
+// Without DATABASE_URL and NATS_URL it uses the services the API started
+// under the data directory (<data-dir>/endpoints.json).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"cihui/internal/config"
+	"cihui/internal/events"
+	"cihui/internal/jetstream"
+	"cihui/internal/postgres"
+	"cihui/internal/projections"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{}
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "rebuild" {
+		m.Rebuild, args = true, args[1:]
+	}
+	if err := m.ParseFlags(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "projector:", err)
+		os.Exit(2)
+	}
+	defer m.Close()
+	if err := m.Run(ctx); err != nil {
+		m.log.Error("projector failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the projector program.
+type Main struct {
+	DataDir     string
+	DatabaseURL string
+	NATSURL     string
+	MetricsAddr string
+	LogLevel    string
+	BatchSize   int
+	Rebuild     bool
+
+	log *slog.Logger
+	db  *sqlx.DB
+	nc  *nats.Conn
+}
+
+// ParseFlags reads flags, with environment variables as defaults.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("projector", flag.ContinueOnError)
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and master.key)")
+	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
+	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
+	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
+	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
+	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m.log = config.Logger(m.LogLevel)
+	abs, err := filepath.Abs(m.DataDir)
+	if err != nil {
+		return err
+	}
+	m.DataDir = abs
+	return nil
+}
+
+// Run follows the stream until ctx is done, restarting after errors.
+func (m *Main) Run(ctx context.Context) error {
+	if m.DatabaseURL == "" || m.NATSURL == "" {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		ep, err := config.WaitEndpoints(wctx, m.DataDir, m.log)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if m.DatabaseURL == "" {
+			m.DatabaseURL = ep.DatabaseURL
+		}
+		if m.NATSURL == "" {
+			m.NATSURL = ep.NATSURL
+		}
+	}
+	db, err := postgres.Open(ctx, m.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	if err := postgres.Migrate(ctx, db, m.log); err != nil {
+		return err
+	}
+	nc, err := nats.Connect(m.NATSURL, nats.Name("cihui-projector"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("connecting to NATS: %w", err)
+	}
+	m.nc = nc
+	codec := events.NewCodec(events.DefaultRegistry())
+	store, err := jetstream.Open(ctx, nc, codec, jetstream.Config{})
+	if err != nil {
+		return err
+	}
+	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), false)
+	if err != nil {
+		return err
+	}
+	keys, err := postgres.NewKeyRing(db, master)
+	if err != nil {
+		return err
+	}
+	if m.Rebuild {
+		m.log.Info("rebuilding the read models from the first event")
+		if err := projections.Reset(ctx, db); err != nil {
+			return err
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p := projections.New(projections.Options{
+		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
+		Opener: events.NewSealer(keys, keys.Pepper()), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
+	})
+	if m.MetricsAddr != "" {
+		srv := &http.Server{Addr: m.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.log.Warn("metrics server", "err", err)
+			}
+		}()
+		defer srv.Close()
+	}
+	p.RunWithRestart(ctx)
+	return nil
+}
+
+// Close flushes NATS and closes the database.
+func (m *Main) Close() {
+	if m.nc != nil {
+		_ = m.nc.Drain()
+	}
+	if m.db != nil {
+		m.db.Close()
+	}
+}

@@ -1,0 +1,172 @@
+// Package app runs commands: it loads an aggregate from the event store,
+// lets the domain check the rules, and appends the resulting events with
+// optimistic concurrency and idempotency.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"strings"
+	"time"
+
+	"cihui/internal/domain"
+	"cihui/internal/events"
+)
+
+// Service runs the commands of the referral process.
+type Service struct {
+	Store    events.Store
+	Sealer   *events.Sealer
+	Branches func(code string) (domain.Branch, bool)
+	Clock    domain.Clock
+}
+
+// Meta is what the caller of a command adds to it.
+type Meta struct {
+	Actor events.Actor
+	// IdempotencyKey, when set, makes the command safe to retry: the same
+	// key and request return the first result and append nothing.
+	IdempotencyKey string
+	// RequestHash identifies the request body; reusing a key with another
+	// body is refused.
+	RequestHash string
+	// IfMatch, when set, is the version the caller last saw.
+	IfMatch       *uint64
+	CorrelationID string
+}
+
+// Result is what a command returns.
+type Result struct {
+	ID       string `json:"id"`
+	Version  uint64 `json:"version"`
+	Position uint64 `json:"position"`
+	// Replayed is true when an idempotent retry returned the first result.
+	Replayed bool `json:"-"`
+}
+
+// scopedKey binds an idempotency key to the actor, so that two schools
+// using the same key never collide.
+func scopedKey(m Meta) string {
+	if m.IdempotencyKey == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(string(m.Actor.Role) + "\x00" + m.Actor.School + "\x00" + m.Actor.UserID + "\x00" + m.IdempotencyKey))
+	return strings.ToLower(b32.EncodeToString(h[:20]))
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns a new aggregate id; with an idempotency key it is derived
+// from it, so that a retried create lands on the same aggregate.
+func newID(prefix string, m Meta) string {
+	if k := scopedKey(m); k != "" {
+		h := sha256.Sum256([]byte("id\x00" + k))
+		return prefix + strings.ToLower(b32.EncodeToString(h[:15]))
+	}
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return prefix + strings.ToLower(b32.EncodeToString(b[:]))
+}
+
+// replay finds the result of an earlier attempt of the same command in the
+// aggregate's own events. The stream is the idempotency record, so a retry
+// is recognised however long after the first attempt it comes.
+func replay(loaded events.Loaded, id string, m Meta) (Result, bool, error) {
+	key := scopedKey(m)
+	if key == "" {
+		return Result{}, false, nil
+	}
+	var res Result
+	found := false
+	for _, env := range loaded.Events {
+		if env.IdempotencyKey != key {
+			continue
+		}
+		if env.RequestHash != m.RequestHash {
+			return Result{}, false, &domain.Error{Code: domain.EIdempotency, Message: "this Idempotency-Key was used with a different request"}
+		}
+		res = Result{ID: id, Version: env.Version, Position: env.Position, Replayed: true}
+		found = true
+	}
+	return res, found, nil
+}
+
+// execute loads one aggregate, asks decide (which folds it) for the events
+// to record, and appends them. A conflict with a concurrent writer
+// is reported, never retried blindly: the caller's decision was taken on
+// stale state.
+func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
+	decide func(loaded events.Loaded) ([]events.Event, error)) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		loaded, err := s.Store.Load(ctx, stream)
+		if err != nil {
+			return Result{}, storeError(err)
+		}
+		if res, ok, err := replay(loaded, stream.ID, m); ok || err != nil {
+			return res, err
+		}
+		if m.IfMatch != nil && *m.IfMatch != loaded.Version {
+			return Result{}, &domain.Error{Code: domain.EPrecondition, Message: "the referral has changed since the version given in If-Match"}
+		}
+		evs, err := decide(loaded)
+		if err != nil {
+			return Result{}, err
+		}
+		envs, err := s.Store.Append(ctx, events.Append{
+			Stream: stream, ExpectedSeq: loaded.LastSeq, ExpectedVersion: loaded.Version, Events: evs,
+			Meta: s.metadata(m),
+		})
+		if errors.Is(err, events.ErrConflict) {
+			// A concurrent attempt of this very command may have won: the
+			// reload recognises it. Otherwise the conflict stands.
+			if scopedKey(m) != "" && attempt == 0 {
+				continue
+			}
+			if m.IfMatch != nil {
+				return Result{}, &domain.Error{Code: domain.EPrecondition, Message: "the referral changed while the command ran"}
+			}
+			return Result{}, &domain.Error{Code: domain.EConflict, Message: "the referral changed while the command ran; reload and try again"}
+		}
+		if err != nil {
+			return Result{}, storeError(err)
+		}
+		last := envs[len(envs)-1]
+		return Result{ID: stream.ID, Version: last.Version, Position: last.Position}, nil
+	}
+}
+
+func (s *Service) metadata(m Meta) events.Metadata {
+	return events.Metadata{
+		Actor:          m.Actor,
+		OccurredAt:     s.Clock.Now(),
+		CorrelationID:  m.CorrelationID,
+		IdempotencyKey: scopedKey(m),
+		RequestHash:    m.RequestHash,
+	}
+}
+
+func storeError(err error) error {
+	if errors.Is(err, events.ErrUnavailable) {
+		return &domain.Error{Code: domain.EUnavailable, Message: "the event store is unavailable"}
+	}
+	return err
+}
+
+// branch returns the actor's branch configuration.
+func (s *Service) branch(a events.Actor) (domain.Branch, error) {
+	code := a.Branch
+	if code == "" {
+		code = domain.DefaultBranchCode
+	}
+	b, ok := s.Branches(code)
+	if !ok {
+		return domain.Branch{}, domain.Errorf(domain.EForbidden, "the token's branch is not configured")
+	}
+	return b, nil
+}
+
+// now is the service clock.
+func (s *Service) now() time.Time { return s.Clock.Now() }

@@ -1,0 +1,402 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cihui/internal/domain/calendar"
+	"cihui/internal/domain/twid"
+	"cihui/internal/events"
+)
+
+// Route is how a referral reaches the branch school.
+type Route string
+
+// Referral routes (R-SOY-*, R-MID-*).
+const (
+	RouteStartOfYear Route = "start_of_year"
+	RouteMidYear     Route = "mid_year"
+)
+
+// Channel is the mid-year channel (R-MID-2, R-MID-3).
+type Channel string
+
+// Mid-year channels.
+const (
+	ChannelAssessed Channel = "assessed" // licensed assessment; filed via the bureau
+	ChannelDirect   Channel = "direct"   // no assessment; filed with the branch school
+)
+
+// Grounds of eligibility (R-ELIG-1).
+const (
+	GroundCrisisDropout = "crisis_dropout"     // (a) dropped out after a family crisis, cannot adapt
+	GroundDysfunction   = "family_dysfunction" // (b)
+	GroundLowIncome     = "low_income_risk"    // (c) low / mid-low income with dropout risk
+)
+
+// Family crisis types (R-ELIG-2).
+const (
+	CrisisVulnerableFamily = "vulnerable_family"
+	CrisisOrphanRelatives  = "orphan_with_relatives"
+	CrisisSingleParent     = "single_parent"
+)
+
+// Declared exclusions (R-EXCL-1..4).
+const (
+	ExclCriminalSupervision = "criminal_supervision" // R-EXCL-1
+	ExclSpecialEducation    = "special_education"    // R-EXCL-2
+	ExclUnfitBoarding       = "unfit_for_boarding"   // R-EXCL-3
+)
+
+// Stage is where a referral stands.
+type Stage string
+
+// Stages of a referral.
+const (
+	StageIntake Stage = "intake"
+)
+
+// Person is the personal data of a referral. It exists in plaintext only
+// while a command runs or a reader with the key opens it; in events it is
+// sealed with the student's data key.
+type Person struct {
+	StudentName      string `json:"student_name"`
+	NationalID       string `json:"national_id"`
+	BirthDate        string `json:"birth_date"`
+	GuardianName     string `json:"guardian_name"`
+	GuardianRelation string `json:"guardian_relation"`
+	CrisisType       string `json:"crisis_type,omitempty"`
+	Reason           string `json:"reason"`
+	ExclusionReason  string `json:"exclusion_reason,omitempty"`
+}
+
+// Sealer seals personal data with the data key of one person.
+type Sealer interface {
+	PersonKeyID(nationalID string) string
+	Seal(ctx context.Context, keyID string, v any) (events.Sealed, error)
+}
+
+// OpenReferral is the command that files a referral.
+type OpenReferral struct {
+	ReferralID         string
+	Branch             Branch
+	Actor              events.Actor
+	OriginSchool       string // required when the bureau files
+	Route              Route
+	Channel            Channel
+	AcademicYear       int // 0: derived from the route and today
+	Grade              int
+	ElementaryGraduate bool
+	IntendedSchool     string
+	Sex                string
+	Grounds            []string
+	Exclusions         []string
+	GuardianConsent    bool
+	StudentWilling     bool
+	Person             Person
+	Now                time.Time
+}
+
+// Open checks the rules for filing a referral and returns the event to
+// record.
+func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened, error) {
+	today := calendar.DateOf(c.Now, Taipei)
+	f := map[string]string{}
+	school := c.OriginSchool
+
+	switch c.Route {
+	case RouteStartOfYear:
+		if c.Channel != "" {
+			f["channel"] = "only a mid_year referral has a channel"
+		}
+	case RouteMidYear:
+		if c.Channel != ChannelAssessed && c.Channel != ChannelDirect {
+			f["channel"] = "must be assessed or direct"
+		}
+	default:
+		f["route"] = "must be start_of_year or mid_year"
+	}
+	if c.Grade < 7 || c.Grade > 9 {
+		f["grade"] = "must be 7, 8 or 9 (the grade the student enters or is in)"
+	}
+	if c.ElementaryGraduate {
+		if c.Route != RouteStartOfYear {
+			f["elementary_graduate"] = "a graduating grade-6 pupil is referred on the start_of_year route (R-SOY-1)"
+		}
+		if c.IntendedSchool == "" {
+			f["intended_school"] = "required for a graduating grade-6 pupil: the junior high the pupil will attend (R-SOY-1)"
+		}
+	}
+	if c.Sex != "M" && c.Sex != "F" {
+		f["sex"] = "must be M or F"
+	}
+	p := c.Person
+	p.NationalID = twid.Normalize(p.NationalID)
+	if err := twid.Validate(p.NationalID); err != nil {
+		f["student.national_id"] = "not a valid national ID or resident certificate number"
+	}
+	if strings.TrimSpace(p.StudentName) == "" {
+		f["student.name"] = "required"
+	}
+	if _, err := calendar.ParseDate(p.BirthDate); err != nil {
+		f["student.birth_date"] = "must be a date YYYY-MM-DD"
+	}
+	if strings.TrimSpace(p.GuardianName) == "" {
+		f["guardian.name"] = "required"
+	}
+	if strings.TrimSpace(p.Reason) == "" {
+		f["reason"] = "required: the reason for the referral (務必填寫)"
+	}
+	for _, g := range c.Grounds {
+		if g != GroundCrisisDropout && g != GroundDysfunction && g != GroundLowIncome {
+			f["grounds"] = "unknown ground " + g
+		}
+	}
+	for _, x := range c.Exclusions {
+		if x != ExclCriminalSupervision && x != ExclSpecialEducation && x != ExclUnfitBoarding {
+			f["exclusions"] = "unknown exclusion " + x
+		}
+	}
+	if len(f) > 0 {
+		return events.ReferralOpened{}, Invalid(f)
+	}
+
+	// Who files on which route (R-SOY-1, R-MID-2, R-MID-3).
+	switch c.Actor.Role {
+	case RoleOriginSchool:
+		if c.Route == RouteMidYear && c.Channel == ChannelAssessed {
+			return events.ReferralOpened{}, RuleError("R-MID-2", "an assessed mid-year application is sent with its assessment report to the education bureau, which files it")
+		}
+		if school != "" && school != c.Actor.School {
+			return events.ReferralOpened{}, Errorf(EForbidden, "an origin school files referrals for its own students only")
+		}
+		school = c.Actor.School
+	case RoleBureau:
+		if c.Route != RouteMidYear || c.Channel != ChannelAssessed {
+			return events.ReferralOpened{}, RuleError("R-MID-3", "the bureau files assessed mid-year applications only; other referrals are filed by the origin school")
+		}
+		if school == "" {
+			return events.ReferralOpened{}, Invalid(map[string]string{"origin_school": "required when the bureau files"})
+		}
+	default:
+		return events.ReferralOpened{}, Errorf(EForbidden, "only origin schools and the bureau file referrals")
+	}
+
+	// Application window (R-SOY-2, R-MID-1).
+	year := c.AcademicYear
+	if year == 0 {
+		// Mid-year applications open on Jul 1, a month before the academic
+		// year starts (R-MID-1); start-of-year ones in spring, for the
+		// academic year that starts in August (R-SOY-2).
+		year = today.Year() - 1911
+		if c.Route == RouteMidYear && today.Month() < time.July {
+			year--
+		}
+	}
+	w := c.Branch.Window(c.Route, year)
+	if !w.Contains(today) {
+		rule := "R-MID-1"
+		if c.Route == RouteStartOfYear {
+			rule = "R-SOY-2"
+		}
+		return events.ReferralOpened{}, RuleError(rule, "%s applications for academic year %d are accepted %s to %s", c.Route, year, w.Opens, w.Closes)
+	}
+
+	// Eligibility (R-ELIG-1..3).
+	if len(c.Grounds) == 0 {
+		return events.ReferralOpened{}, RuleError("R-ELIG-1", "at least one ground of eligibility is required")
+	}
+	if (slices.Contains(c.Grounds, GroundCrisisDropout) || slices.Contains(c.Grounds, GroundDysfunction)) &&
+		p.CrisisType != CrisisVulnerableFamily && p.CrisisType != CrisisOrphanRelatives && p.CrisisType != CrisisSingleParent {
+		return events.ReferralOpened{}, RuleError("R-ELIG-2", "a family crisis or dysfunction must be one of: vulnerable_family, orphan_with_relatives, single_parent")
+	}
+	if !c.GuardianConsent || !c.StudentWilling {
+		return events.ReferralOpened{}, RuleError("R-ELIG-3", "the guardian's consent and the student's willingness are required")
+	}
+
+	// Exclusions (R-EXCL-1..4).
+	for _, x := range c.Exclusions {
+		switch x {
+		case ExclCriminalSupervision:
+			return events.ReferralOpened{}, RuleError("R-EXCL-1", "a student under protective supervision or reformatory education for a serious criminal case is not accepted")
+		case ExclSpecialEducation:
+			return events.ReferralOpened{}, RuleError("R-EXCL-2", "a student with disabilities who should be placed in a special-education class is not accepted")
+		case ExclUnfitBoarding:
+			return events.ReferralOpened{}, RuleError("R-EXCL-3", "a student assessed as unfit for group living and boarding is not accepted")
+		}
+	}
+	if c.Route == RouteMidYear && c.Grade == 9 && secondSemester(today) && strings.TrimSpace(p.ExclusionReason) == "" {
+		return events.ReferralOpened{}, RuleError("R-EXCL-4", "a grade-9 student in the second semester is transferred only for a major reason: record it")
+	}
+
+	key := s.PersonKeyID(p.NationalID)
+	sealed, err := s.Seal(ctx, key, p)
+	if err != nil {
+		return events.ReferralOpened{}, fmt.Errorf("sealing personal data: %w", err)
+	}
+	grounds := slices.Clone(c.Grounds)
+	slices.Sort(grounds)
+	return events.ReferralOpened{
+		ReferralID:         c.ReferralID,
+		OriginSchool:       school,
+		AcademicYear:       year,
+		Route:              string(c.Route),
+		Channel:            string(c.Channel),
+		ReceivedOn:         today,
+		Grade:              c.Grade,
+		ElementaryGraduate: c.ElementaryGraduate,
+		IntendedSchool:     c.IntendedSchool,
+		Sex:                c.Sex,
+		Grounds:            grounds,
+		PersonKey:          key,
+		Personal:           sealed,
+	}, nil
+}
+
+// secondSemester reports whether d is in a second semester (Feb – Jul).
+func secondSemester(d calendar.Date) bool {
+	return d.Month() >= time.February && d.Month() <= time.July
+}
+
+// Roles, re-exported for brevity in domain code.
+const (
+	RoleOriginSchool = events.RoleOriginSchool
+	RoleSocialWorker = events.RoleSocialWorker
+	RoleCommittee    = events.RoleCommittee
+	RoleBureau       = events.RoleBureau
+	RoleAdmin        = events.RoleAdmin
+)
+
+// ChecklistItems is the number of items of the document checklist (R-DOC-1).
+const ChecklistItems = 12
+
+// Document is the state of one checklist item.
+type Document struct {
+	Submitted bool
+	Pages     int
+	IssuedOn  *calendar.Date
+	Checked   bool
+	Conforms  bool
+}
+
+// Referral is the referral aggregate, rebuilt from its events.
+type Referral struct {
+	ID           string
+	Branch       string
+	OriginSchool string
+	Route        Route
+	Channel      Channel
+	AcademicYear int
+	Grade        int
+	ReceivedOn   calendar.Date
+	PersonKey    string
+	Stage        Stage
+	Documents    [ChecklistItems + 1]Document // index 1..12
+
+	Version uint64 // number of events applied
+	LastSeq uint64 // position of the last event applied
+}
+
+// Exists reports whether the referral has been opened.
+func (r *Referral) Exists() bool { return r.Version > 0 }
+
+// Apply folds one stored event into the state.
+func (r *Referral) Apply(env events.Envelope) {
+	switch e := env.Payload.(type) {
+	case events.ReferralOpened:
+		r.ID = e.ReferralID
+		r.Branch = env.Branch
+		r.OriginSchool = e.OriginSchool
+		r.Route = Route(e.Route)
+		r.Channel = Channel(e.Channel)
+		r.AcademicYear = e.AcademicYear
+		r.Grade = e.Grade
+		r.ReceivedOn = e.ReceivedOn
+		r.PersonKey = e.PersonKey
+		r.Stage = StageIntake
+	case events.DocumentSubmitted:
+		d := &r.Documents[e.Item]
+		d.Submitted, d.Pages, d.IssuedOn = true, e.Pages, e.IssuedOn
+		d.Checked = false
+	case events.DocumentChecked:
+		d := &r.Documents[e.Item]
+		d.Checked, d.Conforms = true, e.Conforms
+	}
+	r.Version = env.Version
+	r.LastSeq = env.Position
+}
+
+// VisibleTo reports whether actor may see the referral. An origin school
+// sees only its own students; branch staff only their branch.
+func (r *Referral) VisibleTo(a events.Actor) bool {
+	switch a.Role {
+	case RoleOriginSchool:
+		return a.School == r.OriginSchool
+	case RoleAdmin:
+		return true
+	default:
+		return a.Branch == "" || a.Branch == r.Branch
+	}
+}
+
+// SubmitDocument records that the origin school handed in a checklist item.
+func (r *Referral) SubmitDocument(a events.Actor, item, pages int, issuedOn *calendar.Date) (events.DocumentSubmitted, error) {
+	if a.Role != RoleOriginSchool {
+		return events.DocumentSubmitted{}, Errorf(EForbidden, "documents are submitted by the origin school")
+	}
+	if err := validItem(item); err != nil {
+		return events.DocumentSubmitted{}, err
+	}
+	if pages < 1 {
+		return events.DocumentSubmitted{}, Invalid(map[string]string{"pages": "must be at least 1"})
+	}
+	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn}, nil
+}
+
+// CheckDocument records a social worker's check of a submitted item
+// (R-DOC-1: 符合 / 不符合).
+func (r *Referral) CheckDocument(a events.Actor, item int, conforms bool, note events.Sealed) (events.DocumentChecked, error) {
+	if a.Role != RoleSocialWorker {
+		return events.DocumentChecked{}, Errorf(EForbidden, "documents are checked by the branch school's social workers")
+	}
+	if err := validItem(item); err != nil {
+		return events.DocumentChecked{}, err
+	}
+	if !r.Documents[item].Submitted {
+		return events.DocumentChecked{}, RuleError("R-DOC-1", "item %d has not been submitted", item)
+	}
+	return events.DocumentChecked{Item: item, Conforms: conforms, Note: note}, nil
+}
+
+func validItem(item int) error {
+	if item < 1 || item > ChecklistItems {
+		return Invalid(map[string]string{"item": "must be a checklist item 1–12 (R-DOC-1)"})
+	}
+	return nil
+}
+
+var checklistNames = [ChecklistItems + 1]string{
+	1:  "轉介就讀申請資料檢核表",
+	2:  "轉介就讀申請表",
+	3:  "同意書",
+	4:  "二吋半身照片",
+	5:  "全戶戶籍謄本正本",
+	6:  "當年度低收入戶證明",
+	7:  "全戶所得稅證明及歸戶財產查詢清單",
+	8:  "學生輔導資料紀錄表（AB卡）及相關輔導資料",
+	9:  "健康檢查紀錄表",
+	10: "學籍紀錄表、獎懲明細及出缺席記錄",
+	11: "家訪評估報告",
+	12: "其他",
+}
+
+// ChecklistItemName returns the name of checklist item n (R-DOC-1).
+func ChecklistItemName(n int) string {
+	if n < 1 || n > ChecklistItems {
+		return ""
+	}
+	return checklistNames[n]
+}

@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"cihui/internal/domain"
+)
+
+// Problem is an RFC 9457 problem details object.
+type Problem struct {
+	Type     string            `json:"type"`
+	Title    string            `json:"title"`
+	Status   int               `json:"status"`
+	Code     string            `json:"code"`
+	Detail   string            `json:"detail,omitempty"`
+	Rule     string            `json:"rule,omitempty"`
+	Errors   map[string]string `json:"errors,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+}
+
+// statusOf maps every error code to its HTTP status, in one place.
+var statusOf = map[domain.Code]int{
+	domain.EInvalid:       http.StatusBadRequest,
+	domain.EUnauthorized:  http.StatusUnauthorized,
+	domain.EForbidden:     http.StatusForbidden,
+	domain.ENotFound:      http.StatusNotFound,
+	domain.EConflict:      http.StatusConflict,
+	domain.EPrecondition:  http.StatusPreconditionFailed,
+	domain.ERule:          http.StatusUnprocessableEntity,
+	domain.EIdempotency:   http.StatusUnprocessableEntity,
+	domain.ETooManyInputs: http.StatusRequestEntityTooLarge,
+	domain.EUnavailable:   http.StatusServiceUnavailable,
+	domain.EInternal:      http.StatusInternalServerError,
+}
+
+// errorHandler writes every error as application/problem+json. Internal
+// causes are logged (without personal data: errors never carry it) and
+// never shown.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	var e *domain.Error
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &he):
+		e = httpError(he)
+	default:
+		e = domain.AsError(err)
+	}
+	status := statusOf[e.Code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", requestID(c), "code", e.Code, "err", err.Error())
+	}
+	p := Problem{
+		Type:     "https://cihui.invalid/problems/" + string(e.Code),
+		Title:    http.StatusText(status),
+		Status:   status,
+		Code:     string(e.Code),
+		Detail:   e.Message,
+		Rule:     e.Rule,
+		Errors:   e.Fields,
+		Instance: c.Request().URL.Path,
+	}
+	if e.Rule != "" {
+		p.Type = "https://cihui.invalid/rules/" + e.Rule
+	}
+	b, _ := json.Marshal(p)
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(status)
+	if c.Request().Method != http.MethodHead {
+		_, _ = c.Response().Write(b)
+	}
+}
+
+func httpError(he *echo.HTTPError) *domain.Error {
+	msg := http.StatusText(he.Code)
+	switch he.Code {
+	case http.StatusNotFound:
+		return &domain.Error{Code: domain.ENotFound, Message: "no such resource"}
+	case http.StatusMethodNotAllowed:
+		return &domain.Error{Code: domain.EInvalid, Message: "method not allowed on this resource"}
+	case http.StatusRequestEntityTooLarge:
+		return &domain.Error{Code: domain.ETooManyInputs, Message: "the request body is too large"}
+	case http.StatusUnauthorized:
+		return &domain.Error{Code: domain.EUnauthorized, Message: msg}
+	case http.StatusServiceUnavailable:
+		return &domain.Error{Code: domain.EUnavailable, Message: msg}
+	}
+	if he.Code >= 400 && he.Code < 500 {
+		return &domain.Error{Code: domain.EInvalid, Message: msg}
+	}
+	return &domain.Error{Code: domain.EInternal, Message: "internal error"}
+}

@@ -1,0 +1,261 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+	"cihui/internal/projections"
+)
+
+// OpenReferralRequest is the body of POST /v1/referrals.
+type OpenReferralRequest struct {
+	Route              domain.Route   `json:"route"`
+	Channel            domain.Channel `json:"channel,omitempty"`
+	AcademicYear       int            `json:"academic_year,omitempty"`
+	OriginSchool       string         `json:"origin_school,omitempty"`
+	Grade              int            `json:"grade"`
+	ElementaryGraduate bool           `json:"elementary_graduate,omitempty"`
+	IntendedSchool     string         `json:"intended_school,omitempty"`
+	Student            struct {
+		Name       string `json:"name"`
+		Sex        string `json:"sex"`
+		BirthDate  string `json:"birth_date"`
+		NationalID string `json:"national_id"`
+	} `json:"student"`
+	Guardian struct {
+		Name         string `json:"name"`
+		Relationship string `json:"relationship"`
+	} `json:"guardian"`
+	Grounds         []string `json:"grounds"`
+	CrisisType      string   `json:"crisis_type,omitempty"`
+	Exclusions      []string `json:"exclusions,omitempty"`
+	ExclusionReason string   `json:"exclusion_reason,omitempty"`
+	GuardianConsent bool     `json:"guardian_consent"`
+	StudentWilling  bool     `json:"student_willing"`
+	Reason          string   `json:"reason"`
+}
+
+func (s *Server) openReferral(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req OpenReferralRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.OpenReferral(c.Request().Context(), m, domain.OpenReferral{
+		OriginSchool:       req.OriginSchool,
+		Route:              req.Route,
+		Channel:            req.Channel,
+		AcademicYear:       req.AcademicYear,
+		Grade:              req.Grade,
+		ElementaryGraduate: req.ElementaryGraduate,
+		IntendedSchool:     req.IntendedSchool,
+		Sex:                req.Student.Sex,
+		Grounds:            req.Grounds,
+		Exclusions:         req.Exclusions,
+		GuardianConsent:    req.GuardianConsent,
+		StudentWilling:     req.StudentWilling,
+		Person: domain.Person{
+			StudentName:      req.Student.Name,
+			NationalID:       req.Student.NationalID,
+			BirthDate:        req.Student.BirthDate,
+			GuardianName:     req.Guardian.Name,
+			GuardianRelation: req.Guardian.Relationship,
+			CrisisType:       req.CrisisType,
+			Reason:           req.Reason,
+			ExclusionReason:  req.ExclusionReason,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/referrals/"+res.ID)
+	return commandResponse(c, http.StatusCreated, res)
+}
+
+// scope is what the actor may read.
+func scope(a events.Actor) projections.Scope {
+	switch a.Role {
+	case domain.RoleOriginSchool:
+		return projections.Scope{School: a.School}
+	case domain.RoleAdmin:
+		return projections.Scope{}
+	}
+	return projections.Scope{Branch: a.Branch}
+}
+
+// seesPersonal reports whether a role sees a case's personal data: the
+// origin school (its own student) and the branch school's social workers.
+func seesPersonal(a events.Actor) bool {
+	return a.Role == domain.RoleOriginSchool || a.Role == domain.RoleSocialWorker
+}
+
+// ReferralView is a case as GET /v1/referrals/{id} returns it.
+type ReferralView struct {
+	projections.Case
+	ReceivedOn   string `json:"received_on"`
+	ReadPosition uint64 `json:"read_position"`
+}
+
+func (s *Server) getReferral(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	a := actorOf(c)
+	cs, err := s.reader.Case(c.Request().Context(), c.Param("id"), scope(a), seesPersonal(a))
+	if err != nil {
+		return err
+	}
+	if a.Role != domain.RoleSocialWorker {
+		// Guidance records (R-DOC-2) and social workers' notes stay with
+		// social workers.
+		for i := range cs.Documents {
+			cs.Documents[i].Note = nil
+		}
+	}
+	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
+	return c.JSON(http.StatusOK, ReferralView{Case: cs, ReceivedOn: cs.ReceivedOn.Format("2006-01-02"), ReadPosition: s.waiter.Position()})
+}
+
+// ReferralList is a page of cases.
+type ReferralList struct {
+	Items        []ReferralView `json:"items"`
+	NextCursor   string         `json:"next_cursor,omitempty"`
+	ReadPosition uint64         `json:"read_position"`
+}
+
+func (s *Server) listReferrals(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	f := projections.CaseFilter{Scope: scope(actorOf(c)), Stage: c.QueryParam("status"), School: c.QueryParam("school"), After: c.QueryParam("cursor"), Limit: 50}
+	bad := map[string]string{}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			bad["limit"] = "must be an integer from 1 to 500"
+		}
+		f.Limit = n
+	}
+	if v := c.QueryParam("academic_year"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 300 {
+			bad["academic_year"] = "must be an ROC year such as 115"
+		}
+		f.AcademicYear = n
+	}
+	if len(bad) > 0 {
+		return domain.Invalid(bad)
+	}
+	cases, err := s.reader.Cases(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
+	for _, cs := range cases {
+		out.Items = append(out.Items, ReferralView{Case: cs, ReceivedOn: cs.ReceivedOn.Format("2006-01-02")})
+	}
+	if len(cases) == f.Limit {
+		out.NextCursor = cases[len(cases)-1].ID
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Timeline is the body of GET /v1/referrals/{id}/events.
+type Timeline struct {
+	ID           string                      `json:"id"`
+	Events       []projections.TimelineEntry `json:"events"`
+	ReadPosition uint64                      `json:"read_position"`
+}
+
+func (s *Server) referralEvents(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	// Scope first: another school's case is not found.
+	if _, err := s.reader.Case(c.Request().Context(), id, scope(actorOf(c)), false); err != nil {
+		return err
+	}
+	evs, err := s.reader.Timeline(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Timeline{ID: id, Events: evs, ReadPosition: s.waiter.Position()})
+}
+
+// DocumentRequest is the body of PUT /v1/referrals/{id}/documents/{item}:
+// the origin school submits (pages, issued_on), a social worker checks
+// (conforms, note).
+type DocumentRequest struct {
+	Pages    *int    `json:"pages,omitempty"`
+	IssuedOn *string `json:"issued_on,omitempty"`
+	Conforms *bool   `json:"conforms,omitempty"`
+	Note     string  `json:"note,omitempty"`
+}
+
+func (s *Server) putDocument(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req DocumentRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	item, err := strconv.Atoi(c.Param("item"))
+	if err != nil {
+		return domain.Invalid(map[string]string{"item": "must be a checklist item 1–12 (R-DOC-1)"})
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	switch m.Actor.Role {
+	case domain.RoleOriginSchool:
+		if req.Pages == nil {
+			return domain.Invalid(map[string]string{"pages": "required when submitting an item"})
+		}
+		if req.Conforms != nil || req.Note != "" {
+			return domain.Invalid(map[string]string{"conforms": "items are checked by the branch school"})
+		}
+		var issued *calendar.Date
+		if req.IssuedOn != nil {
+			d, err := calendar.ParseDate(*req.IssuedOn)
+			if err != nil {
+				return domain.Invalid(map[string]string{"issued_on": "must be a date YYYY-MM-DD"})
+			}
+			issued = &d
+		}
+		r, err := s.app.SubmitDocument(ctx, m, id, item, *req.Pages, issued)
+		if err != nil {
+			return err
+		}
+		return commandResponse(c, http.StatusOK, r)
+	default:
+		if req.Conforms == nil {
+			return domain.Invalid(map[string]string{"conforms": "required: true (符合) or false (不符合)"})
+		}
+		if req.Pages != nil || req.IssuedOn != nil {
+			return domain.Invalid(map[string]string{"pages": "items are submitted by the origin school"})
+		}
+		r, err := s.app.CheckDocument(ctx, m, id, item, *req.Conforms, req.Note)
+		if err != nil {
+			return err
+		}
+		return commandResponse(c, http.StatusOK, r)
+	}
+}

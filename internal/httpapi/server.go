@@ -1,0 +1,312 @@
+// Package httpapi is the HTTP API on echo: routing, authentication and
+// scope, problem+json errors, read-your-writes, health and metrics.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"cihui/internal/app"
+	"cihui/internal/domain"
+	"cihui/internal/events"
+	"cihui/internal/projections"
+)
+
+// Authenticator resolves a bearer token to an actor.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (events.Actor, error)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	echo    *echo.Echo
+	app     *app.Service
+	reader  *projections.Reader
+	waiter  *projections.Waiter
+	auth    Authenticator
+	db      *sqlx.DB
+	nc      *nats.Conn
+	store   events.Store
+	log     *slog.Logger
+	maxWait time.Duration
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	lag      prometheus.Gauge
+}
+
+// Config wires a server.
+type Config struct {
+	App      *app.Service
+	Reader   *projections.Reader
+	Waiter   *projections.Waiter
+	Auth     Authenticator
+	DB       *sqlx.DB
+	NATS     *nats.Conn
+	Store    events.Store
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	// MaxWait bounds how long a read waits for min_position (default 2 s).
+	MaxWait time.Duration
+}
+
+// New returns a server with every route registered.
+func New(cfg Config) *Server {
+	if cfg.MaxWait == 0 {
+		cfg.MaxWait = 2 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		echo: echo.New(), app: cfg.App, reader: cfg.Reader, waiter: cfg.Waiter, auth: cfg.Auth,
+		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
+		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
+		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	reg.MustRegister(s.requests, s.latency, s.lag)
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RequestID())
+	e.Use(s.observe)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("1M"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	e.GET("/openapi.json", s.openapi)
+
+	v1 := e.Group("/v1", s.authenticate)
+	v1.POST("/referrals", s.openReferral, roles(domain.RoleOriginSchool, domain.RoleBureau))
+	v1.GET("/referrals", s.listReferrals)
+	v1.GET("/referrals/:id", s.getReferral)
+	v1.GET("/referrals/:id/events", s.referralEvents)
+	v1.PUT("/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// observe logs each request as structured JSON (no bodies, no personal
+// data: the path carries only opaque ids) and records metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		s.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
+		s.latency.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+		if route != "/healthz" && route != "/metrics" {
+			actor, _ := c.Get(actorKey).(events.Actor)
+			s.log.Info("request", "request_id", requestID(c), "method", c.Request().Method, "route", route,
+				"status", status, "ms", time.Since(start).Milliseconds(), "role", actor.Role)
+		}
+		return nil
+	}
+}
+
+func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+const actorKey = "actor"
+
+func actorOf(c echo.Context) events.Actor { a, _ := c.Get(actorKey).(events.Actor); return a }
+
+// authenticate resolves the bearer token.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="cihui"`)
+			return domain.Errorf(domain.EUnauthorized, "a bearer token is required")
+		}
+		actor, err := s.auth.Authenticate(c.Request().Context(), token)
+		if err != nil {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="cihui", error="invalid_token"`)
+			return err
+		}
+		c.Set(actorKey, actor)
+		return next(c)
+	}
+}
+
+// roles admits only the given roles.
+func roles(allowed ...events.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			a := actorOf(c)
+			for _, r := range allowed {
+				if a.Role == r {
+					return next(c)
+				}
+			}
+			return domain.Errorf(domain.EForbidden, "the %s role may not do this", a.Role)
+		}
+	}
+}
+
+// commandMeta reads the command headers and hashes the request for
+// idempotency.
+func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
+	m := app.Meta{Actor: actorOf(c), CorrelationID: requestID(c)}
+	if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
+		if len(k) > 200 {
+			return m, domain.Invalid(map[string]string{"Idempotency-Key": "at most 200 characters"})
+		}
+		m.IdempotencyKey = k
+		h := sha256.New()
+		h.Write([]byte(c.Request().Method + " " + c.Path() + "\x00"))
+		for _, n := range c.ParamNames() {
+			h.Write([]byte(n + "=" + c.Param(n) + "\x00"))
+		}
+		h.Write(body)
+		m.RequestHash = hex.EncodeToString(h.Sum(nil))
+	}
+	if im := c.Request().Header.Get("If-Match"); im != "" {
+		v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(im, "W/"), `"`), 10, 64)
+		if err != nil {
+			return m, domain.Invalid(map[string]string{"If-Match": `must be a version such as "3"`})
+		}
+		m.IfMatch = &v
+	}
+	return m, nil
+}
+
+func readBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return nil, he
+		}
+		return nil, domain.Errorf(domain.ETooManyInputs, "the request body is too large or unreadable")
+	}
+	return b, nil
+}
+
+// commandResponse writes a command result with its version as ETag.
+func commandResponse(c echo.Context, status int, res app.Result) error {
+	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
+	if res.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(status, res)
+}
+
+// awaitPosition honours ?min_position / X-Min-Position: it waits, bounded,
+// until the read models reflect that position, and reports the position
+// the read reflects.
+func (s *Server) awaitPosition(c echo.Context) error {
+	raw := c.QueryParam("min_position")
+	if raw == "" {
+		raw = c.Request().Header.Get("X-Min-Position")
+	}
+	var pos uint64
+	if raw != "" {
+		min, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			return domain.Invalid(map[string]string{"min_position": "must be a non-negative integer"})
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.maxWait)
+		defer cancel()
+		pos = s.waiter.Wait(ctx, min)
+		if pos < min {
+			c.Response().Header().Set("X-Read-Position", strconv.FormatUint(pos, 10))
+			return domain.Errorf(domain.EUnavailable, "the read models have not reached position %d yet (at %d); retry shortly", min, pos)
+		}
+	} else {
+		pos = s.waiter.Position()
+	}
+	c.Response().Header().Set("X-Read-Position", strconv.FormatUint(pos, 10))
+	return nil
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Readiness is the body of /readyz.
+type Readiness struct {
+	Status        string `json:"status"`
+	NATS          string `json:"nats"`
+	Postgres      string `json:"postgres"`
+	StreamLast    uint64 `json:"stream_last_position"`
+	ReadModels    uint64 `json:"read_model_position"`
+	ProjectorLag  uint64 `json:"projector_lag"`
+	MaxLagAllowed uint64 `json:"max_lag_allowed"`
+}
+
+// maxReadyLag is the projector lag above which the API reports not ready.
+const maxReadyLag = 10000
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	r := Readiness{Status: "ready", NATS: "ok", Postgres: "ok", MaxLagAllowed: maxReadyLag}
+	if s.nc == nil || !s.nc.IsConnected() {
+		r.NATS, r.Status = "down", "not_ready"
+	} else if last, err := s.store.LastPosition(ctx); err != nil {
+		r.NATS, r.Status = "down", "not_ready"
+	} else {
+		r.StreamLast = last
+	}
+	if cp, err := projections.Checkpoint(ctx, s.db); err != nil {
+		r.Postgres, r.Status = "down", "not_ready"
+	} else {
+		r.ReadModels = cp
+	}
+	if r.StreamLast > r.ReadModels {
+		r.ProjectorLag = r.StreamLast - r.ReadModels
+	}
+	s.lag.Set(float64(r.ProjectorLag))
+	if r.ProjectorLag > maxReadyLag {
+		r.Status = "not_ready"
+	}
+	status := http.StatusOK
+	if r.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	return c.JSON(status, r)
+}
+
+// Start serves on addr until Shutdown.
+func (s *Server) Start(addr string) error {
+	err := s.echo.Start(addr)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown drains in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }

@@ -1,0 +1,239 @@
+package jetstream
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"cihui/internal/events"
+)
+
+// Config configures the event stream.
+type Config struct {
+	// Stream is the JetStream stream name; default "CIHUI".
+	Stream string
+	// Replicas: 1 embedded, 3 on a cluster.
+	Replicas int
+	// Duplicates is the server's Nats-Msg-Id window. Idempotency does not
+	// depend on it: retries beyond it are recognised from the stream.
+	Duplicates time.Duration
+	// Now stamps RecordedAt; default time.Now.
+	Now func() time.Time
+}
+
+const (
+	headerEventType = "Cihui-Event-Type"
+	loadBatch       = 256
+)
+
+// Store is the event store on one JetStream stream. Every aggregate has
+// its own subject, so one total order serves the projector while
+// optimistic concurrency works per aggregate.
+type Store struct {
+	js     js.JetStream
+	codec  *events.Codec
+	stream string
+	now    func() time.Time
+}
+
+// Open ensures the stream exists with the required settings and returns
+// a store over it.
+func Open(ctx context.Context, nc *nats.Conn, codec *events.Codec, cfg Config) (*Store, error) {
+	if cfg.Stream == "" {
+		cfg.Stream = "CIHUI"
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.Duplicates == 0 {
+		cfg.Duplicates = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	j, err := js.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	_, err = j.CreateOrUpdateStream(ctx, js.StreamConfig{
+		Name:               cfg.Stream,
+		Description:        "Cihui referral case events: one subject per aggregate",
+		Subjects:           []string{"cihui.>"},
+		Storage:            js.FileStorage,
+		Retention:          js.LimitsPolicy,
+		Replicas:           cfg.Replicas,
+		Duplicates:         cfg.Duplicates,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+		DenyDelete:         true,
+		DenyPurge:          true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: ensuring stream %s: %w", cfg.Stream, err)
+	}
+	return &Store{js: j, codec: codec, stream: cfg.Stream, now: cfg.Now}, nil
+}
+
+// StreamName returns the JetStream stream name.
+func (s *Store) StreamName() string { return s.stream }
+
+// JetStream returns the JetStream context (for the projector and bench).
+func (s *Store) JetStream() js.JetStream { return s.js }
+
+// Load reads every event of one aggregate with batched direct gets: no
+// consumer is created per load.
+func (s *Store) Load(ctx context.Context, id events.StreamID) (events.Loaded, error) {
+	if err := id.Validate(); err != nil {
+		return events.Loaded{}, err
+	}
+	var out events.Loaded
+	subject := id.Subject()
+	next := uint64(1)
+	for {
+		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.stream, loadBatch,
+			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next))
+		if err != nil {
+			return events.Loaded{}, unavailable(err)
+		}
+		n := 0
+		for m, err := range msgs {
+			if errors.Is(err, jetstreamext.ErrNoMessages) {
+				break
+			}
+			if err != nil {
+				return events.Loaded{}, unavailable(err)
+			}
+			n++
+			env, err := s.codec.Decode(m.Data)
+			if err != nil {
+				return events.Loaded{}, fmt.Errorf("jetstream: event at %d: %w", m.Sequence, err)
+			}
+			env.Position = m.Sequence
+			out.Events = append(out.Events, env)
+			out.LastSeq = m.Sequence
+			next = m.Sequence + 1
+		}
+		if n < loadBatch {
+			break
+		}
+	}
+	out.Version = uint64(len(out.Events))
+	return out, nil
+}
+
+// Append records the events of every append atomically. One event goes as
+// a single publish; more go as one JetStream atomic batch, with the
+// expected last sequence of each subject checked on its first message.
+func (s *Store) Append(ctx context.Context, appends ...events.Append) ([]events.Envelope, error) {
+	var msgs []*nats.Msg
+	var envs []events.Envelope
+	recorded := s.now().UTC()
+	for _, a := range appends {
+		if err := a.Stream.Validate(); err != nil {
+			return nil, err
+		}
+		subject := a.Stream.Subject()
+		for i, e := range a.Events {
+			env := events.Envelope{
+				ID:             eventID(a, i),
+				AggregateType:  a.Stream.Type,
+				AggregateID:    a.Stream.ID,
+				Branch:         a.Stream.Branch,
+				Version:        a.ExpectedVersion + uint64(i) + 1,
+				OccurredAt:     a.Meta.OccurredAt.UTC(),
+				RecordedAt:     recorded,
+				Actor:          a.Meta.Actor,
+				CausationID:    a.Meta.CausationID,
+				CorrelationID:  a.Meta.CorrelationID,
+				IdempotencyKey: a.Meta.IdempotencyKey,
+				RequestHash:    a.Meta.RequestHash,
+			}
+			data, err := s.codec.Encode(&env, e)
+			if err != nil {
+				return nil, err
+			}
+			m := nats.NewMsg(subject)
+			m.Data = data
+			m.Header.Set(headerEventType, env.Type)
+			if i == 0 {
+				m.Header.Set(js.ExpectedLastSubjSeqHeader, strconv.FormatUint(a.ExpectedSeq, 10))
+			}
+			msgs = append(msgs, m)
+			envs = append(envs, env)
+		}
+	}
+	switch len(msgs) {
+	case 0:
+		return nil, nil
+	case 1:
+		msgs[0].Header.Set(js.MsgIDHeader, envs[0].ID)
+		ack, err := s.js.PublishMsg(ctx, msgs[0])
+		if err != nil {
+			return nil, publishError(err)
+		}
+		envs[0].Position = ack.Sequence
+	default:
+		ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs)
+		if err != nil {
+			return nil, publishError(err)
+		}
+		first := ack.Sequence - uint64(len(msgs)) + 1
+		for i := range envs {
+			envs[i].Position = first + uint64(i)
+		}
+	}
+	return envs, nil
+}
+
+// LastPosition returns the stream's last sequence.
+func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// eventID is random, or derived from the idempotency key so that a retry
+// within the server's duplicate window is dropped by the server too.
+func eventID(a events.Append, i int) string {
+	if a.Meta.IdempotencyKey == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		return hex.EncodeToString(b[:])
+	}
+	h := sha256.Sum256([]byte(a.Meta.IdempotencyKey + "\x00" + a.Stream.Subject() + "\x00" + strconv.Itoa(i)))
+	return hex.EncodeToString(h[:16])
+}
+
+func publishError(err error) error {
+	var apiErr *js.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case js.JSErrCodeStreamWrongLastSequence, js.JSErrCodeStreamWrongLastSequenceConstant:
+			return fmt.Errorf("%w: %s", events.ErrConflict, apiErr.Description)
+		}
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return unavailable(err)
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", events.ErrUnavailable, err)
+}

@@ -1,0 +1,88 @@
+// Package postgres is the PostgreSQL adapter: connections, migrations,
+// API tokens, the data-key ring and branch configuration.
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"cihui/migrations"
+)
+
+// Open connects to dsn and checks the connection.
+func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connecting: %w", err)
+	}
+	return db, nil
+}
+
+// Migrate applies every pending migration. A session advisory lock lets
+// the API and the projector start together safely.
+func Migrate(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
+	p, err := provider(db, log)
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrating: %w", err)
+	}
+	if log != nil {
+		for _, r := range res {
+			log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+		}
+	}
+	return nil
+}
+
+// MigrateDown rolls back the newest migration.
+func MigrateDown(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
+	p, err := provider(db, log)
+	if err != nil {
+		return err
+	}
+	_, err = p.Down(ctx)
+	return err
+}
+
+// MigrationStatus returns (version, pending) of the schema.
+func MigrationStatus(ctx context.Context, db *sqlx.DB) (current int64, pending bool, err error) {
+	p, err := provider(db, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	if current, err = p.GetDBVersion(ctx); err != nil {
+		return 0, false, err
+	}
+	pending, err = p.HasPending(ctx)
+	return current, pending, err
+}
+
+func provider(db *sqlx.DB, log *slog.Logger) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	opts := []goose.ProviderOption{goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true)}
+	if log != nil {
+		opts = append(opts, goose.WithSlog(log))
+	}
+	return goose.NewProvider(goose.DialectPostgres, db.DB, migrations.FS, opts...)
+}

@@ -1,0 +1,182 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"cihui/internal/domain"
+)
+
+// Reader serves the read models to the API.
+type Reader struct{ db *sqlx.DB }
+
+// NewReader returns a reader.
+func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
+
+// Case is a referral as the API shows it.
+type Case struct {
+	ID           string         `db:"id" json:"id"`
+	Branch       string         `db:"branch" json:"branch"`
+	OriginSchool string         `db:"origin_school" json:"origin_school"`
+	AcademicYear int            `db:"academic_year" json:"academic_year"`
+	Route        string         `db:"route" json:"route"`
+	Channel      string         `db:"channel" json:"channel,omitempty"`
+	Grade        int            `db:"grade" json:"grade"`
+	Sex          string         `db:"sex" json:"sex"`
+	Grounds      pq.StringArray `db:"grounds" json:"grounds"`
+	Stage        string         `db:"stage" json:"stage"`
+	ReceivedOn   time.Time      `db:"received_on" json:"-"`
+	Version      uint64         `db:"version" json:"version"`
+	Position     uint64         `db:"position" json:"position"`
+	OpenedAt     time.Time      `db:"opened_at" json:"opened_at"`
+	UpdatedAt    time.Time      `db:"updated_at" json:"updated_at"`
+	Student      *Student       `db:"-" json:"student"`
+	Documents    []Document     `db:"-" json:"documents,omitempty"`
+}
+
+// Student is the personal data of a case; nil once erased.
+type Student struct {
+	Name             string  `db:"student_name" json:"name"`
+	NationalID       string  `db:"national_id" json:"national_id"`
+	BirthDate        *string `db:"birth_date" json:"birth_date"`
+	GuardianName     string  `db:"guardian_name" json:"guardian_name"`
+	GuardianRelation string  `db:"guardian_relation" json:"guardian_relation"`
+	Reason           string  `db:"reason" json:"reason"`
+}
+
+// Document is one checklist item (R-DOC-1).
+type Document struct {
+	Item      int     `db:"item" json:"item"`
+	Name      string  `db:"-" json:"name"`
+	Submitted bool    `db:"submitted" json:"submitted"`
+	Pages     *int    `db:"pages" json:"pages"`
+	IssuedOn  *string `db:"issued_on" json:"issued_on"`
+	Checked   bool    `db:"checked" json:"checked"`
+	Conforms  *bool   `db:"conforms" json:"conforms"`
+	Note      *string `db:"note" json:"note,omitempty"`
+}
+
+// TimelineEntry is one event of a case's audit trail.
+type TimelineEntry struct {
+	Position    uint64    `db:"position" json:"position"`
+	Version     uint64    `db:"version" json:"version"`
+	EventID     string    `db:"event_id" json:"event_id"`
+	Type        string    `db:"event_type" json:"type"`
+	Summary     string    `db:"summary" json:"summary"`
+	ActorRole   string    `db:"actor_role" json:"actor_role"`
+	ActorSchool string    `db:"actor_school" json:"actor_school,omitempty"`
+	OccurredAt  time.Time `db:"occurred_at" json:"occurred_at"`
+	RecordedAt  time.Time `db:"recorded_at" json:"recorded_at"`
+}
+
+// Scope limits what a reader sees: an origin school its own students, branch
+// staff their branch.
+type Scope struct {
+	School string
+	Branch string
+}
+
+const caseColumns = `id, branch, origin_school, academic_year, route, channel, grade, sex, grounds, stage,
+	received_on, version, position, opened_at, updated_at`
+
+func scopeWhere(s Scope, args []any) (string, []any) {
+	where := ""
+	if s.School != "" {
+		args = append(args, s.School)
+		where += " AND origin_school = $" + strconv.Itoa(len(args))
+	}
+	if s.Branch != "" {
+		args = append(args, s.Branch)
+		where += " AND branch = $" + strconv.Itoa(len(args))
+	}
+	return where, args
+}
+
+// Case returns one case with its checklist and personal data. A case
+// outside the scope is not found, never forbidden: its existence is not
+// revealed.
+func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool) (Case, error) {
+	where, args := scopeWhere(s, []any{id})
+	var c Case
+	err := r.db.GetContext(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = $1`+where, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
+	}
+	if err != nil {
+		return Case{}, err
+	}
+	if err := r.db.SelectContext(ctx, &c.Documents, `
+		SELECT item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note
+		FROM case_documents WHERE case_id = $1 ORDER BY item`, id); err != nil {
+		return Case{}, err
+	}
+	for i := range c.Documents {
+		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
+	}
+	if withPersonal {
+		var st Student
+		err := r.db.GetContext(ctx, &st, `
+			SELECT student_name, national_id, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, guardian_name, guardian_relation, reason
+			FROM case_personal WHERE case_id = $1`, id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return Case{}, err
+		default:
+			c.Student = &st
+		}
+	}
+	return c, nil
+}
+
+// CaseFilter filters and pages a case list.
+type CaseFilter struct {
+	Scope        Scope
+	Stage        string
+	AcademicYear int
+	School       string
+	After        string // cursor: the last id of the previous page
+	Limit        int
+}
+
+// Cases lists cases in order of receipt.
+func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
+	where, args := scopeWhere(f.Scope, nil)
+	if f.Stage != "" {
+		args = append(args, f.Stage)
+		where += " AND stage = $" + strconv.Itoa(len(args))
+	}
+	if f.AcademicYear != 0 {
+		args = append(args, f.AcademicYear)
+		where += " AND academic_year = $" + strconv.Itoa(len(args))
+	}
+	if f.School != "" {
+		args = append(args, f.School)
+		where += " AND origin_school = $" + strconv.Itoa(len(args))
+	}
+	if f.After != "" {
+		args = append(args, f.After)
+		n := strconv.Itoa(len(args))
+		where += " AND (received_on, id) > (SELECT received_on, id FROM cases WHERE id = $" + n + ")"
+	}
+	args = append(args, f.Limit)
+	out := []Case{}
+	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE true`+where+
+		` ORDER BY received_on, id LIMIT $`+strconv.Itoa(len(args)), args...)
+	return out, err
+}
+
+// Timeline returns a case's events in order.
+func (r *Reader) Timeline(ctx context.Context, id string) ([]TimelineEntry, error) {
+	out := []TimelineEntry{}
+	err := r.db.SelectContext(ctx, &out, `
+		SELECT position, version, event_id, event_type, summary, actor_role, actor_school, occurred_at, recorded_at
+		FROM case_timeline WHERE case_id = $1 ORDER BY version`, id)
+	return out, err
+}

@@ -1,0 +1,136 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"cihui/internal/domain"
+	"cihui/internal/events"
+)
+
+// apply applies one event to the read models inside the batch's
+// transaction.
+func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
+	switch env.AggregateType {
+	case events.AggregateReferral:
+		if err := p.applyReferral(ctx, tx, env); err != nil {
+			return err
+		}
+		return timeline(ctx, tx, env)
+	}
+	return nil
+}
+
+func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
+	id := env.AggregateID
+	switch e := env.Payload.(type) {
+	case events.ReferralOpened:
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO cases (id, branch, origin_school, academic_year, route, channel, grade, sex, grounds,
+			                   stage, received_on, person_key, version, position, opened_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15)`,
+			id, env.Branch, e.OriginSchool, e.AcademicYear, e.Route, e.Channel, e.Grade, e.Sex, pq.Array(e.Grounds),
+			domain.StageIntake, e.ReceivedOn.String(), e.PersonKey, env.Version, env.Position, env.OccurredAt); err != nil {
+			return err
+		}
+		for item := 1; item <= domain.ChecklistItems; item++ {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO case_documents (case_id, item) VALUES ($1, $2)`, id, item); err != nil {
+				return err
+			}
+		}
+		var person domain.Person
+		switch err := p.open(ctx, e.Personal, &person); {
+		case errors.Is(err, events.ErrKeyDestroyed):
+			return nil // erased: the case stays, the person does not
+		case err != nil:
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO case_personal (case_id, student_name, national_id, birth_date, guardian_name, guardian_relation, reason)
+			VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+			id, person.StudentName, person.NationalID, nullIfEmpty(person.BirthDate), person.GuardianName, person.GuardianRelation, person.Reason)
+		return err
+	case events.DocumentSubmitted:
+		var issued any
+		if e.IssuedOn != nil {
+			issued = e.IssuedOn.String()
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE case_documents SET submitted = true, pages = $3, issued_on = $4, checked = false, conforms = NULL, note = NULL
+			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Pages, issued); err != nil {
+			return err
+		}
+	case events.DocumentChecked:
+		var note any
+		if !e.Note.IsZero() {
+			var s string
+			switch err := p.open(ctx, e.Note, &s); {
+			case errors.Is(err, events.ErrKeyDestroyed):
+			case err != nil:
+				return err
+			default:
+				note = s
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE case_documents SET checked = true, conforms = $3, note = $4
+			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Conforms, note); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cases SET version = $2, position = $3, updated_at = $4 WHERE id = $1`,
+		id, env.Version, env.Position, env.OccurredAt)
+	return err
+}
+
+func (p *Projector) open(ctx context.Context, s events.Sealed, v any) error {
+	if p.opener == nil {
+		return events.ErrKeyDestroyed
+	}
+	return p.opener.Open(ctx, s, v)
+}
+
+// timeline records the event in the case's audit trail, in plain words.
+func timeline(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO case_timeline (position, case_id, version, event_id, event_type, summary, actor_role, actor_school, occurred_at, recorded_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		env.Position, env.AggregateID, env.Version, env.ID, env.Type, Summary(env), env.Actor.Role, env.Actor.School, env.OccurredAt, env.RecordedAt)
+	return err
+}
+
+// Summary says what an event means, in plain words and without personal
+// data.
+func Summary(env events.Envelope) string {
+	switch e := env.Payload.(type) {
+	case events.ReferralOpened:
+		route := "學年初轉介"
+		if e.Route == string(domain.RouteMidYear) {
+			route = "學年中轉介（直接向分校申請）"
+			if e.Channel == string(domain.ChannelAssessed) {
+				route = "學年中轉介（經專業評估，由教育局受理）"
+			}
+		}
+		return fmt.Sprintf("原學籍學校 %s 提出%s申請（%d 學年度，%d 年級），收件日 %s", e.OriginSchool, route, e.AcademicYear, e.Grade, e.ReceivedOn.ROC())
+	case events.DocumentSubmitted:
+		return fmt.Sprintf("繳交檢核項目 %d「%s」，共 %d 頁", e.Item, domain.ChecklistItemName(e.Item), e.Pages)
+	case events.DocumentChecked:
+		verdict := "不符合"
+		if e.Conforms {
+			verdict = "符合"
+		}
+		return fmt.Sprintf("分校檢核項目 %d「%s」：%s", e.Item, domain.ChecklistItemName(e.Item), verdict)
+	}
+	return env.Type
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

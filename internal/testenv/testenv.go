@@ -1,0 +1,177 @@
+// Package testenv assembles the whole system for tests with real
+// dependencies: an embedded JetStream server in a temp dir, a throwaway
+// PostgreSQL database, the projector and the HTTP API.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"cihui/internal/app"
+	"cihui/internal/domain"
+	"cihui/internal/events"
+	"cihui/internal/httpapi"
+	"cihui/internal/jetstream"
+	"cihui/internal/pgtest"
+	"cihui/internal/postgres"
+	"cihui/internal/projections"
+)
+
+// Clock is a settable clock.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now implements domain.Clock.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+// Set moves the clock.
+func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+
+// Env is a running system.
+type Env struct {
+	T          testing.TB
+	NATSDir    string
+	Server     *server.Server
+	NC         *nats.Conn
+	Store      *jetstream.Store
+	Codec      *events.Codec
+	DB         *sqlx.DB
+	DSN        string
+	Keys       *postgres.KeyRing
+	Sealer     *events.Sealer
+	Tokens     *postgres.Tokens
+	App        *app.Service
+	Clock      *Clock
+	Branch     domain.Branch
+	HTTP       *httptest.Server
+	Registry   *prometheus.Registry
+	Waiter     *projections.Waiter
+	cancelProj context.CancelFunc
+	projDone   chan struct{}
+}
+
+// Options tune the environment.
+type Options struct {
+	// NoProjector leaves the projector stopped (StartProjector starts it).
+	NoProjector bool
+	// Duplicates sets the JetStream duplicate window.
+	Duplicates time.Duration
+	// Now is the initial clock (default 2026-02-11 09:00 Taipei, inside the
+	// mid-year window of academic year 114).
+	Now time.Time
+}
+
+// New starts everything; it is torn down when the test ends.
+func New(t testing.TB, o Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	if o.Now.IsZero() {
+		o.Now = time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei)
+	}
+	e := &Env{T: t, Clock: &Clock{now: o.Now}, Branch: domain.DefaultBranch(), Registry: prometheus.NewRegistry()}
+
+	e.NATSDir = t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.NATSDir, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Server = srv
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	if e.NC, err = nats.Connect(srv.ClientURL()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.NC.Close)
+	e.Codec = events.NewCodec(events.DefaultRegistry())
+	if e.Store, err = jetstream.Open(ctx, e.NC, e.Codec, jetstream.Config{Duplicates: o.Duplicates}); err != nil {
+		t.Fatal(err)
+	}
+
+	e.DSN = pgtest.NewDatabase(t)
+	if e.DB, err = postgres.Open(ctx, e.DSN); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.DB.Close() })
+	if err := postgres.Migrate(ctx, e.DB, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.NewBranches(e.DB).Put(ctx, e.Branch); err != nil {
+		t.Fatal(err)
+	}
+	master := make([]byte, 32)
+	_, _ = rand.Read(master)
+	if e.Keys, err = postgres.NewKeyRing(e.DB, master); err != nil {
+		t.Fatal(err)
+	}
+	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
+	e.Tokens = postgres.NewTokens(e.DB)
+	e.App = &app.Service{
+		Store: e.Store, Sealer: e.Sealer, Clock: e.Clock,
+		Branches: func(code string) (domain.Branch, bool) { return e.Branch, code == e.Branch.Code },
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	if e.Waiter, err = projections.NewWaiter(wctx, e.DSN, e.DB); err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.New(httpapi.Config{
+		App: e.App, Reader: projections.NewReader(e.DB), Waiter: e.Waiter, Auth: e.Tokens,
+		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
+	})
+	e.HTTP = httptest.NewServer(api)
+	t.Cleanup(e.HTTP.Close)
+	if !o.NoProjector {
+		e.StartProjector()
+	}
+	return e
+}
+
+// NewProjector returns a projector on the environment (not started).
+func (e *Env) NewProjector() *projections.Projector {
+	return projections.New(projections.Options{
+		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
+	})
+}
+
+// StartProjector runs the projector until StopProjector or the test's end.
+func (e *Env) StartProjector() {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancelProj = cancel
+	e.projDone = make(chan struct{})
+	p := e.NewProjector()
+	go func() { defer close(e.projDone); p.RunWithRestart(ctx) }()
+	e.T.Cleanup(e.StopProjector)
+}
+
+// StopProjector stops the projector and waits for it.
+func (e *Env) StopProjector() {
+	if e.cancelProj != nil {
+		e.cancelProj()
+		<-e.projDone
+		e.cancelProj = nil
+	}
+}
+
+// Token issues a token.
+func (e *Env) Token(role events.Role, school string) string {
+	e.T.Helper()
+	info := postgres.TokenInfo{Role: role, School: school}
+	if role == domain.RoleSocialWorker || role == domain.RoleCommittee {
+		info.Branch = e.Branch.Code
+	}
+	tok, _, err := e.Tokens.Create(context.Background(), info)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return tok
+}
