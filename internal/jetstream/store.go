@@ -28,6 +28,9 @@ type Config struct {
 	Duplicates time.Duration
 	// Now stamps RecordedAt; default time.Now.
 	Now func() time.Time
+	// CacheSize is how many aggregates the load cache keeps; default
+	// 10000, negative turns the cache off.
+	CacheSize int
 }
 
 const (
@@ -43,6 +46,7 @@ type Store struct {
 	codec  *events.Codec
 	stream string
 	now    func() time.Time
+	cache  *aggregateCache
 }
 
 // Open ensures the stream exists with the required settings and returns
@@ -80,7 +84,7 @@ func Open(ctx context.Context, nc *nats.Conn, codec *events.Codec, cfg Config) (
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: ensuring stream %s: %w", cfg.Stream, err)
 	}
-	return &Store{js: j, codec: codec, stream: cfg.Stream, now: cfg.Now}, nil
+	return &Store{js: j, codec: codec, stream: cfg.Stream, now: cfg.Now, cache: newAggregateCache(cfg.CacheSize)}, nil
 }
 
 // StreamName returns the JetStream stream name.
@@ -89,15 +93,23 @@ func (s *Store) StreamName() string { return s.stream }
 // JetStream returns the JetStream context (for the projector and bench).
 func (s *Store) JetStream() js.JetStream { return s.js }
 
-// Load reads every event of one aggregate with batched direct gets: no
-// consumer is created per load.
+// Load reads every event of one aggregate. Loads never create a consumer:
+// events come from batched direct gets, and an aggregate loaded before is
+// served from a cache whose freshness is checked on the server: only the
+// events after the cached last sequence are fetched (usually none, in one
+// round trip). The stream denies deletes and purges, so a cached prefix
+// never goes stale.
 func (s *Store) Load(ctx context.Context, id events.StreamID) (events.Loaded, error) {
 	if err := id.Validate(); err != nil {
 		return events.Loaded{}, err
 	}
-	var out events.Loaded
 	subject := id.Subject()
-	next := uint64(1)
+	var out events.Loaded
+	if c, ok := s.cache.get(subject); ok {
+		out = c
+	}
+	cachedLen := len(out.Events)
+	next := out.LastSeq + 1
 	for {
 		msgs, err := jetstreamext.GetBatch(ctx, s.js, s.stream, loadBatch,
 			jetstreamext.GetBatchSubject(subject), jetstreamext.GetBatchSeq(next))
@@ -127,6 +139,9 @@ func (s *Store) Load(ctx context.Context, id events.StreamID) (events.Loaded, er
 		}
 	}
 	out.Version = uint64(len(out.Events))
+	if len(out.Events) > cachedLen {
+		s.cache.put(subject, out)
+	}
 	return out, nil
 }
 

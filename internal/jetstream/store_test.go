@@ -42,3 +42,36 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestConformanceWithoutCache(t *testing.T) {
+	eventstoretest.Run(t, func(t *testing.T) events.Store {
+		s, _ := newStore(t, jetstream.Config{CacheSize: -1})
+		return s
+	})
+}
+
+// Two stores on one stream (two API processes): each one's cache sees the
+// other's writes, because every load checks the server for newer events.
+func TestCacheSeesOtherWriters(t *testing.T) {
+	a, _ := newStore(t, jetstream.Config{})
+	ctx := context.Background()
+	b, err := jetstream.Open(ctx, a.JetStream().Conn(), events.NewCodec(events.DefaultRegistry()), jetstream.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "c1"}
+	envs, err := a.Append(ctx, events.Append{Stream: id, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := b.Load(ctx, id); l.Version != 1 { // b caches version 1
+		t.Fatalf("b sees %d events", l.Version)
+	}
+	if _, err := a.Append(ctx, events.Append{Stream: id, ExpectedSeq: envs[0].Position, ExpectedVersion: 1, Events: []events.Event{events.DocumentSubmitted{Item: 2, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := b.Load(ctx, id)
+	if err != nil || l.Version != 2 || l.Events[1].Payload.(events.DocumentSubmitted).Item != 2 {
+		t.Fatalf("b after a's second write: version %d, %v", l.Version, err)
+	}
+}

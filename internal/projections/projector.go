@@ -74,7 +74,7 @@ func New(o Options) *Projector {
 		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec, opener: o.Opener,
 		log: o.Log, batchSize: o.BatchSize,
 		applied:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_applied_total", Help: "Events applied to the read models."}),
-		skipped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_skipped_total", Help: "Events of unknown types skipped."}),
+		skipped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_skipped_total", Help: "Messages skipped: unknown event types or undecodable."}),
 		batches:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cihui_projector_batch_seconds", Help: "Time to apply and commit one batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		position: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_position", Help: "Last stream position applied to the read models."}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_lag_events", Help: "Stream last sequence minus the read models' checkpoint."}),
@@ -156,7 +156,11 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("projections: event at %d: %w", last, err)
+			// Not an envelope this system wrote: skip it rather than stop
+			// every read model behind it; the log and metric make it seen.
+			p.log.Error("skipping undecodable message", "position", last, "subject", m.Subject(), "err", err)
+			skipped++
+			continue
 		}
 		env.Position = last
 		batch = append(batch, env)

@@ -164,7 +164,8 @@ func TestRestartContinuesFromCheckpoint(t *testing.T) {
 	}
 }
 
-// Unknown event types (from a newer build) are skipped, not a crash loop.
+// Unknown event types (from a newer build) and messages that are not
+// envelopes are skipped, not a crash loop.
 func TestUnknownEventTypeIsSkipped(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
@@ -174,8 +175,15 @@ func TestUnknownEventTypeIsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.Store.JetStream().Publish(ctx, "cihui.xiucai.referral.rgarbage", []byte("not an envelope")); err != nil {
+		t.Fatal(err)
+	}
 	last := seed(t, e, 1)
 	waitFor(t, e, last)
+	var n int
+	if err := e.DB.Get(&n, `SELECT count(*) FROM case_timeline`); err != nil || n != 7 {
+		t.Fatalf("timeline rows %d, want the 7 seeded events", n)
+	}
 	if last <= ack.Sequence {
 		t.Fatal("seeded events should come after the unknown one")
 	}

@@ -1,0 +1,92 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"cihui/internal/domain"
+	"cihui/internal/httpapi"
+	"cihui/internal/testenv"
+)
+
+// Every response of a realistic session is validated against the served
+// contract: status, content type and body schema.
+func TestResponsesMatchTheContract(t *testing.T) {
+	spec, _, err := httpapi.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := testenv.New(t, testenv.Options{})
+	school := e.Token(domain.RoleOriginSchool, "034501")
+	sw := e.Token(domain.RoleSocialWorker, "")
+
+	check := func(method, path, token string, body any, headers ...string) testenv.Response {
+		t.Helper()
+		r := e.Do(method, path, token, body, headers...)
+		var reqBody []byte
+		switch b := body.(type) {
+		case string:
+			reqBody = []byte(b)
+		case nil:
+		default:
+			reqBody = []byte(fmt.Sprint(b))
+		}
+		req, _ := http.NewRequest(method, "http://localhost"+path, bytes.NewReader(reqBody))
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatalf("%s %s is not in the contract: %v", method, path, err)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
+			Body: io.NopCloser(bytes.NewReader(r.Body)), Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Errorf("%s %s → %d does not match the contract: %v\n%s", method, path, r.Status, err, r.Body)
+		}
+		return r
+	}
+
+	check("GET", "/healthz", "", nil)
+	check("GET", "/readyz", "", nil)
+	check("GET", "/openapi.json", "", nil)
+	r := check("POST", "/v1/referrals", school, `{"route":"mid_year","channel":"direct","grade":8,
+		"student":{"name":"測試","sex":"M","birth_date":"2012-01-01","national_id":"A123456789"},
+		"guardian":{"name":"家長","relationship":"父"},"grounds":["low_income_risk"],
+		"guardian_consent":true,"student_willing":true,"reason":"測試"}`)
+	id := r.JSON(t)["id"].(string)
+	pos := uint64(r.JSON(t)["position"].(float64))
+	check("POST", "/v1/referrals", school, `{"route":"nope"}`) // 400
+	check("POST", "/v1/referrals", "", `{}`)                   // 401
+	check("POST", "/v1/referrals", sw, `{}`)                   // 403
+	check("PUT", "/v1/referrals/"+id+"/documents/5", school, `{"pages":2,"issued_on":"2026-02-01"}`)
+	check("PUT", "/v1/referrals/"+id+"/documents/5", sw, `{"conforms":true}`)
+	check("PUT", "/v1/referrals/"+id+"/documents/6", sw, `{"conforms":true}`)                    // 422 not submitted
+	check("PUT", "/v1/referrals/"+id+"/documents/5", sw, `{"conforms":true}`, "If-Match", `"1"`) // 412
+	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+2), school, nil)
+	check("GET", "/v1/referrals/"+id+"/events", sw, nil)
+	check("GET", "/v1/referrals?limit=10", sw, nil)
+	check("GET", "/v1/referrals?limit=0", sw, nil)  // 400
+	check("GET", "/v1/referrals/nope", school, nil) // 404
+
+	m := e.Do("GET", "/metrics", "", nil)
+	if m.Status != 200 || !strings.Contains(string(m.Body), "cihui_http_requests_total") {
+		t.Fatalf("metrics: %d", m.Status)
+	}
+	for _, secret := range []string{"A123456789", "測試"} {
+		if strings.Contains(string(m.Body), secret) {
+			t.Fatalf("metrics expose personal data")
+		}
+	}
+}
