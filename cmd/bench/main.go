@@ -227,7 +227,7 @@ func benchAppend(ctx context.Context, e *env, n int) error {
 	m := n / 4
 	t0 = time.Now()
 	for i := range m {
-		if err := httpPut(e.http.URL+"/v1/referrals/"+id+"/documents/"+strconv.Itoa(1+i%12), tok, `{"pages":1}`); err != nil {
+		if err := httpPut(e.http.URL+"/v1/referrals/"+id+"/documents/"+strconv.Itoa(1+i%4), tok, `{"pages":1}`); err != nil {
 			return err
 		}
 	}
@@ -252,7 +252,7 @@ func benchLoad(ctx context.Context, e *env) error {
 	}
 	actor := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}
 	for i := 1; i < 50; i++ {
-		if _, err := e.svc.SubmitDocument(ctx, actor, id, 1+i%12, 1, nil); err != nil {
+		if _, err := e.svc.SubmitDocument(ctx, actor, id, 1+i%4, 1, nil, false); err != nil {
 			return err
 		}
 	}
@@ -396,7 +396,7 @@ func benchVisibility(ctx context.Context, e *env) error {
 	lat := make([]time.Duration, 0, rounds)
 	for i := range rounds {
 		t0 := time.Now()
-		res, err := e.svc.SubmitDocument(ctx, actor, id, 1+i%12, 1, nil)
+		res, err := e.svc.SubmitDocument(ctx, actor, id, 1+i%4, 1, nil, false)
 		if err != nil {
 			return err
 		}

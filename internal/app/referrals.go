@@ -52,9 +52,9 @@ func (s *Service) referral(ctx context.Context, m Meta, id string, decide func(r
 }
 
 // SubmitDocument records a checklist item handed in by the origin school.
-func (s *Service) SubmitDocument(ctx context.Context, m Meta, id string, item, pages int, issuedOn *calendar.Date) (Result, error) {
+func (s *Service) SubmitDocument(ctx context.Context, m Meta, id string, item, pages int, issuedOn *calendar.Date, withDropoutFile bool) (Result, error) {
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
-		e, err := r.SubmitDocument(m.Actor, item, pages, issuedOn)
+		e, err := r.SubmitDocument(m.Actor, item, pages, issuedOn, withDropoutFile, s.today())
 		return []events.Event{e}, err
 	})
 }
@@ -62,14 +62,66 @@ func (s *Service) SubmitDocument(ctx context.Context, m Meta, id string, item, p
 // CheckDocument records a social worker's check of a checklist item.
 func (s *Service) CheckDocument(ctx context.Context, m Meta, id string, item int, conforms bool, note string) (Result, error) {
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
-		var sealed events.Sealed
-		if note != "" {
-			var err error
-			if sealed, err = s.Sealer.Seal(ctx, r.PersonKey, note); err != nil {
-				return nil, err
-			}
+		sealed, err := s.seal(ctx, r, note)
+		if err != nil {
+			return nil, err
 		}
 		e, err := r.CheckDocument(m.Actor, item, conforms, sealed)
 		return []events.Event{e}, err
 	})
 }
+
+// seal seals text with the referral's person key; empty text stays empty.
+func (s *Service) seal(ctx context.Context, r *domain.Referral, text string) (events.Sealed, error) {
+	if text == "" {
+		return events.Sealed{}, nil
+	}
+	return s.Sealer.Seal(ctx, r.PersonKey, text)
+}
+
+// ReturnApplication returns an incomplete application (退件, R-MID-3).
+func (s *Service) ReturnApplication(ctx context.Context, m Meta, id, note string) (Result, error) {
+	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
+		sealed, err := s.seal(ctx, r, note)
+		if err != nil {
+			return nil, err
+		}
+		e, err := r.ReturnApplication(m.Actor, sealed)
+		return []events.Event{e}, err
+	})
+}
+
+// Resubmit records the re-submission of a returned application.
+func (s *Service) Resubmit(ctx context.Context, m Meta, id string) (Result, error) {
+	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
+		e, err := r.Resubmit(m.Actor, s.now())
+		return []events.Event{e}, err
+	})
+}
+
+// LogVisit records a home-visit contact, visit, interview or the finished
+// assessment report (R-MID-4).
+func (s *Service) LogVisit(ctx context.Context, m Meta, id, kind string, on calendar.Date, note string) (Result, error) {
+	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
+		sealed, err := s.seal(ctx, r, note)
+		if err != nil {
+			return nil, err
+		}
+		e, err := r.LogVisit(m.Actor, kind, on, s.today(), sealed)
+		return []events.Event{e}, err
+	})
+}
+
+// DecideFirstReview records the first review (R-SOY-3, R-MID-5).
+func (s *Service) DecideFirstReview(ctx context.Context, m Meta, id, outcome, reasons string) (Result, error) {
+	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
+		sealed, err := s.seal(ctx, r, reasons)
+		if err != nil {
+			return nil, err
+		}
+		e, err := r.DecideFirstReview(m.Actor, outcome, sealed, reasons != "", s.today(), "")
+		return []events.Event{e}, err
+	})
+}
+
+func (s *Service) today() calendar.Date { return calendar.DateOf(s.now(), domain.Taipei) }

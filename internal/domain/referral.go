@@ -56,7 +56,11 @@ type Stage string
 
 // Stages of a referral.
 const (
-	StageIntake Stage = "intake"
+	StageIntake      Stage = "intake"       // filed: documents and home visit under way
+	StageReturned    Stage = "returned"     // returned incomplete (退件), waiting for re-submission
+	StageRecommended Stage = "recommended"  // first review: recommended list
+	StageToDiscuss   Stage = "to_discuss"   // first review: to-discuss list
+	StageNotEligible Stage = "not_eligible" // first review: did not pass
 )
 
 // Person is the personal data of a referral. It exists in plaintext only
@@ -94,6 +98,7 @@ type OpenReferral struct {
 	Sex                string
 	Grounds            []string
 	Exclusions         []string
+	DropoutRecord      bool
 	GuardianConsent    bool
 	StudentWilling     bool
 	Person             Person
@@ -251,6 +256,7 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		IntendedSchool:     c.IntendedSchool,
 		Sex:                c.Sex,
 		Grounds:            grounds,
+		DropoutRecord:      c.DropoutRecord,
 		PersonKey:          key,
 		Personal:           sealed,
 	}, nil
@@ -275,26 +281,30 @@ const ChecklistItems = 12
 
 // Document is the state of one checklist item.
 type Document struct {
-	Submitted bool
-	Pages     int
-	IssuedOn  *calendar.Date
-	Checked   bool
-	Conforms  bool
+	Submitted       bool
+	SubmittedOn     calendar.Date
+	Pages           int
+	IssuedOn        *calendar.Date
+	WithDropoutFile bool
+	Checked         bool
+	Conforms        bool
 }
 
 // Referral is the referral aggregate, rebuilt from its events.
 type Referral struct {
-	ID           string
-	Branch       string
-	OriginSchool string
-	Route        Route
-	Channel      Channel
-	AcademicYear int
-	Grade        int
-	ReceivedOn   calendar.Date
-	PersonKey    string
-	Stage        Stage
-	Documents    [ChecklistItems + 1]Document // index 1..12
+	ID            string
+	Branch        string
+	OriginSchool  string
+	Route         Route
+	Channel       Channel
+	AcademicYear  int
+	Grade         int
+	ReceivedOn    calendar.Date
+	PersonKey     string
+	DropoutRecord bool
+	Stage         Stage
+	Documents     [ChecklistItems + 1]Document // index 1..12
+	Visit         Visit
 
 	Version uint64 // number of events applied
 	LastSeq uint64 // position of the last event applied
@@ -316,14 +326,33 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Grade = e.Grade
 		r.ReceivedOn = e.ReceivedOn
 		r.PersonKey = e.PersonKey
+		r.DropoutRecord = e.DropoutRecord
 		r.Stage = StageIntake
 	case events.DocumentSubmitted:
-		d := &r.Documents[e.Item]
-		d.Submitted, d.Pages, d.IssuedOn = true, e.Pages, e.IssuedOn
-		d.Checked = false
+		r.Documents[e.Item] = Document{Submitted: true, SubmittedOn: calendar.DateOf(env.OccurredAt, Taipei),
+			Pages: e.Pages, IssuedOn: e.IssuedOn, WithDropoutFile: e.WithDropoutFile}
 	case events.DocumentChecked:
 		d := &r.Documents[e.Item]
 		d.Checked, d.Conforms = true, e.Conforms
+	case events.ApplicationReturned:
+		r.Stage = StageReturned
+	case events.ApplicationResubmitted:
+		r.Stage = StageIntake
+		r.ReceivedOn = e.ReceivedOn
+	case events.HomeVisitLogged:
+		switch e.Kind {
+		case VisitContact:
+			r.Visit.Contacts++
+		case VisitHome:
+			r.Visit.Visited = true
+		case VisitInterview:
+			r.Visit.Interviewed = true
+		}
+	case events.AssessmentReportFinished:
+		on := e.On
+		r.Visit.ReportOn = &on
+	case events.FirstReviewDecided:
+		r.Stage = ReviewStage(e.Outcome)
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position
@@ -343,7 +372,7 @@ func (r *Referral) VisibleTo(a events.Actor) bool {
 }
 
 // SubmitDocument records that the origin school handed in a checklist item.
-func (r *Referral) SubmitDocument(a events.Actor, item, pages int, issuedOn *calendar.Date) (events.DocumentSubmitted, error) {
+func (r *Referral) SubmitDocument(a events.Actor, item, pages int, issuedOn *calendar.Date, withDropoutFile bool, today calendar.Date) (events.DocumentSubmitted, error) {
 	if a.Role != RoleOriginSchool {
 		return events.DocumentSubmitted{}, Errorf(EForbidden, "documents are submitted by the origin school")
 	}
@@ -353,7 +382,19 @@ func (r *Referral) SubmitDocument(a events.Actor, item, pages int, issuedOn *cal
 	if pages < 1 {
 		return events.DocumentSubmitted{}, Invalid(map[string]string{"pages": "must be at least 1"})
 	}
-	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn}, nil
+	if item == 5 && issuedOn == nil {
+		return events.DocumentSubmitted{}, Invalid(map[string]string{"issued_on": "required for the household registration transcript (R-DOC-1: issued within the last month)"})
+	}
+	if issuedOn != nil && issuedOn.After(today) {
+		return events.DocumentSubmitted{}, Invalid(map[string]string{"issued_on": "cannot be in the future"})
+	}
+	if withDropoutFile && item != 10 {
+		return events.DocumentSubmitted{}, Invalid(map[string]string{"with_dropout_file": "only for item 10"})
+	}
+	if r.Reviewed() {
+		return events.DocumentSubmitted{}, Errorf(EConflict, "the first review has already decided")
+	}
+	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn, WithDropoutFile: withDropoutFile}, nil
 }
 
 // CheckDocument records a social worker's check of a submitted item
@@ -367,6 +408,12 @@ func (r *Referral) CheckDocument(a events.Actor, item int, conforms bool, note e
 	}
 	if !r.Documents[item].Submitted {
 		return events.DocumentChecked{}, RuleError("R-DOC-1", "item %d has not been submitted", item)
+	}
+	if item == 5 && conforms && !item5Fresh(r.Documents[5]) {
+		return events.DocumentChecked{}, RuleError("R-DOC-1", "the household registration transcript must be issued within one month before submission")
+	}
+	if item == 10 && conforms && r.DropoutRecord && !r.Documents[10].WithDropoutFile {
+		return events.DocumentChecked{}, RuleError("R-DOC-1", "the student has a dropout record: item 10 must include the dropout personal file")
 	}
 	return events.DocumentChecked{Item: item, Conforms: conforms, Note: note}, nil
 }

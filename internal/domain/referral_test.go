@@ -163,10 +163,10 @@ func TestDocumentRules(t *testing.T) {
 	if _, err := r.CheckDocument(sw, 5, true, events.Sealed{}); ruleOf(err) != "R-DOC-1" {
 		t.Fatalf("checking an item not submitted: %v", err)
 	}
-	if _, err := r.SubmitDocument(school, 13, 1, nil); domain.ErrorCode(err) != domain.EInvalid {
+	if _, err := r.SubmitDocument(school, 13, 1, nil, false, calendar.NewDate(2026, 2, 11)); domain.ErrorCode(err) != domain.EInvalid {
 		t.Fatalf("item 13: %v", err)
 	}
-	if _, err := r.SubmitDocument(sw, 1, 1, nil); domain.ErrorCode(err) != domain.EForbidden {
+	if _, err := r.SubmitDocument(sw, 1, 1, nil, false, calendar.NewDate(2026, 2, 11)); domain.ErrorCode(err) != domain.EForbidden {
 		t.Fatalf("social worker submitting: %v", err)
 	}
 }

@@ -19,8 +19,11 @@ type ReferralOpened struct {
 	IntendedSchool     string   `json:"intended_school,omitempty"`
 	Sex                string   `json:"sex"`
 	Grounds            []string `json:"grounds"`
-	PersonKey          string   `json:"person_key"`
-	Personal           Sealed   `json:"personal"`
+	// DropoutRecord: the student has a dropout record, so checklist item
+	// 10 must include the dropout personal file (R-DOC-1).
+	DropoutRecord bool   `json:"dropout_record,omitempty"`
+	PersonKey     string `json:"person_key"`
+	Personal      Sealed `json:"personal"`
 }
 
 // EventType implements Event.
@@ -31,6 +34,8 @@ type DocumentSubmitted struct {
 	Item     int            `json:"item"`
 	Pages    int            `json:"pages"`
 	IssuedOn *calendar.Date `json:"issued_on,omitempty"`
+	// WithDropoutFile: item 10 includes the dropout personal file.
+	WithDropoutFile bool `json:"with_dropout_file,omitempty"`
 }
 
 // EventType implements Event.
@@ -47,12 +52,102 @@ type DocumentChecked struct {
 // EventType implements Event.
 func (DocumentChecked) EventType() string { return "DocumentChecked" }
 
-// DefaultRegistry returns the registry of every event type of the system at
-// its current schema version.
+// ApplicationReturned: the branch school returned an incomplete
+// application without a visit (退件, R-MID-3). Missing lists the checklist
+// items that were not complete; the note is sealed.
+type ApplicationReturned struct {
+	Missing []int  `json:"missing"`
+	Note    Sealed `json:"note,omitzero"`
+}
+
+// EventType implements Event.
+func (ApplicationReturned) EventType() string { return "ApplicationReturned" }
+
+// ApplicationResubmitted: the origin school sent the completed
+// application again; the home-visit clock restarts from ReceivedOn.
+type ApplicationResubmitted struct {
+	ReceivedOn calendar.Date `json:"received_on"`
+}
+
+// EventType implements Event.
+func (ApplicationResubmitted) EventType() string { return "ApplicationResubmitted" }
+
+// HomeVisitLogged: a social worker logged a contact, the home visit or the
+// interview (R-MID-4, R-SOY-3). The note is sealed.
+type HomeVisitLogged struct {
+	Kind string        `json:"kind"` // contact | visit | interview
+	On   calendar.Date `json:"on"`
+	Note Sealed        `json:"note,omitzero"`
+}
+
+// EventType implements Event.
+func (HomeVisitLogged) EventType() string { return "HomeVisitLogged" }
+
+// AssessmentReportFinished: the home-visit assessment report is done; the
+// visit is closed (R-MID-4).
+type AssessmentReportFinished struct {
+	On      calendar.Date `json:"on"`
+	Summary Sealed        `json:"summary,omitzero"`
+}
+
+// EventType implements Event.
+func (AssessmentReportFinished) EventType() string { return "AssessmentReportFinished" }
+
+// FirstReviewDecided: the branch school's first review (R-SOY-3, R-MID-5)
+// and the letter it sends the applying school.
+type FirstReviewDecided struct {
+	Outcome string        `json:"outcome"` // recommend | discuss | not_eligible
+	On      calendar.Date `json:"on"`
+	Reasons Sealed        `json:"reasons,omitzero"`
+	Letter  Letter        `json:"letter"`
+}
+
+// EventType implements Event.
+func (FirstReviewDecided) EventType() string { return "FirstReviewDecided" }
+
+// Letter is a letter to a school, printable from the event alone: it holds
+// no personal data (the student is named by alias).
+type Letter struct {
+	ToSchool     string `json:"to_school"`
+	StudentAlias string `json:"student_alias"`
+	Subject      string `json:"subject"`
+	Outcome      string `json:"outcome"`
+	NextStep     string `json:"next_step"`
+	Meeting      string `json:"meeting,omitempty"`
+}
+
+// CalendarYearImported: an admin imported the official office calendar of
+// one year; it replaces an earlier import or the built-in table. Only the
+// exceptions to the Mon–Fri rule are kept.
+type CalendarYearImported struct {
+	Year         int             `json:"year"`
+	WeekdaysOff  []calendar.Date `json:"weekdays_off"`
+	WeekendsWork []calendar.Date `json:"weekends_work"`
+	SHA256       string          `json:"sha256"`
+}
+
+// EventType implements Event.
+func (CalendarYearImported) EventType() string { return "CalendarYearImported" }
+
+// OfficeClosed: an ad-hoc office closure such as a typhoon day.
+type OfficeClosed struct {
+	Date   calendar.Date `json:"date"`
+	Reason string        `json:"reason"`
+}
+
+// EventType implements Event.
+func (OfficeClosed) EventType() string { return "OfficeClosed" }
+
+// DefaultRegistry returns the registry of every event type of the system
+// at its current schema version.
 func DefaultRegistry() *Registry {
 	r := NewRegistry()
-	r.Register(ReferralOpened{}, 1)
-	r.Register(DocumentSubmitted{}, 1)
-	r.Register(DocumentChecked{}, 1)
+	for _, e := range []Event{
+		ReferralOpened{}, DocumentSubmitted{}, DocumentChecked{},
+		ApplicationReturned{}, ApplicationResubmitted{}, HomeVisitLogged{}, AssessmentReportFinished{},
+		FirstReviewDecided{}, CalendarYearImported{}, OfficeClosed{},
+	} {
+		r.Register(e, 1)
+	}
 	return r
 }

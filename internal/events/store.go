@@ -12,6 +12,7 @@ const (
 	AggregateReferral = "referral"
 	AggregateMeeting  = "meeting"
 	AggregateRoster   = "roster"
+	AggregateCalendar = "calendar"
 )
 
 // StreamID names the event stream of one aggregate. Every aggregate belongs

@@ -33,6 +33,7 @@ type OpenReferralRequest struct {
 	} `json:"guardian"`
 	Grounds         []string `json:"grounds"`
 	CrisisType      string   `json:"crisis_type,omitempty"`
+	DropoutRecord   bool     `json:"dropout_record,omitempty"`
 	Exclusions      []string `json:"exclusions,omitempty"`
 	ExclusionReason string   `json:"exclusion_reason,omitempty"`
 	GuardianConsent bool     `json:"guardian_consent"`
@@ -64,6 +65,7 @@ func (s *Server) openReferral(c echo.Context) error {
 		Sex:                req.Student.Sex,
 		Grounds:            req.Grounds,
 		Exclusions:         req.Exclusions,
+		DropoutRecord:      req.DropoutRecord,
 		GuardianConsent:    req.GuardianConsent,
 		StudentWilling:     req.StudentWilling,
 		Person: domain.Person{
@@ -101,11 +103,36 @@ func seesPersonal(a events.Actor) bool {
 	return a.Role == domain.RoleOriginSchool || a.Role == domain.RoleSocialWorker
 }
 
-// ReferralView is a case as GET /v1/referrals/{id} returns it.
+// ReferralView is a case as GET /v1/referrals/{id} returns it: with what
+// is missing, the home visit and its due date, and the first review.
 type ReferralView struct {
 	projections.Case
-	ReceivedOn   string `json:"received_on"`
-	ReadPosition uint64 `json:"read_position"`
+	ReceivedOn   string           `json:"received_on"`
+	Missing      []domain.Missing `json:"missing"`
+	Complete     bool             `json:"complete"`
+	Visit        VisitView        `json:"visit"`
+	FirstReview  *FirstReviewView `json:"first_review"`
+	ReadPosition uint64           `json:"read_position,omitempty"`
+}
+
+// view derives the parts of a case the read model does not store.
+func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor) ReferralView {
+	v := ReferralView{Case: c, ReceivedOn: c.ReceivedOn.Format("2006-01-02")}
+	if c.Documents != nil {
+		v.Missing = domain.MissingItems(domain.Route(c.Route), domain.Channel(c.Channel), c.DropoutRecord, domainDocuments(c.Documents), c.VisitReportOn != nil)
+		if v.Missing == nil {
+			v.Missing = []domain.Missing{}
+		}
+		v.Complete = len(v.Missing) == 0
+	}
+	v.Visit = visitView(c, cal, calErr, s.today())
+	if a.Role == domain.RoleSocialWorker {
+		v.Visit.Log = c.Visits
+	}
+	if c.ReviewOutcome != nil {
+		v.FirstReview = &FirstReviewView{Outcome: *c.ReviewOutcome, On: *dateString(c.ReviewedOn)}
+	}
+	return v
 }
 
 func (s *Server) getReferral(c echo.Context) error {
@@ -125,7 +152,10 @@ func (s *Server) getReferral(c echo.Context) error {
 		}
 	}
 	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
-	return c.JSON(http.StatusOK, ReferralView{Case: cs, ReceivedOn: cs.ReceivedOn.Format("2006-01-02"), ReadPosition: s.waiter.Position()})
+	cal, calErr := s.calendarFor(c.Request().Context(), a)
+	v := s.view(cs, cal, calErr, a)
+	v.ReadPosition = s.waiter.Position()
+	return c.JSON(http.StatusOK, v)
 }
 
 // ReferralList is a page of cases.
@@ -162,9 +192,11 @@ func (s *Server) listReferrals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a := actorOf(c)
+	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
 	for _, cs := range cases {
-		out.Items = append(out.Items, ReferralView{Case: cs, ReceivedOn: cs.ReceivedOn.Format("2006-01-02")})
+		out.Items = append(out.Items, s.view(cs, cal, calErr, a))
 	}
 	if len(cases) == f.Limit {
 		out.NextCursor = cases[len(cases)-1].ID
@@ -199,10 +231,11 @@ func (s *Server) referralEvents(c echo.Context) error {
 // the origin school submits (pages, issued_on), a social worker checks
 // (conforms, note).
 type DocumentRequest struct {
-	Pages    *int    `json:"pages,omitempty"`
-	IssuedOn *string `json:"issued_on,omitempty"`
-	Conforms *bool   `json:"conforms,omitempty"`
-	Note     string  `json:"note,omitempty"`
+	Pages           *int    `json:"pages,omitempty"`
+	IssuedOn        *string `json:"issued_on,omitempty"`
+	WithDropoutFile bool    `json:"with_dropout_file,omitempty"`
+	Conforms        *bool   `json:"conforms,omitempty"`
+	Note            string  `json:"note,omitempty"`
 }
 
 func (s *Server) putDocument(c echo.Context) error {
@@ -240,7 +273,7 @@ func (s *Server) putDocument(c echo.Context) error {
 			}
 			issued = &d
 		}
-		r, err := s.app.SubmitDocument(ctx, m, id, item, *req.Pages, issued)
+		r, err := s.app.SubmitDocument(ctx, m, id, item, *req.Pages, issued, req.WithDropoutFile)
 		if err != nil {
 			return err
 		}
@@ -249,7 +282,7 @@ func (s *Server) putDocument(c echo.Context) error {
 		if req.Conforms == nil {
 			return domain.Invalid(map[string]string{"conforms": "required: true (符合) or false (不符合)"})
 		}
-		if req.Pages != nil || req.IssuedOn != nil {
+		if req.Pages != nil || req.IssuedOn != nil || req.WithDropoutFile {
 			return domain.Invalid(map[string]string{"pages": "items are submitted by the origin school"})
 		}
 		r, err := s.app.CheckDocument(ctx, m, id, item, *req.Conforms, req.Note)

@@ -104,6 +104,14 @@ func New(cfg Config) *Server {
 	v1.GET("/referrals/:id", s.getReferral)
 	v1.GET("/referrals/:id/events", s.referralEvents)
 	v1.PUT("/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
+	v1.POST("/referrals/:id/home-visits", s.logVisit, roles(domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/first-review", s.firstReview, roles(domain.RoleSocialWorker))
+	v1.GET("/home-visits/queue", s.visitQueue, roles(domain.RoleSocialWorker))
+	v1.PUT("/calendar/:year", s.importCalendar, roles(domain.RoleAdmin))
+	v1.POST("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
+	v1.GET("/calendar/workdays", s.workdays)
 	return s
 }
 
@@ -310,3 +318,8 @@ func (s *Server) Start(addr string) error {
 
 // Shutdown drains in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }
+
+type (
+	appMeta   = app.Meta
+	appResult = app.Result
+)

@@ -38,6 +38,36 @@ type Case struct {
 	UpdatedAt    time.Time      `db:"updated_at" json:"updated_at"`
 	Student      *Student       `db:"-" json:"student"`
 	Documents    []Document     `db:"-" json:"documents,omitempty"`
+
+	DropoutRecord    bool          `db:"dropout_record" json:"dropout_record"`
+	ReturnedMissing  pq.Int64Array `db:"returned_missing" json:"returned_missing,omitempty"`
+	VisitContacts    int           `db:"visit_contacts" json:"-"`
+	VisitVisited     bool          `db:"visit_visited" json:"-"`
+	VisitInterviewed bool          `db:"visit_interviewed" json:"-"`
+	VisitReportOn    *time.Time    `db:"visit_report_on" json:"-"`
+	ReviewOutcome    *string       `db:"review_outcome" json:"-"`
+	ReviewedOn       *time.Time    `db:"reviewed_on" json:"-"`
+	Letters          []Letter      `db:"-" json:"letters,omitempty"`
+	Visits           []VisitEntry  `db:"-" json:"-"`
+}
+
+// Letter is a letter sent to a school.
+type Letter struct {
+	Position     uint64 `db:"position" json:"position"`
+	ToSchool     string `db:"to_school" json:"to_school"`
+	StudentAlias string `db:"student_alias" json:"student_alias"`
+	Subject      string `db:"subject" json:"subject"`
+	Outcome      string `db:"outcome" json:"outcome"`
+	NextStep     string `db:"next_step" json:"next_step"`
+	Meeting      string `db:"meeting" json:"meeting,omitempty"`
+	IssuedOn     string `db:"issued_on" json:"issued_on"`
+}
+
+// VisitEntry is one entry of the home-visit log.
+type VisitEntry struct {
+	Kind string  `db:"kind" json:"kind"`
+	On   string  `db:"on_date" json:"on"`
+	Note *string `db:"note" json:"note,omitempty"`
 }
 
 // Student is the personal data of a case; nil once erased.
@@ -52,14 +82,16 @@ type Student struct {
 
 // Document is one checklist item (R-DOC-1).
 type Document struct {
-	Item      int     `db:"item" json:"item"`
-	Name      string  `db:"-" json:"name"`
-	Submitted bool    `db:"submitted" json:"submitted"`
-	Pages     *int    `db:"pages" json:"pages"`
-	IssuedOn  *string `db:"issued_on" json:"issued_on"`
-	Checked   bool    `db:"checked" json:"checked"`
-	Conforms  *bool   `db:"conforms" json:"conforms"`
-	Note      *string `db:"note" json:"note,omitempty"`
+	SubmittedOn     *string `db:"submitted_on" json:"submitted_on"`
+	WithDropoutFile bool    `db:"with_dropout_file" json:"with_dropout_file"`
+	Item            int     `db:"item" json:"item"`
+	Name            string  `db:"-" json:"name"`
+	Submitted       bool    `db:"submitted" json:"submitted"`
+	Pages           *int    `db:"pages" json:"pages"`
+	IssuedOn        *string `db:"issued_on" json:"issued_on"`
+	Checked         bool    `db:"checked" json:"checked"`
+	Conforms        *bool   `db:"conforms" json:"conforms"`
+	Note            *string `db:"note" json:"note,omitempty"`
 }
 
 // TimelineEntry is one event of a case's audit trail.
@@ -83,7 +115,8 @@ type Scope struct {
 }
 
 const caseColumns = `id, branch, origin_school, academic_year, route, channel, grade, sex, grounds, stage,
-	received_on, version, position, opened_at, updated_at`
+	received_on, version, position, opened_at, updated_at, dropout_record, returned_missing, visit_contacts,
+	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on`
 
 func scopeWhere(s Scope, args []any) (string, []any) {
 	where := ""
@@ -112,8 +145,18 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 		return Case{}, err
 	}
 	if err := r.db.SelectContext(ctx, &c.Documents, `
-		SELECT item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note
+		SELECT item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
+		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
 		FROM case_documents WHERE case_id = $1 ORDER BY item`, id); err != nil {
+		return Case{}, err
+	}
+	if err := r.db.SelectContext(ctx, &c.Letters, `
+		SELECT position, to_school, student_alias, subject, outcome, next_step, meeting, to_char(issued_on, 'YYYY-MM-DD') AS issued_on
+		FROM letters WHERE case_id = $1 ORDER BY position`, id); err != nil {
+		return Case{}, err
+	}
+	if err := r.db.SelectContext(ctx, &c.Visits, `
+		SELECT kind, to_char(on_date, 'YYYY-MM-DD') AS on_date, note FROM case_visits WHERE case_id = $1 ORDER BY position`, id); err != nil {
 		return Case{}, err
 	}
 	for i := range c.Documents {
@@ -178,5 +221,16 @@ func (r *Reader) Timeline(ctx context.Context, id string) ([]TimelineEntry, erro
 	err := r.db.SelectContext(ctx, &out, `
 		SELECT position, version, event_id, event_type, summary, actor_role, actor_school, occurred_at, recorded_at
 		FROM case_timeline WHERE case_id = $1 ORDER BY version`, id)
+	return out, err
+}
+
+// VisitQueue lists the open home visits of a branch in order of receipt
+// (R-MID-3): filed or re-submitted, not returned, report not finished, not
+// yet reviewed.
+func (r *Reader) VisitQueue(ctx context.Context, branch string) ([]Case, error) {
+	out := []Case{}
+	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases
+		WHERE branch = $1 AND stage = 'intake' AND visit_report_on IS NULL AND review_outcome IS NULL
+		ORDER BY received_on, received_position`, branch)
 	return out, err
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
 )
 
@@ -31,10 +33,10 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 	case events.ReferralOpened:
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO cases (id, branch, origin_school, academic_year, route, channel, grade, sex, grounds,
-			                   stage, received_on, person_key, version, position, opened_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15)`,
+			                   stage, received_on, person_key, version, position, opened_at, updated_at, dropout_record, received_position)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15,$16,$14)`,
 			id, env.Branch, e.OriginSchool, e.AcademicYear, e.Route, e.Channel, e.Grade, e.Sex, pq.Array(e.Grounds),
-			domain.StageIntake, e.ReceivedOn.String(), e.PersonKey, env.Version, env.Position, env.OccurredAt); err != nil {
+			domain.StageIntake, e.ReceivedOn.String(), e.PersonKey, env.Version, env.Position, env.OccurredAt, e.DropoutRecord); err != nil {
 			return err
 		}
 		for item := 1; item <= domain.ChecklistItems; item++ {
@@ -60,8 +62,9 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			issued = e.IssuedOn.String()
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE case_documents SET submitted = true, pages = $3, issued_on = $4, checked = false, conforms = NULL, note = NULL
-			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Pages, issued); err != nil {
+			UPDATE case_documents SET submitted = true, pages = $3, issued_on = $4, checked = false, conforms = NULL, note = NULL,
+			       submitted_on = $5, with_dropout_file = $6
+			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Pages, issued, dateOf(env), e.WithDropoutFile); err != nil {
 			return err
 		}
 	case events.DocumentChecked:
@@ -81,10 +84,71 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Conforms, note); err != nil {
 			return err
 		}
+	case events.ApplicationReturned:
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, returned_missing = $3 WHERE id = $1`,
+			id, domain.StageReturned, pq.Array(e.Missing)); err != nil {
+			return err
+		}
+	case events.ApplicationResubmitted:
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, received_on = $3, received_position = $4, returned_missing = NULL WHERE id = $1`,
+			id, domain.StageIntake, e.ReceivedOn.String(), env.Position); err != nil {
+			return err
+		}
+	case events.HomeVisitLogged:
+		col := map[string]string{domain.VisitContact: "visit_contacts = visit_contacts + 1", domain.VisitHome: "visit_visited = true", domain.VisitInterview: "visit_interviewed = true"}[e.Kind]
+		if col != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET `+col+` WHERE id = $1`, id); err != nil {
+				return err
+			}
+		}
+		if err := p.visitLog(ctx, tx, env, e.Kind, e.On.String(), e.Note); err != nil {
+			return err
+		}
+	case events.AssessmentReportFinished:
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET visit_report_on = $2 WHERE id = $1`, id, e.On.String()); err != nil {
+			return err
+		}
+		if err := p.visitLog(ctx, tx, env, "report", e.On.String(), e.Summary); err != nil {
+			return err
+		}
+	case events.FirstReviewDecided:
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, review_outcome = $3, reviewed_on = $4 WHERE id = $1`,
+			id, domain.ReviewStage(e.Outcome), e.Outcome, e.On.String()); err != nil {
+			return err
+		}
+		l := e.Letter
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO letters (position, case_id, to_school, student_alias, subject, outcome, next_step, meeting, issued_on)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+			env.Position, id, l.ToSchool, l.StudentAlias, l.Subject, l.Outcome, l.NextStep, l.Meeting, e.On.String()); err != nil {
+			return err
+		}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cases SET version = $2, position = $3, updated_at = $4 WHERE id = $1`,
 		id, env.Version, env.Position, env.OccurredAt)
 	return err
+}
+
+// visitLog records a home-visit log entry with its opened note.
+func (p *Projector) visitLog(ctx context.Context, tx *sqlx.Tx, env events.Envelope, kind, on string, sealed events.Sealed) error {
+	var note any
+	if !sealed.IsZero() {
+		var s string
+		switch err := p.open(ctx, sealed, &s); {
+		case errors.Is(err, events.ErrKeyDestroyed):
+		case err != nil:
+			return err
+		default:
+			note = s
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO case_visits (position, case_id, kind, on_date, note) VALUES ($1,$2,$3,$4,$5)`,
+		env.Position, env.AggregateID, kind, on, note)
+	return err
+}
+
+func dateOf(env events.Envelope) string {
+	return calendar.DateOf(env.OccurredAt, domain.Taipei).String()
 }
 
 func (p *Projector) open(ctx context.Context, s events.Sealed, v any) error {
@@ -124,6 +188,21 @@ func Summary(env events.Envelope) string {
 			verdict = "符合"
 		}
 		return fmt.Sprintf("分校檢核項目 %d「%s」：%s", e.Item, domain.ChecklistItemName(e.Item), verdict)
+	case events.ApplicationReturned:
+		items := make([]string, len(e.Missing))
+		for i, n := range e.Missing {
+			items[i] = fmt.Sprint(n)
+		}
+		return "資料未齊，分校退件（缺項目 " + strings.Join(items, "、") + "），請補齊後重新送件"
+	case events.ApplicationResubmitted:
+		return "原學籍學校重新送件，收件日 " + e.ReceivedOn.ROC()
+	case events.HomeVisitLogged:
+		kind := map[string]string{domain.VisitContact: "家訪聯絡", domain.VisitHome: "家庭訪問", domain.VisitInterview: "學生晤談"}[e.Kind]
+		return kind + "（" + e.On.ROC() + "）"
+	case events.AssessmentReportFinished:
+		return "完成家訪評估報告（" + e.On.ROC() + "）"
+	case events.FirstReviewDecided:
+		return "初審結果：" + e.Letter.Outcome + "；已函知申請學校"
 	}
 	return env.Type
 }

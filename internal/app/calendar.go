@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"io"
+
+	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+)
+
+func calendarStream(branch string) events.StreamID {
+	return events.StreamID{Branch: branch, Type: events.AggregateCalendar}
+}
+
+func (s *Service) loadCalendar(ctx context.Context, branch string) (*domain.OfficeCalendar, error) {
+	l, err := s.Store.Load(ctx, calendarStream(branch))
+	if err != nil {
+		return nil, storeError(err)
+	}
+	var c domain.OfficeCalendar
+	for _, env := range l.Events {
+		c.Apply(env)
+	}
+	return &c, nil
+}
+
+// Calendar returns the branch's working-day calendar: the built-in table,
+// imported years and recorded closures. It implements
+// domain.CalendarSource.
+func (s *Service) Calendar(ctx context.Context, branch string) (*calendar.Calendar, error) {
+	c, err := s.loadCalendar(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	return c.Calendar(), nil
+}
+
+// ImportCalendar imports (or re-imports) one year's official office
+// calendar file; open due dates follow it.
+func (s *Service) ImportCalendar(ctx context.Context, m Meta, year int, body io.Reader) (Result, error) {
+	b, err := s.branch(m.Actor)
+	if err != nil {
+		return Result{}, err
+	}
+	e, err := domain.ImportCalendarYear(m.Actor, year, body)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.execute(ctx, calendarStream(b.Code), m, func(events.Loaded) ([]events.Event, error) {
+		return []events.Event{e}, nil
+	})
+}
+
+// CloseOffice records an ad-hoc office closure (typhoon day).
+func (s *Service) CloseOffice(ctx context.Context, m Meta, d calendar.Date, reason string) (Result, error) {
+	b, err := s.branch(m.Actor)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.execute(ctx, calendarStream(b.Code), m, func(l events.Loaded) ([]events.Event, error) {
+		var c domain.OfficeCalendar
+		for _, env := range l.Events {
+			c.Apply(env)
+		}
+		e, err := c.CloseOffice(m.Actor, d, reason)
+		return []events.Event{e}, err
+	})
+}

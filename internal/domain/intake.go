@@ -1,0 +1,258 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+)
+
+// Home-visit log kinds (R-MID-4, R-SOY-3).
+const (
+	VisitContact   = "contact"
+	VisitHome      = "visit"
+	VisitInterview = "interview"
+)
+
+// HomeVisitWorkdays is how long a home visit — contact plus the finished
+// assessment report — may take, in working days after receipt (R-MID-4).
+const HomeVisitWorkdays = 10
+
+// Visit is the state of a referral's home visit.
+type Visit struct {
+	Contacts    int
+	Visited     bool
+	Interviewed bool
+	ReportOn    *calendar.Date // set when the assessment report is finished
+}
+
+// First-review outcomes (R-SOY-3, R-MID-5).
+const (
+	OutcomeRecommend   = "recommend"
+	OutcomeDiscuss     = "discuss"
+	OutcomeNotEligible = "not_eligible"
+)
+
+// ReviewStage is the stage a first-review outcome leads to.
+func ReviewStage(outcome string) Stage {
+	switch outcome {
+	case OutcomeRecommend:
+		return StageRecommended
+	case OutcomeDiscuss:
+		return StageToDiscuss
+	}
+	return StageNotEligible
+}
+
+// Reviewed reports whether the first review has decided.
+func (r *Referral) Reviewed() bool {
+	return r.Stage == StageRecommended || r.Stage == StageToDiscuss || r.Stage == StageNotEligible
+}
+
+// HasVisitDeadline reports whether the 10-working-day home-visit deadline
+// applies: mid-year applications sent to the branch school (R-MID-3,
+// R-MID-4).
+func HasVisitDeadline(route Route, channel Channel) bool {
+	return route == RouteMidYear && channel == ChannelDirect
+}
+
+// Missing is a checklist item that keeps an application incomplete.
+type Missing struct {
+	Item   int    `json:"item"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// MissingItems derives what keeps the checklist incomplete (R-DOC-1):
+// items 1–5 and 8–10 always, item 6 or item 7, item 11 for a mid-year
+// referral (for one sent to the branch school, the branch's own finished
+// visit report serves), and the dropout personal file with item 10 when
+// the student has a dropout record. Each required item must be submitted
+// and checked as conforming (符合).
+func MissingItems(route Route, channel Channel, dropoutRecord bool, docs [ChecklistItems + 1]Document, reportDone bool) []Missing {
+	var out []Missing
+	need := func(item int, extra string) {
+		d := docs[item]
+		reason := ""
+		switch {
+		case !d.Submitted:
+			reason = "not submitted"
+		case !d.Checked:
+			reason = "not yet checked by the branch school"
+		case !d.Conforms:
+			reason = "checked as not conforming (不符合)"
+		}
+		if reason == "" && extra != "" {
+			reason = extra
+		}
+		if reason != "" {
+			out = append(out, Missing{Item: item, Name: ChecklistItemName(item), Reason: reason})
+		}
+	}
+	for _, item := range []int{1, 2, 3, 4, 5, 8, 9} {
+		need(item, "")
+	}
+	ok67 := func(d Document) bool { return d.Submitted && d.Checked && d.Conforms }
+	if !ok67(docs[6]) && !ok67(docs[7]) {
+		out = append(out, Missing{Item: 6, Name: ChecklistItemName(6) + " / " + ChecklistItemName(7),
+			Reason: "either the low-income certificate (6) or the income-tax proof and property list (7) is required"})
+	}
+	extra10 := ""
+	if dropoutRecord && docs[10].Submitted && !docs[10].WithDropoutFile {
+		extra10 = "the student has a dropout record: include the dropout personal file (中途輟學生個人檔案表)"
+	}
+	need(10, extra10)
+	if route == RouteMidYear && !(channel == ChannelDirect && reportDone) {
+		need(11, "")
+	}
+	slices.SortFunc(out, func(a, b Missing) int { return a.Item - b.Item })
+	return out
+}
+
+// Missing lists what keeps this referral's checklist incomplete.
+func (r *Referral) Missing() []Missing {
+	return MissingItems(r.Route, r.Channel, r.DropoutRecord, r.Documents, r.Visit.ReportOn != nil)
+}
+
+// item5Fresh reports whether the household registration transcript was
+// issued within one month before it was submitted (R-DOC-1).
+func item5Fresh(d Document) bool {
+	if d.IssuedOn == nil {
+		return false
+	}
+	oldest := calendar.DateOf(d.SubmittedOn.Time().AddDate(0, -1, 0), time.UTC)
+	return !d.IssuedOn.Before(oldest) && !d.IssuedOn.After(d.SubmittedOn)
+}
+
+// ReturnApplication returns an incomplete application without a visit
+// (退件, R-MID-3).
+func (r *Referral) ReturnApplication(a events.Actor, note events.Sealed) (events.ApplicationReturned, error) {
+	if a.Role != RoleSocialWorker {
+		return events.ApplicationReturned{}, Errorf(EForbidden, "applications are returned by the branch school's social workers")
+	}
+	switch {
+	case r.Stage == StageReturned:
+		return events.ApplicationReturned{}, Errorf(EConflict, "the application has already been returned")
+	case r.Reviewed():
+		return events.ApplicationReturned{}, Errorf(EConflict, "the first review has already decided")
+	case r.Visit.ReportOn != nil:
+		return events.ApplicationReturned{}, RuleError("R-MID-3", "the home visit is done; an application is returned without a visit")
+	}
+	missing := r.Missing()
+	if len(missing) == 0 {
+		return events.ApplicationReturned{}, RuleError("R-MID-3", "the application is complete; only incomplete applications are returned")
+	}
+	items := make([]int, 0, len(missing))
+	for _, m := range missing {
+		items = append(items, m.Item)
+	}
+	return events.ApplicationReturned{Missing: items, Note: note}, nil
+}
+
+// Resubmit records the origin school's re-submission of a returned
+// application; the home-visit clock restarts on today.
+func (r *Referral) Resubmit(a events.Actor, now time.Time) (events.ApplicationResubmitted, error) {
+	if a.Role != RoleOriginSchool {
+		return events.ApplicationResubmitted{}, Errorf(EForbidden, "applications are re-submitted by the origin school")
+	}
+	if r.Stage != StageReturned {
+		return events.ApplicationResubmitted{}, Errorf(EConflict, "only a returned application can be re-submitted")
+	}
+	return events.ApplicationResubmitted{ReceivedOn: calendar.DateOf(now, Taipei)}, nil
+}
+
+// LogVisit records a contact, the visit or the interview; kind "report"
+// finishes the assessment report and closes the visit (R-MID-4).
+func (r *Referral) LogVisit(a events.Actor, kind string, on calendar.Date, today calendar.Date, note events.Sealed) (events.Event, error) {
+	if a.Role != RoleSocialWorker {
+		return nil, Errorf(EForbidden, "home visits are logged by the branch school's social workers")
+	}
+	if on.After(today) {
+		return nil, Invalid(map[string]string{"on": "cannot be in the future"})
+	}
+	if on.Before(r.ReceivedOn) {
+		return nil, Invalid(map[string]string{"on": "cannot be before the application was received"})
+	}
+	switch {
+	case r.Stage == StageReturned:
+		return nil, RuleError("R-MID-3", "a returned application gets no visit until it is re-submitted")
+	case r.Reviewed():
+		return nil, Errorf(EConflict, "the first review has already decided")
+	case r.Visit.ReportOn != nil:
+		return nil, Errorf(EConflict, "the assessment report is finished; the visit is closed")
+	}
+	switch kind {
+	case VisitContact, VisitHome, VisitInterview:
+		return events.HomeVisitLogged{Kind: kind, On: on, Note: note}, nil
+	case "report":
+		if !r.Visit.Visited {
+			return nil, RuleError("R-MID-4", "the assessment report follows the home visit: log the visit first")
+		}
+		return events.AssessmentReportFinished{On: on, Summary: note}, nil
+	}
+	return nil, Invalid(map[string]string{"kind": "must be contact, visit, interview or report"})
+}
+
+// DecideFirstReview records the first review's outcome (R-SOY-3, R-MID-5)
+// and the letter to the applying school. It needs a complete checklist
+// (R-DOC-1, R-ELIG-4) and the finished home-visit report (R-SOY-3: the
+// first review includes the home visit and the interview; R-MID-4).
+func (r *Referral) DecideFirstReview(a events.Actor, outcome string, reasons events.Sealed, hasReasons bool, today calendar.Date, nextMeeting string) (events.FirstReviewDecided, error) {
+	if a.Role != RoleSocialWorker {
+		return events.FirstReviewDecided{}, Errorf(EForbidden, "the first review is recorded by the branch school")
+	}
+	if outcome != OutcomeRecommend && outcome != OutcomeDiscuss && outcome != OutcomeNotEligible {
+		return events.FirstReviewDecided{}, Invalid(map[string]string{"outcome": "must be recommend, discuss or not_eligible"})
+	}
+	if outcome != OutcomeRecommend && !hasReasons {
+		return events.FirstReviewDecided{}, Invalid(map[string]string{"reasons": "required for discuss and not_eligible"})
+	}
+	switch {
+	case r.Reviewed():
+		return events.FirstReviewDecided{}, Errorf(EConflict, "the first review has already decided")
+	case r.Stage == StageReturned:
+		return events.FirstReviewDecided{}, RuleError("R-MID-3", "the application was returned; it is reviewed after re-submission")
+	}
+	if m := r.Missing(); len(m) > 0 {
+		items := make([]string, len(m))
+		for i, x := range m {
+			items[i] = fmt.Sprint(x.Item)
+		}
+		return events.FirstReviewDecided{}, RuleError("R-ELIG-4", "the checklist is incomplete (items %s): an application missing documents is not reviewed", strings.Join(items, ", "))
+	}
+	if r.Visit.ReportOn == nil || !r.Visit.Interviewed {
+		rule := "R-SOY-3"
+		if r.Route == RouteMidYear {
+			rule = "R-MID-5"
+		}
+		return events.FirstReviewDecided{}, RuleError(rule, "the first review follows the home visit, the interview and the finished assessment report")
+	}
+	return events.FirstReviewDecided{Outcome: outcome, On: today, Reasons: reasons, Letter: firstReviewLetter(r, outcome, nextMeeting)}, nil
+}
+
+// Alias names a student in letters and lists without personal data.
+func Alias(referralID string) string {
+	if len(referralID) > 6 {
+		referralID = referralID[len(referralID)-6:]
+	}
+	return "個案 " + strings.ToUpper(referralID)
+}
+
+func firstReviewLetter(r *Referral, outcome, meeting string) events.Letter {
+	l := events.Letter{ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀初審結果通知", Meeting: meeting}
+	switch outcome {
+	case OutcomeRecommend:
+		l.Outcome = "初審通過，列入建議就讀名單"
+		l.NextStep = "提交桃園市復學輔導就讀小組複審會議審議；審議結果另行通知。"
+	case OutcomeDiscuss:
+		l.Outcome = "列入待討論名單"
+		l.NextStep = "提交複審會議討論；學生、家長、學校代表或網絡單位代表得檢具書面資料並列席補充說明。"
+	default:
+		l.Outcome = "初審未通過（不符資格）"
+		l.NextStep = "相關人員得檢具書面資料，申請於複審會議列席補充說明。"
+	}
+	return l
+}

@@ -1,0 +1,138 @@
+package domain
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+)
+
+// OfficeCalendar is the working-day calendar aggregate of a branch: the
+// built-in official calendars, overridden year by year by imported files
+// (an admin imports each year's published file, and re-imports a revised
+// edition), plus ad-hoc office closures such as typhoon days.
+type OfficeCalendar struct {
+	imported map[int]calendar.YearTable
+	closures []calendar.Date
+	Version  uint64
+}
+
+// Apply folds one stored event into the calendar.
+func (c *OfficeCalendar) Apply(env events.Envelope) {
+	switch e := env.Payload.(type) {
+	case events.CalendarYearImported:
+		if t, err := yearFromExceptions(e.Year, e.WeekdaysOff, e.WeekendsWork); err == nil {
+			if c.imported == nil {
+				c.imported = map[int]calendar.YearTable{}
+			}
+			c.imported[e.Year] = t
+		}
+	case events.OfficeClosed:
+		c.closures = append(c.closures, e.Date)
+	}
+	c.Version = env.Version
+}
+
+// Calendar returns the working-day calendar: built-in years, replaced by
+// imported ones, with closures applied. A year with neither is unknown,
+// and asking about it is an error, never a guess.
+func (c *OfficeCalendar) Calendar() *calendar.Calendar {
+	cal := calendar.Default()
+	for _, t := range c.imported {
+		cal = cal.WithYear(t)
+	}
+	if len(c.closures) > 0 {
+		cal = cal.WithClosure(c.closures...)
+	}
+	return cal
+}
+
+func yearFromExceptions(year int, off, work []calendar.Date) (calendar.YearTable, error) {
+	days := map[calendar.Date]bool{}
+	for d := calendar.NewDate(year, time.January, 1); d.Year() == year; d = d.AddDays(1) {
+		wd := d.Weekday()
+		days[d] = wd == time.Saturday || wd == time.Sunday
+	}
+	for _, d := range off {
+		days[d] = true
+	}
+	for _, d := range work {
+		days[d] = false
+	}
+	return calendar.NewYearTable(year, days)
+}
+
+// ImportCalendarYear parses an official office calendar file as published
+// (UTF-8 with BOM, or Big5) for AD year year.
+func ImportCalendarYear(a events.Actor, year int, r io.Reader) (events.CalendarYearImported, error) {
+	if a.Role != RoleAdmin {
+		return events.CalendarYearImported{}, Errorf(EForbidden, "calendars are imported by an admin")
+	}
+	h := sha256.New()
+	t, err := calendar.ParseOfficeCSV(io.TeeReader(r, h))
+	if err != nil {
+		var pe *calendar.ParseError
+		if errors.As(err, &pe) {
+			return events.CalendarYearImported{}, &Error{Code: EInvalid, Message: "the calendar file could not be read: " + pe.Error(), Fields: map[string]string{"body": pe.Error()}}
+		}
+		return events.CalendarYearImported{}, &Error{Code: EInvalid, Message: "the calendar file could not be read"}
+	}
+	if t.Year() != year {
+		return events.CalendarYearImported{}, Invalid(map[string]string{"year": "the file is the calendar of another year"})
+	}
+	off, work := t.Exceptions()
+	return events.CalendarYearImported{Year: year, WeekdaysOff: off, WeekendsWork: work, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// CloseOffice records an ad-hoc closure of government offices (typhoon
+// day): a working day becomes a day off, and open due dates move.
+func (c *OfficeCalendar) CloseOffice(a events.Actor, d calendar.Date, reason string) (events.OfficeClosed, error) {
+	if a.Role != RoleAdmin {
+		return events.OfficeClosed{}, Errorf(EForbidden, "office closures are recorded by an admin")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return events.OfficeClosed{}, Invalid(map[string]string{"reason": "required, e.g. 颱風停班停課"})
+	}
+	work, err := c.Calendar().IsWorkday(d)
+	if err != nil {
+		return events.OfficeClosed{}, yearUnknown(err)
+	}
+	if !work {
+		return events.OfficeClosed{}, Errorf(EConflict, "%s is already a day off", d)
+	}
+	return events.OfficeClosed{Date: d, Reason: reason}, nil
+}
+
+// yearUnknown maps a calendar error to the domain error type.
+func yearUnknown(err error) error {
+	var y *calendar.YearUnknownError
+	if errors.As(err, &y) {
+		return RuleError("R-MID-4", "no office calendar for %d: import the official calendar of that year", y.Year)
+	}
+	return err
+}
+
+// DueDate returns the home-visit due date: the 10th working day after
+// receipt, the day of receipt not counted (R-MID-4).
+func DueDate(cal *calendar.Calendar, received calendar.Date) (calendar.Date, error) {
+	d, err := cal.AddWorkdays(received, HomeVisitWorkdays)
+	if err != nil {
+		return calendar.Date{}, yearUnknown(err)
+	}
+	return d, nil
+}
+
+// CalendarSource loads a branch's calendar.
+type CalendarSource interface {
+	Calendar(ctx context.Context, branch string) (*calendar.Calendar, error)
+}
+
+// ErrorFromCalendar maps a calendar error (an unknown year) to the domain
+// error type.
+func ErrorFromCalendar(err error) error { return yearUnknown(err) }

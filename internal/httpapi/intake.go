@@ -1,0 +1,303 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+	"cihui/internal/projections"
+)
+
+// VisitView is a case's home visit as the API shows it (R-MID-3, R-MID-4).
+type VisitView struct {
+	// DeadlineApplies: the 10-working-day deadline applies (mid-year
+	// applications sent to the branch school).
+	DeadlineApplies bool    `json:"deadline_applies"`
+	ReceivedOn      string  `json:"received_on"`
+	DueOn           *string `json:"due_on"`
+	// WorkingDaysLeft is 0 on the due date and negative once overdue.
+	WorkingDaysLeft *int                     `json:"working_days_left"`
+	Overdue         bool                     `json:"overdue"`
+	DueError        string                   `json:"due_error,omitempty"`
+	Contacts        int                      `json:"contacts"`
+	Visited         bool                     `json:"visited"`
+	Interviewed     bool                     `json:"interviewed"`
+	ReportOn        *string                  `json:"report_on"`
+	Log             []projections.VisitEntry `json:"log,omitempty"`
+}
+
+// FirstReviewView is the first review's outcome.
+type FirstReviewView struct {
+	Outcome string `json:"outcome"`
+	On      string `json:"on"`
+}
+
+func dateString(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.Format("2006-01-02")
+	return &s
+}
+
+func civil(t time.Time) calendar.Date { return calendar.NewDate(t.Year(), t.Month(), t.Day()) }
+
+// domainDocuments turns checklist rows into the domain's state.
+func domainDocuments(rows []projections.Document) [domain.ChecklistItems + 1]domain.Document {
+	var docs [domain.ChecklistItems + 1]domain.Document
+	for _, d := range rows {
+		if d.Item < 1 || d.Item > domain.ChecklistItems {
+			continue
+		}
+		docs[d.Item] = domain.Document{Submitted: d.Submitted, Checked: d.Checked, Conforms: d.Conforms != nil && *d.Conforms, WithDropoutFile: d.WithDropoutFile}
+	}
+	return docs
+}
+
+// visitView derives the visit's due date and status from the current
+// calendar, so that a closure or a re-imported year moves open due dates.
+func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today calendar.Date) VisitView {
+	v := VisitView{
+		DeadlineApplies: domain.HasVisitDeadline(domain.Route(c.Route), domain.Channel(c.Channel)),
+		ReceivedOn:      c.ReceivedOn.Format("2006-01-02"),
+		Contacts:        c.VisitContacts, Visited: c.VisitVisited, Interviewed: c.VisitInterviewed,
+		ReportOn: dateString(c.VisitReportOn),
+	}
+	if !v.DeadlineApplies {
+		return v
+	}
+	if calErr != nil {
+		v.DueError = "the office calendar is unavailable"
+		return v
+	}
+	due, err := domain.DueDate(cal, civil(c.ReceivedOn))
+	if err != nil {
+		v.DueError = domain.AsError(err).Message
+		return v
+	}
+	s := due.String()
+	v.DueOn = &s
+	if c.VisitReportOn != nil {
+		// Closed: late if the report came after the due date.
+		v.Overdue = civil(*c.VisitReportOn).After(due)
+		return v
+	}
+	if c.Stage != string(domain.StageIntake) {
+		return v
+	}
+	left, err := cal.WorkdaysBetween(today, due)
+	if err != nil {
+		v.DueError = domain.AsError(domain.ErrorFromCalendar(err)).Message
+		return v
+	}
+	v.WorkingDaysLeft = &left
+	v.Overdue = today.After(due)
+	return v
+}
+
+func (s *Server) today() calendar.Date { return calendar.DateOf(s.app.Clock.Now(), domain.Taipei) }
+
+func branchOf(a events.Actor) string {
+	if a.Branch != "" {
+		return a.Branch
+	}
+	return domain.DefaultBranchCode
+}
+
+func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Calendar, error) {
+	return s.app.Calendar(ctx, branchOf(a))
+}
+
+// decodeOptional decodes a body that may be empty.
+func decodeOptional(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	return decodeStrict(body, v)
+}
+
+// command runs the usual steps of a command endpoint: read and decode the
+// body, build the metadata, run, answer with the result.
+func command[T any](s *Server, c echo.Context, optionalBody bool, run func(ctx context.Context, m appMeta, req T) (appResult, error)) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req T
+	if optionalBody {
+		err = decodeOptional(body, &req)
+	} else {
+		err = decodeStrict(body, &req)
+	}
+	if err != nil {
+		return err
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	res, err := run(c.Request().Context(), m, req)
+	if err != nil {
+		return err
+	}
+	return commandResponse(c, http.StatusOK, res)
+}
+
+// ReturnRequest is the body of POST /v1/referrals/{id}/return.
+type ReturnRequest struct {
+	Note string `json:"note,omitempty"`
+}
+
+func (s *Server) returnApplication(c echo.Context) error {
+	return command(s, c, true, func(ctx context.Context, m appMeta, req ReturnRequest) (appResult, error) {
+		return s.app.ReturnApplication(ctx, m, c.Param("id"), req.Note)
+	})
+}
+
+func (s *Server) resubmit(c echo.Context) error {
+	return command(s, c, true, func(ctx context.Context, m appMeta, _ struct{}) (appResult, error) {
+		return s.app.Resubmit(ctx, m, c.Param("id"))
+	})
+}
+
+// HomeVisitRequest is the body of POST /v1/referrals/{id}/home-visits.
+type HomeVisitRequest struct {
+	Kind string `json:"kind"`
+	On   string `json:"on"`
+	Note string `json:"note,omitempty"`
+}
+
+func (s *Server) logVisit(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req HomeVisitRequest) (appResult, error) {
+		on, err := calendar.ParseDate(req.On)
+		if err != nil {
+			return appResult{}, domain.Invalid(map[string]string{"on": "must be a date YYYY-MM-DD"})
+		}
+		return s.app.LogVisit(ctx, m, c.Param("id"), req.Kind, on, req.Note)
+	})
+}
+
+// FirstReviewRequest is the body of POST /v1/referrals/{id}/first-review.
+type FirstReviewRequest struct {
+	Outcome string `json:"outcome"`
+	Reasons string `json:"reasons,omitempty"`
+}
+
+func (s *Server) firstReview(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req FirstReviewRequest) (appResult, error) {
+		return s.app.DecideFirstReview(ctx, m, c.Param("id"), req.Outcome, req.Reasons)
+	})
+}
+
+// QueueEntry is one open home visit in the social worker's queue.
+type QueueEntry struct {
+	ID           string    `json:"id"`
+	OriginSchool string    `json:"origin_school"`
+	Route        string    `json:"route"`
+	Channel      string    `json:"channel,omitempty"`
+	Grade        int       `json:"grade"`
+	Visit        VisitView `json:"visit"`
+}
+
+// Queue is the body of GET /v1/home-visits/queue.
+type Queue struct {
+	Items        []QueueEntry `json:"items"`
+	Today        string       `json:"today"`
+	ReadPosition uint64       `json:"read_position"`
+}
+
+func (s *Server) visitQueue(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	a := actorOf(c)
+	ctx := c.Request().Context()
+	cases, err := s.reader.VisitQueue(ctx, branchOf(a))
+	if err != nil {
+		return err
+	}
+	cal, calErr := s.calendarFor(ctx, a)
+	today := s.today()
+	out := Queue{Items: make([]QueueEntry, 0, len(cases)), Today: today.String(), ReadPosition: s.waiter.Position()}
+	for _, cs := range cases {
+		out.Items = append(out.Items, QueueEntry{ID: cs.ID, OriginSchool: cs.OriginSchool, Route: cs.Route, Channel: cs.Channel, Grade: cs.Grade,
+			Visit: visitView(cs, cal, calErr, today)})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Calendar endpoints.
+
+func (s *Server) importCalendar(c echo.Context) error {
+	year, err := strconv.Atoi(c.Param("year"))
+	if err != nil || year < 1912 || year > 2200 {
+		return domain.Invalid(map[string]string{"year": "must be an AD year such as 2026"})
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.ImportCalendar(c.Request().Context(), m, year, strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	return commandResponse(c, http.StatusOK, res)
+}
+
+// ClosureRequest is the body of POST /v1/calendar/closures.
+type ClosureRequest struct {
+	Date   string `json:"date"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) closeOffice(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req ClosureRequest) (appResult, error) {
+		d, err := calendar.ParseDate(req.Date)
+		if err != nil {
+			return appResult{}, domain.Invalid(map[string]string{"date": "must be a date YYYY-MM-DD"})
+		}
+		return s.app.CloseOffice(ctx, m, d, req.Reason)
+	})
+}
+
+// Workdays is the body of GET /v1/calendar/workdays.
+type Workdays struct {
+	From string `json:"from"`
+	Add  int    `json:"add"`
+	Due  string `json:"due"`
+	Rule string `json:"rule"`
+}
+
+func (s *Server) workdays(c echo.Context) error {
+	from, err := calendar.ParseDate(c.QueryParam("from"))
+	if err != nil {
+		return domain.Invalid(map[string]string{"from": "must be a date YYYY-MM-DD"})
+	}
+	add := domain.HomeVisitWorkdays
+	if v := c.QueryParam("add"); v != "" {
+		if add, err = strconv.Atoi(v); err != nil || add < 0 || add > 366 {
+			return domain.Invalid(map[string]string{"add": "must be an integer from 0 to 366"})
+		}
+	}
+	cal, err := s.calendarFor(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	due, err := cal.AddWorkdays(from, add)
+	if err != nil {
+		return domain.ErrorFromCalendar(err)
+	}
+	return c.JSON(http.StatusOK, Workdays{From: from.String(), Add: add, Due: due.String(),
+		Rule: "the day of receipt is not counted (行政程序法 §48); R-MID-4"})
+}
