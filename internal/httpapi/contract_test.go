@@ -79,6 +79,19 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("GET", "/v1/referrals?limit=10", sw, nil)
 	check("GET", "/v1/referrals?limit=0", sw, nil)  // 400
 	check("GET", "/v1/referrals/nope", school, nil) // 404
+	check("POST", "/v1/referrals/"+id+"/home-visits", sw, `{"kind":"visit","on":"2026-02-11","note":"n"}`)
+	check("POST", "/v1/referrals/"+id+"/home-visits", sw, `{"kind":"party","on":"2026-02-11"}`) // 400
+	check("POST", "/v1/referrals/"+id+"/first-review", sw, `{"outcome":"recommend"}`)           // 422
+	check("POST", "/v1/referrals/"+id+"/return", sw, `{"note":"缺件"}`)
+	check("POST", "/v1/referrals/"+id+"/resubmission", school, "")
+	check("GET", "/v1/home-visits/queue", sw, nil)
+	check("GET", "/v1/home-visits/queue", school, nil) // 403
+	check("GET", "/v1/calendar/workdays?from=2026-02-11&add=10", sw, nil)
+	check("GET", "/v1/calendar/workdays?from=2040-02-11", sw, nil) // 422
+	admin := e.Token(domain.RoleAdmin, "")
+	check("POST", "/v1/calendar/closures", admin, `{"date":"2026-02-24","reason":"颱風"}`)
+	check("PUT", "/v1/calendar/2026", admin, "garbage") // 400
+	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+6), school, nil)
 
 	m := e.Do("GET", "/metrics", "", nil)
 	if m.Status != 200 || !strings.Contains(string(m.Body), "cihui_http_requests_total") {
