@@ -75,6 +75,50 @@ type Person struct {
 	CrisisType       string `json:"crisis_type,omitempty"`
 	Reason           string `json:"reason"`
 	ExclusionReason  string `json:"exclusion_reason,omitempty"`
+	Family           Family `json:"family"`
+}
+
+// Family is the family situation of the application form (申請表): where
+// the student lives, the household's economy, the family living type, the
+// vulnerable-family / child-protection flag, health and special records.
+type Family struct {
+	RegisteredAddress           string   `json:"registered_address,omitempty"`
+	CurrentAddress              string   `json:"current_address,omitempty"`
+	Housing                     string   `json:"housing,omitempty"`        // 自有 | 租賃 | 寄居 | 其他
+	Economy                     string   `json:"economy,omitempty"`        // 清寒 | 低收入戶 | 其他
+	IncomeSources               []string `json:"income_sources,omitempty"` // 父 | 母 | 其他
+	LivesWith                   string   `json:"lives_with,omitempty"`     // the family members the student lives with
+	LivingTypes                 []string `json:"living_types,omitempty"`   // 家庭居住類型, several allowed
+	VulnerableOrChildProtection bool     `json:"vulnerable_or_child_protection"`
+	SpecialDisease              string   `json:"special_disease,omitempty"` // empty: none
+	HealthInsured               *bool    `json:"health_insured,omitempty"`
+	SpecialRecords              string   `json:"special_records,omitempty"` // e.g. probation, disability
+	Notes                       string   `json:"notes,omitempty"`
+}
+
+// The application form's categories.
+var (
+	HousingTypes = []string{"自有", "租賃", "寄居", "其他"}
+	EconomyTypes = []string{"清寒", "低收入戶", "其他"}
+	IncomeTypes  = []string{"父", "母", "其他"}
+	LivingTypes  = []string{"父母同住", "雙亡依親", "父亡依母", "父亡依親", "母亡依父", "母亡依親",
+		"離異依父", "離異依母", "離異依親", "分居依父", "分居依母", "分居依親", "父母身障", "父母入獄", "其他"}
+)
+
+func validateFamily(f Family, bad map[string]string) {
+	oneOf := func(field, v string, set []string) {
+		if v != "" && !slices.Contains(set, v) {
+			bad[field] = "must be one of " + strings.Join(set, "、")
+		}
+	}
+	oneOf("family.housing", f.Housing, HousingTypes)
+	oneOf("family.economy", f.Economy, EconomyTypes)
+	for _, v := range f.IncomeSources {
+		oneOf("family.income_sources", v, IncomeTypes)
+	}
+	for _, v := range f.LivingTypes {
+		oneOf("family.living_types", v, LivingTypes)
+	}
 }
 
 // Sealer seals personal data with the data key of one person.
@@ -155,6 +199,7 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 	if strings.TrimSpace(p.Reason) == "" {
 		f["reason"] = "required: the reason for the referral (務必填寫)"
 	}
+	validateFamily(p.Family, f)
 	for _, g := range c.Grounds {
 		if g != GroundCrisisDropout && g != GroundDysfunction && g != GroundLowIncome {
 			f["grounds"] = "unknown ground " + g

@@ -121,6 +121,10 @@ func TestOpenRules(t *testing.T) {
 		}, "", domain.EInvalid},
 		{"bad national ID", func(c *domain.OpenReferral) { c.Person.NationalID = "A123456788" }, "", domain.EInvalid},
 		{"new resident number ok", func(c *domain.OpenReferral) { c.Person.NationalID = "A800000014" }, "", ""},
+		{"family categories from the form", func(c *domain.OpenReferral) {
+			c.Person.Family = domain.Family{Housing: "寄居", Economy: "低收入戶", LivingTypes: []string{"雙亡依親", "父母入獄"}}
+		}, "", ""},
+		{"unknown family category", func(c *domain.OpenReferral) { c.Person.Family.LivingTypes = []string{"外星"} }, "", domain.EInvalid},
 		{"other school's code refused", func(c *domain.OpenReferral) { c.OriginSchool = "999999" }, "", domain.EForbidden},
 	}
 	for _, tt := range tests {
@@ -168,5 +172,38 @@ func TestDocumentRules(t *testing.T) {
 	}
 	if _, err := r.SubmitDocument(sw, 1, 1, nil, false, calendar.NewDate(2026, 2, 11)); domain.ErrorCode(err) != domain.EForbidden {
 		t.Fatalf("social worker submitting: %v", err)
+	}
+}
+
+// R-MID-5 / R-SOY-3: the first review follows the visit, the interview and
+// the finished report.
+func TestFirstReviewNeedsTheVisit(t *testing.T) {
+	sw := events.Actor{Role: events.RoleSocialWorker}
+	r := domain.Referral{Route: domain.RouteMidYear, Channel: domain.ChannelAssessed, Stage: domain.StageIntake}
+	for _, item := range []int{1, 2, 3, 4, 5, 6, 8, 9, 10, 11} {
+		r.Documents[item] = domain.Document{Submitted: true, Checked: true, Conforms: true}
+	}
+	today := calendar.NewDate(2026, 2, 11)
+	if _, err := r.DecideFirstReview(sw, domain.OutcomeRecommend, events.Sealed{}, false, today, ""); ruleOf(err) != "R-MID-5" {
+		t.Fatalf("mid-year review without visit: %v", err)
+	}
+	r.Route, r.Channel = domain.RouteStartOfYear, ""
+	if _, err := r.DecideFirstReview(sw, domain.OutcomeRecommend, events.Sealed{}, false, today, ""); ruleOf(err) != "R-SOY-3" {
+		t.Fatalf("start-of-year review without visit: %v", err)
+	}
+	r.Visit = domain.Visit{Visited: true, Interviewed: true, ReportOn: &today}
+	if _, err := r.DecideFirstReview(sw, domain.OutcomeNotEligible, events.Sealed{}, false, today, ""); domain.ErrorCode(err) != domain.EInvalid {
+		t.Fatalf("not_eligible without reasons: %v", err)
+	}
+	e, err := r.DecideFirstReview(sw, domain.OutcomeRecommend, events.Sealed{}, false, today, "")
+	if err != nil || e.Letter.Outcome == "" || e.Letter.NextStep == "" {
+		t.Fatalf("review: %v %+v", err, e)
+	}
+	r.Apply(events.Envelope{Payload: e, Version: 2})
+	if r.Stage != domain.StageRecommended {
+		t.Fatalf("stage %s", r.Stage)
+	}
+	if _, err := r.DecideFirstReview(sw, domain.OutcomeRecommend, events.Sealed{}, false, today, ""); domain.ErrorCode(err) != domain.EConflict {
+		t.Fatalf("second review: %v", err)
 	}
 }

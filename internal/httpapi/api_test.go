@@ -272,7 +272,7 @@ func TestNoPlaintextPersonalDataInJetStreamFiles(t *testing.T) {
 	e.NC.Close()
 	e.Server.Shutdown()
 	e.Server.WaitForShutdown()
-	secrets := []string{"A123456789", "測試學生", "測試家長", "2012-05-01", "父親長期失業", "母親夜班"}
+	secrets := []string{"A123456789", "測試學生", "測試家長", "2012-05-01", "父親長期失業", "母親夜班", "離異依母", "清寒"}
 	files := 0
 	err := filepath.WalkDir(e.NATSDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -31,14 +31,15 @@ type OpenReferralRequest struct {
 		Name         string `json:"name"`
 		Relationship string `json:"relationship"`
 	} `json:"guardian"`
-	Grounds         []string `json:"grounds"`
-	CrisisType      string   `json:"crisis_type,omitempty"`
-	DropoutRecord   bool     `json:"dropout_record,omitempty"`
-	Exclusions      []string `json:"exclusions,omitempty"`
-	ExclusionReason string   `json:"exclusion_reason,omitempty"`
-	GuardianConsent bool     `json:"guardian_consent"`
-	StudentWilling  bool     `json:"student_willing"`
-	Reason          string   `json:"reason"`
+	Family          domain.Family `json:"family"`
+	Grounds         []string      `json:"grounds"`
+	CrisisType      string        `json:"crisis_type,omitempty"`
+	DropoutRecord   bool          `json:"dropout_record,omitempty"`
+	Exclusions      []string      `json:"exclusions,omitempty"`
+	ExclusionReason string        `json:"exclusion_reason,omitempty"`
+	GuardianConsent bool          `json:"guardian_consent"`
+	StudentWilling  bool          `json:"student_willing"`
+	Reason          string        `json:"reason"`
 }
 
 func (s *Server) openReferral(c echo.Context) error {
@@ -77,6 +78,7 @@ func (s *Server) openReferral(c echo.Context) error {
 			CrisisType:       req.CrisisType,
 			Reason:           req.Reason,
 			ExclusionReason:  req.ExclusionReason,
+			Family:           req.Family,
 		},
 	})
 	if err != nil {

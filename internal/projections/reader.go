@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -72,12 +73,15 @@ type VisitEntry struct {
 
 // Student is the personal data of a case; nil once erased.
 type Student struct {
-	Name             string  `db:"student_name" json:"name"`
-	NationalID       string  `db:"national_id" json:"national_id"`
-	BirthDate        *string `db:"birth_date" json:"birth_date"`
-	GuardianName     string  `db:"guardian_name" json:"guardian_name"`
-	GuardianRelation string  `db:"guardian_relation" json:"guardian_relation"`
-	Reason           string  `db:"reason" json:"reason"`
+	Name             string          `db:"student_name" json:"name"`
+	NationalID       string          `db:"national_id" json:"national_id"`
+	BirthDate        *string         `db:"birth_date" json:"birth_date"`
+	GuardianName     string          `db:"guardian_name" json:"guardian_name"`
+	GuardianRelation string          `db:"guardian_relation" json:"guardian_relation"`
+	Reason           string          `db:"reason" json:"reason"`
+	CrisisType       string          `db:"crisis_type" json:"crisis_type,omitempty"`
+	ExclusionReason  string          `db:"exclusion_reason" json:"exclusion_reason,omitempty"`
+	Family           json.RawMessage `db:"family" json:"family"`
 }
 
 // Document is one checklist item (R-DOC-1).
@@ -165,7 +169,8 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 	if withPersonal {
 		var st Student
 		err := r.db.GetContext(ctx, &st, `
-			SELECT student_name, national_id, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, guardian_name, guardian_relation, reason
+			SELECT student_name, national_id, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, guardian_name, guardian_relation, reason,
+			       crisis_type, exclusion_reason, family
 			FROM case_personal WHERE case_id = $1`, id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,10 +52,16 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		case err != nil:
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO case_personal (case_id, student_name, national_id, birth_date, guardian_name, guardian_relation, reason)
-			VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-			id, person.StudentName, person.NationalID, nullIfEmpty(person.BirthDate), person.GuardianName, person.GuardianRelation, person.Reason)
+		family, err := json.Marshal(person.Family)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO case_personal (case_id, student_name, national_id, birth_date, guardian_name, guardian_relation, reason,
+			                           crisis_type, exclusion_reason, family)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+			id, person.StudentName, person.NationalID, nullIfEmpty(person.BirthDate), person.GuardianName, person.GuardianRelation, person.Reason,
+			person.CrisisType, person.ExclusionReason, family)
 		return err
 	case events.DocumentSubmitted:
 		var issued any

@@ -87,6 +87,10 @@ func ValidReferral(nationalID string) map[string]any {
 		"guardian": map[string]any{
 			"name": "測試家長", "relationship": "母",
 		},
+		"family": map[string]any{
+			"housing": "租賃", "economy": "清寒", "income_sources": []string{"母"},
+			"living_types": []string{"離異依母"}, "vulnerable_or_child_protection": true,
+		},
 		"grounds":          []string{"family_dysfunction"},
 		"crisis_type":      "single_parent",
 		"guardian_consent": true,
