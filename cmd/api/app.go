@@ -184,12 +184,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reader := projections.NewReader(m.db)
 	srv := httpapi.New(httpapi.Config{
 		App: &app.Service{
 			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
 			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
 		},
-		Reader: projections.NewReader(m.db), Waiter: waiter, Auth: tokens,
+		Reader: reader, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg,
 	})
 

@@ -47,9 +47,10 @@ func ReviewStage(outcome string) Stage {
 	return StageNotEligible
 }
 
-// Reviewed reports whether the first review has decided.
+// Reviewed reports whether the first review has decided (and the case has
+// moved on from intake).
 func (r *Referral) Reviewed() bool {
-	return r.Stage == StageRecommended || r.Stage == StageToDiscuss || r.Stage == StageNotEligible
+	return r.Stage != StageIntake && r.Stage != StageReturned
 }
 
 // HasVisitDeadline reports whether the 10-working-day home-visit deadline

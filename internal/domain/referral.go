@@ -350,6 +350,7 @@ type Referral struct {
 	Stage         Stage
 	Documents     [ChecklistItems + 1]Document // index 1..12
 	Visit         Visit
+	Admission     Admission
 
 	Version uint64 // number of events applied
 	LastSeq uint64 // position of the last event applied
@@ -373,6 +374,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.PersonKey = e.PersonKey
 		r.DropoutRecord = e.DropoutRecord
 		r.Stage = StageIntake
+		r.Admission.ApplicationPosition = env.Position
 	case events.DocumentSubmitted:
 		r.Documents[e.Item] = Document{Submitted: true, SubmittedOn: calendar.DateOf(env.OccurredAt, Taipei),
 			Pages: e.Pages, IssuedOn: e.IssuedOn, WithDropoutFile: e.WithDropoutFile}
@@ -398,6 +400,8 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Visit.ReportOn = &on
 	case events.FirstReviewDecided:
 		r.Stage = ReviewStage(e.Outcome)
+	default:
+		r.applyAdmission(env)
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position

@@ -146,6 +146,9 @@ func DefaultRegistry() *Registry {
 		ReferralOpened{}, DocumentSubmitted{}, DocumentChecked{},
 		ApplicationReturned{}, ApplicationResubmitted{}, HomeVisitLogged{}, AssessmentReportFinished{},
 		FirstReviewDecided{}, CalendarYearImported{}, OfficeClosed{},
+		MeetingScheduled{}, MeetingOpened{}, ResolutionRecorded{}, MeetingClosed{}, AppealFiled{},
+		SeatTaken{}, SeatReleased{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{}, PlaceReleased{},
+		HealthCheckRecorded{}, Enrolled{}, SeatEnrolled{}, RegistrationRecorded{},
 	} {
 		r.Register(e, 1)
 	}

@@ -9,10 +9,11 @@ import (
 
 // Aggregate types: the kinds of event streams the system keeps.
 const (
-	AggregateReferral = "referral"
-	AggregateMeeting  = "meeting"
-	AggregateRoster   = "roster"
-	AggregateCalendar = "calendar"
+	AggregateReferral  = "referral"
+	AggregateMeeting   = "meeting"
+	AggregateRoster    = "roster"
+	AggregateCalendar  = "calendar"
+	AggregateCommittee = "committee"
 )
 
 // StreamID names the event stream of one aggregate. Every aggregate belongs

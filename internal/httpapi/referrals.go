@@ -114,7 +114,21 @@ type ReferralView struct {
 	Complete     bool             `json:"complete"`
 	Visit        VisitView        `json:"visit"`
 	FirstReview  *FirstReviewView `json:"first_review"`
+	Admission    AdmissionView    `json:"admission"`
 	ReadPosition uint64           `json:"read_position,omitempty"`
+}
+
+// AdmissionView is a case's admission and enrolment.
+type AdmissionView struct {
+	Meeting          *string  `json:"meeting_id"`
+	ReportBy         *string  `json:"report_by"`
+	WaitingRank      *int     `json:"waiting_list_rank"`
+	HealthExaminedOn *string  `json:"health_examined_on"`
+	Infectious       bool     `json:"infectious"`
+	HealthClearedOn  *string  `json:"health_cleared_on"`
+	EnrolledOn       *string  `json:"enrolled_on"`
+	Class            *string  `json:"class"`
+	Registrations    []string `json:"registrations"`
 }
 
 // view derives the parts of a case the read model does not store.
@@ -133,6 +147,12 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 	}
 	if c.ReviewOutcome != nil {
 		v.FirstReview = &FirstReviewView{Outcome: *c.ReviewOutcome, On: *dateString(c.ReviewedOn)}
+	}
+	v.Admission = AdmissionView{Meeting: c.AdmissionMeeting, ReportBy: dateString(c.ReportBy), HealthExaminedOn: dateString(c.HealthExaminedOn),
+		Infectious: c.Infectious, HealthClearedOn: dateString(c.HealthClearedOn), EnrolledOn: dateString(c.EnrolledOn), Class: c.Class,
+		Registrations: c.Registrations}
+	if v.Admission.Registrations == nil {
+		v.Admission.Registrations = []string{}
 	}
 	return v
 }
@@ -157,6 +177,17 @@ func (s *Server) getReferral(c echo.Context) error {
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
+	if cs.Stage == string(domain.StageWaitlisted) {
+		// The rank comes from the roster stream itself (R-SOY-5).
+		if cp, err := s.app.Capacity(c.Request().Context(), events.Actor{Branch: cs.Branch}); err == nil {
+			for i, w := range cp.Waiting {
+				if w.CaseID == cs.ID {
+					rank := i + 1
+					v.Admission.WaitingRank = &rank
+				}
+			}
+		}
+	}
 	return c.JSON(http.StatusOK, v)
 }
 

@@ -112,6 +112,22 @@ func New(cfg Config) *Server {
 	v1.PUT("/calendar/:year", s.importCalendar, roles(domain.RoleAdmin))
 	v1.POST("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
 	v1.GET("/calendar/workdays", s.workdays)
+
+	staff := roles(domain.RoleCommittee, domain.RoleBureau, domain.RoleSocialWorker)
+	v1.POST("/meetings", s.scheduleMeeting, roles(domain.RoleCommittee, domain.RoleBureau))
+	v1.GET("/meetings", s.listMeetings, staff)
+	v1.GET("/meetings/:id", s.getMeeting, staff)
+	v1.POST("/meetings/:id/open", s.openMeeting, roles(domain.RoleCommittee))
+	v1.GET("/meetings/:id/docket", s.docket, staff)
+	v1.POST("/meetings/:id/resolutions", s.resolve, roles(domain.RoleCommittee))
+	v1.POST("/meetings/:id/close", s.closeMeeting, roles(domain.RoleCommittee))
+	v1.POST("/referrals/:id/appeals", s.appeal, roles(domain.RoleOriginSchool))
+	v1.POST("/referrals/:id/withdrawal", s.withdraw, roles(domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
+	v1.GET("/capacity", s.capacity, staff)
+	v1.GET("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	return s
 }
 

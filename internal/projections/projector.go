@@ -265,7 +265,7 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions"
 
 // RunWithRestart runs the projector, restarting it with backoff after an
 // error, until ctx is done.

@@ -40,16 +40,27 @@ type Case struct {
 	Student      *Student       `db:"-" json:"student"`
 	Documents    []Document     `db:"-" json:"documents,omitempty"`
 
-	DropoutRecord    bool          `db:"dropout_record" json:"dropout_record"`
-	ReturnedMissing  pq.Int64Array `db:"returned_missing" json:"returned_missing,omitempty"`
-	VisitContacts    int           `db:"visit_contacts" json:"-"`
-	VisitVisited     bool          `db:"visit_visited" json:"-"`
-	VisitInterviewed bool          `db:"visit_interviewed" json:"-"`
-	VisitReportOn    *time.Time    `db:"visit_report_on" json:"-"`
-	ReviewOutcome    *string       `db:"review_outcome" json:"-"`
-	ReviewedOn       *time.Time    `db:"reviewed_on" json:"-"`
-	Letters          []Letter      `db:"-" json:"letters,omitempty"`
-	Visits           []VisitEntry  `db:"-" json:"-"`
+	DropoutRecord       bool           `db:"dropout_record" json:"dropout_record"`
+	ReturnedMissing     pq.Int64Array  `db:"returned_missing" json:"returned_missing,omitempty"`
+	VisitContacts       int            `db:"visit_contacts" json:"-"`
+	VisitVisited        bool           `db:"visit_visited" json:"-"`
+	VisitInterviewed    bool           `db:"visit_interviewed" json:"-"`
+	VisitReportOn       *time.Time     `db:"visit_report_on" json:"-"`
+	ReviewOutcome       *string        `db:"review_outcome" json:"-"`
+	ReviewedOn          *time.Time     `db:"reviewed_on" json:"-"`
+	ApplicationPosition uint64         `db:"application_position" json:"application_position"`
+	Appealed            bool           `db:"appealed" json:"appealed"`
+	Attendees           pq.StringArray `db:"attendees" json:"attendees,omitempty"`
+	AdmissionMeeting    *string        `db:"admission_meeting" json:"admission_meeting,omitempty"`
+	ReportBy            *time.Time     `db:"report_by" json:"-"`
+	HealthExaminedOn    *time.Time     `db:"health_examined_on" json:"-"`
+	Infectious          bool           `db:"infectious" json:"-"`
+	HealthClearedOn     *time.Time     `db:"health_cleared_on" json:"-"`
+	EnrolledOn          *time.Time     `db:"enrolled_on" json:"-"`
+	Class               *string        `db:"class" json:"class,omitempty"`
+	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
+	Letters             []Letter       `db:"-" json:"letters,omitempty"`
+	Visits              []VisitEntry   `db:"-" json:"-"`
 }
 
 // Letter is a letter sent to a school.
@@ -120,7 +131,8 @@ type Scope struct {
 
 const caseColumns = `id, branch, origin_school, academic_year, route, channel, grade, sex, grounds, stage,
 	received_on, version, position, opened_at, updated_at, dropout_record, returned_missing, visit_contacts,
-	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on`
+	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on, application_position, appealed,
+	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations`
 
 func scopeWhere(s Scope, args []any) (string, []any) {
 	where := ""

@@ -24,6 +24,8 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, env events.Envelope)
 			return err
 		}
 		return timeline(ctx, tx, env)
+	case events.AggregateMeeting:
+		return applyMeeting(ctx, tx, env)
 	}
 	return nil
 }
@@ -34,8 +36,8 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 	case events.ReferralOpened:
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO cases (id, branch, origin_school, academic_year, route, channel, grade, sex, grounds,
-			                   stage, received_on, person_key, version, position, opened_at, updated_at, dropout_record, received_position)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15,$16,$14)`,
+			                   stage, received_on, person_key, version, position, opened_at, updated_at, dropout_record, received_position, application_position)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15,$16,$14,$14)`,
 			id, env.Branch, e.OriginSchool, e.AcademicYear, e.Route, e.Channel, e.Grade, e.Sex, pq.Array(e.Grounds),
 			domain.StageIntake, e.ReceivedOn.String(), e.PersonKey, env.Version, env.Position, env.OccurredAt, e.DropoutRecord); err != nil {
 			return err
@@ -123,16 +125,25 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			id, domain.ReviewStage(e.Outcome), e.Outcome, e.On.String()); err != nil {
 			return err
 		}
-		l := e.Letter
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO letters (position, case_id, to_school, student_alias, subject, outcome, next_step, meeting, issued_on)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-			env.Position, id, l.ToSchool, l.StudentAlias, l.Subject, l.Outcome, l.NextStep, l.Meeting, e.On.String()); err != nil {
+		if err := letter(ctx, tx, env, e.Letter); err != nil {
+			return err
+		}
+	default:
+		if err := p.applyAdmission(ctx, tx, env); err != nil {
 			return err
 		}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cases SET version = $2, position = $3, updated_at = $4 WHERE id = $1`,
 		id, env.Version, env.Position, env.OccurredAt)
+	return err
+}
+
+// letter records a letter to a school.
+func letter(ctx context.Context, tx *sqlx.Tx, env events.Envelope, l events.Letter) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO letters (position, case_id, to_school, student_alias, subject, outcome, next_step, meeting, issued_on)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		env.Position, env.AggregateID, l.ToSchool, l.StudentAlias, l.Subject, l.Outcome, l.NextStep, l.Meeting, dateOf(env))
 	return err
 }
 
@@ -210,6 +221,25 @@ func Summary(env events.Envelope) string {
 		return "完成家訪評估報告（" + e.On.ROC() + "）"
 	case events.FirstReviewDecided:
 		return "初審結果：" + e.Letter.Outcome + "；已函知申請學校"
+	case events.AppealFiled:
+		return fmt.Sprintf("申請列席複審會議補充說明（%d 人，書面資料 %d 份）", len(e.Attendees), e.Documents)
+	case events.Admitted:
+		if e.FromWaitlist {
+			return "候補遞補：分校通知報到入學（報到期限 " + e.ReportBy.ROC() + "）"
+		}
+		return "複審通過，錄取就讀；報到期限 " + e.ReportBy.ROC()
+	case events.Waitlisted:
+		return "複審通過，列入候補名單"
+	case events.Rejected:
+		return "複審未通過"
+	case events.PlaceReleased:
+		return "釋出就讀名額（" + e.Reason + "）"
+	case events.HealthCheckRecorded:
+		return "登錄入學健康檢查（" + e.ExaminedOn.ROC() + "）"
+	case events.Enrolled:
+		return fmt.Sprintf("報到入學，編入 %s 班", e.Class)
+	case events.RegistrationRecorded:
+		return "原學籍學校完成 " + e.Semester + " 學期註冊"
 	}
 	return env.Type
 }

@@ -18,6 +18,7 @@ import (
 
 	"cihui/internal/app"
 	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
@@ -67,6 +68,8 @@ type Options struct {
 	NoProjector bool
 	// Duplicates sets the JetStream duplicate window.
 	Duplicates time.Duration
+	// Cap overrides the branch's cap (default 135, R-CAP-1).
+	Cap int
 	// Now is the initial clock (default 2026-02-11 09:00 Taipei, inside the
 	// mid-year window of academic year 114).
 	Now time.Time
@@ -80,6 +83,9 @@ func New(t testing.TB, o Options) *Env {
 		o.Now = time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei)
 	}
 	e := &Env{T: t, Clock: &Clock{now: o.Now}, Branch: domain.DefaultBranch(), Registry: prometheus.NewRegistry()}
+	if o.Cap > 0 {
+		e.Branch.Cap = o.Cap
+	}
 
 	e.NATSDir = t.TempDir()
 	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.NATSDir, Port: -1})
@@ -115,6 +121,7 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
 	e.Tokens = postgres.NewTokens(e.DB)
+	reader := projections.NewReader(e.DB)
 	e.App = &app.Service{
 		Store: e.Store, Sealer: e.Sealer, Clock: e.Clock,
 		Branches: func(code string) (domain.Branch, bool) { return e.Branch, code == e.Branch.Code },
@@ -125,7 +132,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{
-		App: e.App, Reader: projections.NewReader(e.DB), Waiter: e.Waiter, Auth: e.Tokens,
+		App: e.App, Reader: reader, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
 	})
 	e.HTTP = httptest.NewServer(api)
@@ -174,4 +181,50 @@ func (e *Env) Token(role events.Role, school string) string {
 		e.T.Fatal(err)
 	}
 	return tok
+}
+
+// RecommendedCase files a mid-year referral for school and takes it
+// through the checklist, the home visit and a first review that
+// recommends it, through the application service (fast seeding for
+// meeting tests). It returns the case id.
+func (e *Env) RecommendedCase(school, outcome string) string {
+	e.T.Helper()
+	ctx := context.Background()
+	schoolMeta := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: school}}
+	sw := app.Meta{Actor: events.Actor{Role: domain.RoleSocialWorker, Branch: e.Branch.Code}}
+	res, err := e.App.OpenReferral(ctx, schoolMeta, domain.OpenReferral{
+		Route: domain.RouteMidYear, Channel: domain.ChannelDirect, Grade: 8, Sex: "F",
+		Grounds: []string{domain.GroundLowIncome}, GuardianConsent: true, StudentWilling: true,
+		Person: domain.Person{StudentName: "測試", NationalID: "A123456789", BirthDate: "2012-01-01", GuardianName: "家長", Reason: "測試"},
+	})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	id := res.ID
+	today := calendar.DateOf(e.Clock.Now(), domain.Taipei)
+	for _, item := range []int{1, 2, 3, 4, 5, 6, 8, 9, 10} {
+		var issued *calendar.Date
+		if item == 5 {
+			issued = &today
+		}
+		if _, err := e.App.SubmitDocument(ctx, schoolMeta, id, item, 1, issued, false); err != nil {
+			e.T.Fatal(err)
+		}
+		if _, err := e.App.CheckDocument(ctx, sw, id, item, true, ""); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+	for _, k := range []string{domain.VisitHome, domain.VisitInterview, "report"} {
+		if _, err := e.App.LogVisit(ctx, sw, id, k, today, ""); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+	reasons := ""
+	if outcome != domain.OutcomeRecommend {
+		reasons = "測試"
+	}
+	if _, err := e.App.DecideFirstReview(ctx, sw, id, outcome, reasons); err != nil {
+		e.T.Fatal(err)
+	}
+	return id
 }

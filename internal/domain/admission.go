@@ -1,0 +1,426 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+)
+
+// Admission stages.
+const (
+	StageAdmitted   Stage = "admitted"   // holds a place, awaiting enrolment
+	StageWaitlisted Stage = "waitlisted" // passed; waiting for a place (R-SOY-5)
+	StageRejected   Stage = "rejected"
+	StageEnrolled   Stage = "enrolled"
+	StageLeft       Stage = "left" // declined or left the place
+)
+
+// Resolutions a meeting records (R-MTG-3).
+const (
+	ResolutionAdmit    = "admit"
+	ResolutionWaitlist = "waitlist"
+	ResolutionReject   = "reject"
+)
+
+// Stakeholders who may attend a second review (R-SOY-4).
+var Stakeholders = []string{"student", "parent", "school", "network_unit"}
+
+// Admission is a referral's admission state.
+type Admission struct {
+	ApplicationPosition uint64 // application time: the position of the filing
+	Appealed            bool
+	Attendees           []string
+	MeetingID           string
+	HealthExamined      *calendar.Date
+	Infectious          bool
+	HealthCleared       *calendar.Date
+	Registrations       []string
+}
+
+// OnDocket reports whether the case belongs on the next meeting's docket
+// (R-MTG-2): recommended, to discuss, or not passed and appealed.
+func (r *Referral) OnDocket() bool {
+	switch r.Stage {
+	case StageRecommended, StageToDiscuss:
+		return true
+	case StageNotEligible:
+		return r.Admission.Appealed
+	}
+	return false
+}
+
+// applyAdmission folds the admission events of a referral.
+func (r *Referral) applyAdmission(env events.Envelope) {
+	switch e := env.Payload.(type) {
+	case events.AppealFiled:
+		r.Admission.Appealed = true
+		r.Admission.Attendees = e.Attendees
+	case events.Admitted:
+		r.Stage = StageAdmitted
+		r.Admission.MeetingID = e.MeetingID
+	case events.Waitlisted:
+		r.Stage = StageWaitlisted
+		r.Admission.MeetingID = e.MeetingID
+	case events.Rejected:
+		r.Stage = StageRejected
+		r.Admission.MeetingID = e.MeetingID
+	case events.PlaceReleased:
+		r.Stage = StageLeft
+	case events.HealthCheckRecorded:
+		d := e.ExaminedOn
+		r.Admission.HealthExamined, r.Admission.Infectious, r.Admission.HealthCleared = &d, e.Infectious, e.ClearedOn
+	case events.Enrolled:
+		r.Stage = StageEnrolled
+		r.Grade = e.Grade
+	case events.RegistrationRecorded:
+		r.Admission.Registrations = append(r.Admission.Registrations, e.Semester)
+	}
+}
+
+// Appeal records that stakeholders of a to-discuss or not-passed case ask
+// to submit documents and attend the second review (R-SOY-4).
+func (r *Referral) Appeal(a events.Actor, attendees []string, documents int, details events.Sealed) (events.AppealFiled, error) {
+	if a.Role != RoleOriginSchool {
+		return events.AppealFiled{}, Errorf(EForbidden, "appeals are filed by the origin school")
+	}
+	for _, x := range attendees {
+		if !slices.Contains(Stakeholders, x) {
+			return events.AppealFiled{}, Invalid(map[string]string{"attendees": "each must be student, parent, school or network_unit"})
+		}
+	}
+	if len(attendees) == 0 && documents == 0 {
+		return events.AppealFiled{}, Invalid(map[string]string{"attendees": "name who attends, or the documents submitted"})
+	}
+	if documents < 0 {
+		return events.AppealFiled{}, Invalid(map[string]string{"documents": "must not be negative"})
+	}
+	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible {
+		return events.AppealFiled{}, RuleError("R-SOY-4", "stakeholders may appeal a case on the to-discuss or not-passed list only")
+	}
+	slices.Sort(attendees)
+	return events.AppealFiled{Attendees: slices.Compact(attendees), Documents: documents, Details: details}, nil
+}
+
+// Meeting is a second-review meeting of the city committee.
+type Meeting struct {
+	ID           string
+	AcademicYear int
+	Kind         string
+	Date         calendar.Date
+	Title        string
+	Status       string // scheduled | open | closed
+	Resolutions  []MeetingResolution
+	Version      uint64
+}
+
+// MeetingResolution is one case's resolution at a meeting.
+type MeetingResolution struct {
+	CaseID     string
+	Resolution string
+	Reason     events.Sealed
+}
+
+// Meeting kinds (R-MTG-1): the start-of-year meeting, March, October and
+// December, or extra ones as needed.
+var MeetingKinds = []string{"start_of_year", "march", "october", "december", "extra"}
+
+// RegularMeetingsPerYear is the number of second reviews a year (R-MTG-1).
+const RegularMeetingsPerYear = 4
+
+// Apply folds a meeting event.
+func (m *Meeting) Apply(env events.Envelope) {
+	switch e := env.Payload.(type) {
+	case events.MeetingScheduled:
+		m.ID, m.AcademicYear, m.Kind, m.Date, m.Title, m.Status = e.MeetingID, e.AcademicYear, e.Kind, e.Date, e.Title, "scheduled"
+	case events.MeetingOpened:
+		m.Status = "open"
+	case events.ResolutionRecorded:
+		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason})
+	case events.MeetingClosed:
+		m.Status = "closed"
+	}
+	m.Version = env.Version
+}
+
+// Schedule returns the event scheduling a meeting, and a warning when the
+// year would have more than four meetings (R-MTG-1 warns, never forbids).
+func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int) (events.MeetingScheduled, []string, error) {
+	if a.Role != RoleCommittee && a.Role != RoleBureau {
+		return events.MeetingScheduled{}, nil, Errorf(EForbidden, "meetings are scheduled by the committee or the bureau")
+	}
+	bad := map[string]string{}
+	if !slices.Contains(MeetingKinds, kind) {
+		bad["kind"] = "must be start_of_year, march, october, december or extra"
+	}
+	if year < 100 || year > 300 {
+		bad["academic_year"] = "must be an ROC academic year such as 115"
+	}
+	if date.IsZero() {
+		bad["date"] = "required"
+	}
+	if len(bad) > 0 {
+		return events.MeetingScheduled{}, nil, Invalid(bad)
+	}
+	var warnings []string
+	if alreadyThisYear+1 > RegularMeetingsPerYear {
+		warnings = append(warnings, fmt.Sprintf("R-MTG-1: academic year %d would have %d second-review meetings; four a year is the rule, extra ones only as needed", year, alreadyThisYear+1))
+	}
+	want := map[string]time.Month{"march": time.March, "october": time.October, "december": time.December}[kind]
+	if want != 0 && date.Month() != want {
+		warnings = append(warnings, fmt.Sprintf("R-MTG-1: a %s meeting dated %s", kind, date))
+	}
+	if title == "" {
+		title = fmt.Sprintf("%d 學年度學生轉介就讀複審會議", year)
+	}
+	return events.MeetingScheduled{MeetingID: id, AcademicYear: year, Kind: kind, Date: date, Title: title}, warnings, nil
+}
+
+// Committee is a branch's city committee: the meetings it scheduled per
+// year (R-MTG-1) and which one is open for resolutions (one at a time).
+type Committee struct {
+	Open    string
+	PerYear map[int]int // meetings scheduled per academic year
+	Version uint64
+}
+
+// Apply folds a committee event.
+func (c *Committee) Apply(env events.Envelope) {
+	switch e := env.Payload.(type) {
+	case events.MeetingScheduled:
+		if c.PerYear == nil {
+			c.PerYear = map[int]int{}
+		}
+		c.PerYear[e.AcademicYear]++
+	case events.MeetingOpened:
+		c.Open = e.MeetingID
+	case events.MeetingClosed:
+		if c.Open == e.MeetingID {
+			c.Open = ""
+		}
+	}
+	c.Version = env.Version
+}
+
+// OpenMeeting opens m for resolutions.
+func OpenMeeting(a events.Actor, c *Committee, m *Meeting) (events.MeetingOpened, error) {
+	if a.Role != RoleCommittee {
+		return events.MeetingOpened{}, Errorf(EForbidden, "meetings are opened by the committee")
+	}
+	if m.Status != "scheduled" {
+		return events.MeetingOpened{}, Errorf(EConflict, "the meeting is %s", m.Status)
+	}
+	if c.Open != "" {
+		return events.MeetingOpened{}, Errorf(EConflict, "meeting %s is still open: one meeting is open for resolutions at a time", c.Open)
+	}
+	return events.MeetingOpened{MeetingID: m.ID}, nil
+}
+
+// Resolve records the committee's one resolution on a docket case
+// (R-MTG-3).
+func (m *Meeting) Resolve(a events.Actor, r *Referral, resolution string, reason events.Sealed, hasReason bool) (events.ResolutionRecorded, error) {
+	if a.Role != RoleCommittee {
+		return events.ResolutionRecorded{}, Errorf(EForbidden, "resolutions are recorded by the committee")
+	}
+	if resolution != ResolutionAdmit && resolution != ResolutionWaitlist && resolution != ResolutionReject {
+		return events.ResolutionRecorded{}, Invalid(map[string]string{"resolution": "must be admit, waitlist or reject"})
+	}
+	if resolution == ResolutionReject && !hasReason {
+		return events.ResolutionRecorded{}, Invalid(map[string]string{"reason": "required for reject"})
+	}
+	if m.Status != "open" {
+		return events.ResolutionRecorded{}, Errorf(EConflict, "the meeting is not open for resolutions (%s)", m.Status)
+	}
+	if !r.OnDocket() {
+		return events.ResolutionRecorded{}, RuleError("R-MTG-2", "the case is not on the docket")
+	}
+	if slices.ContainsFunc(m.Resolutions, func(x MeetingResolution) bool { return x.CaseID == r.ID }) {
+		return events.ResolutionRecorded{}, RuleError("R-MTG-3", "the case already has this meeting's resolution")
+	}
+	return events.ResolutionRecorded{CaseID: r.ID, Resolution: resolution, Reason: reason}, nil
+}
+
+// ClosePlan is what closing a meeting writes: one atomic append across the
+// meeting, the committee, the roster and every resolved case.
+type ClosePlan struct {
+	Meeting, Committee, Roster []events.Event
+	Cases                      map[string][]events.Event
+	Admitted, Waitlisted       []string
+}
+
+// PlanClose makes a meeting's resolutions take effect (R-SOY-5, R-CAP-1):
+// admitted cases take places in order of application time up to the cap;
+// the rest join the waiting list in the same order.
+func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, today calendar.Date, midYearReportBy calendar.Date) (ClosePlan, error) {
+	if a.Role != RoleCommittee {
+		return ClosePlan{}, Errorf(EForbidden, "meetings are closed by the committee")
+	}
+	if m.Status != "open" {
+		return ClosePlan{}, Errorf(EConflict, "the meeting is not open (%s)", m.Status)
+	}
+	plan := ClosePlan{Cases: map[string][]events.Event{}}
+	res := slices.Clone(m.Resolutions)
+	slices.SortStableFunc(res, func(x, y MeetingResolution) int {
+		return cmpU64(cases[x.CaseID].Admission.ApplicationPosition, cases[y.CaseID].Admission.ApplicationPosition)
+	})
+	taken := roster.Taken()
+	for _, x := range res {
+		r := cases[x.CaseID]
+		if r == nil || !r.OnDocket() {
+			continue // decided elsewhere since: nothing to take effect
+		}
+		switch x.Resolution {
+		case ResolutionAdmit:
+			if taken < capacity {
+				taken++
+				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, Cap: capacity, Taken: taken})
+				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, false))
+				plan.Admitted = append(plan.Admitted, r.ID)
+				continue
+			}
+			fallthrough
+		case ResolutionWaitlist:
+			plan.Roster = append(plan.Roster, events.WaitlistJoined{CaseID: r.ID, ApplicationPosition: r.Admission.ApplicationPosition})
+			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Waitlisted{MeetingID: m.ID, Letter: events.Letter{
+				ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀複審結果通知",
+				Outcome: "複審通過，名額已滿，列入候補名單", NextStep: "俟有名額，依報名先後順序通知報到（R-SOY-5）。請通知個案網絡單位。"}})
+			plan.Waitlisted = append(plan.Waitlisted, r.ID)
+		case ResolutionReject:
+			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Rejected{MeetingID: m.ID, Reason: x.Reason, Letter: events.Letter{
+				ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀複審結果通知",
+				Outcome: "複審未通過", NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
+		}
+	}
+	closed := events.MeetingClosed{MeetingID: m.ID, On: today}
+	plan.Meeting = []events.Event{closed}
+	plan.Committee = []events.Event{closed}
+	return plan, nil
+}
+
+func admittedEvent(r *Referral, meetingID string, today, midYearReportBy calendar.Date, fromWaitlist bool) events.Admitted {
+	reportBy := midYearReportBy
+	when := "依分校通知之報到日期"
+	if r.Route == RouteStartOfYear {
+		// R-SOY-6: report in June, enrol in August of the same year.
+		june := calendar.NewDate(r.AcademicYear+1911, time.June, 30)
+		if !june.Before(today) {
+			reportBy = june
+			when = "於 6 月份報到，同年 8 月入學（R-SOY-6）"
+		}
+	}
+	outcome := "複審通過，錄取就讀"
+	if fromWaitlist {
+		outcome = "候補遞補，錄取就讀"
+	}
+	return events.Admitted{MeetingID: meetingID, ReportBy: &reportBy, FromWaitlist: fromWaitlist, Letter: events.Letter{
+		ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班入學報到通知",
+		Outcome: outcome, NextStep: fmt.Sprintf("請於 %s 前派員陪同學生至分校報到%s；報到時檢附二個月內之健康檢查報告（R-ENR-1）。請通知個案網絡單位（R-SOY-7）。", reportBy.ROC(), when)}}
+}
+
+// ReleasePlan frees a place and offers it to the first case on the
+// waiting list.
+type ReleasePlan struct {
+	Case, Roster []events.Event
+	Offered      string
+	OfferEvents  []events.Event
+}
+
+// PlanRelease records that an admitted or enrolled student leaves the
+// place, and offers the freed place to the first on the waiting list
+// (R-SOY-5), all in one atomic append.
+func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason string, today, reportBy calendar.Date) (ReleasePlan, error) {
+	if a.Role != RoleSocialWorker {
+		return ReleasePlan{}, Errorf(EForbidden, "places are released by the branch school")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return ReleasePlan{}, Invalid(map[string]string{"reason": "required, e.g. declined_place or left"})
+	}
+	if r.Stage != StageAdmitted && r.Stage != StageEnrolled {
+		return ReleasePlan{}, Errorf(EConflict, "the case holds no place (%s)", r.Stage)
+	}
+	if _, ok := roster.Seats[r.ID]; !ok {
+		return ReleasePlan{}, Errorf(EConflict, "the roster holds no place for the case")
+	}
+	p := ReleasePlan{
+		Case:   []events.Event{events.PlaceReleased{Reason: reason}},
+		Roster: []events.Event{events.SeatReleased{CaseID: r.ID, Reason: reason}},
+	}
+	if first != nil && roster.Taken()-1 < capacity {
+		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, Cap: capacity, Taken: roster.Taken()})
+		p.Offered = first.ID
+		p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, today, reportBy, true)}
+	}
+	return p, nil
+}
+
+// RecordHealthCheck records the health check for admission (R-ENR-1).
+func (r *Referral) RecordHealthCheck(a events.Actor, examined calendar.Date, infectious bool, cleared *calendar.Date, today calendar.Date) (events.HealthCheckRecorded, error) {
+	if a.Role != RoleSocialWorker {
+		return events.HealthCheckRecorded{}, Errorf(EForbidden, "health checks are recorded by the branch school")
+	}
+	if examined.After(today) || (cleared != nil && (cleared.After(today) || cleared.Before(examined))) {
+		return events.HealthCheckRecorded{}, Invalid(map[string]string{"examined_on": "dates cannot be in the future, and cure follows the examination"})
+	}
+	if r.Stage != StageAdmitted {
+		return events.HealthCheckRecorded{}, Errorf(EConflict, "a health check is recorded for an admitted student")
+	}
+	return events.HealthCheckRecorded{ExaminedOn: examined, Infectious: infectious, ClearedOn: cleared}, nil
+}
+
+// Enrol enrols an admitted student in a class, holding the place on the
+// roster. R-ENR-1: a health check from the last two months is required,
+// and a student with an infectious disease enrols only after cure.
+// R-CAP-2: class sizes.
+func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, override string, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
+	var zero events.Enrolled
+	if a.Role != RoleSocialWorker {
+		return zero, events.SeatEnrolled{}, nil, Errorf(EForbidden, "students are enrolled by the branch school")
+	}
+	if grade < 7 || grade > 9 {
+		return zero, events.SeatEnrolled{}, nil, Invalid(map[string]string{"grade": "must be 7, 8 or 9"})
+	}
+	if r.Stage != StageAdmitted {
+		return zero, events.SeatEnrolled{}, nil, Errorf(EConflict, "only an admitted student is enrolled (%s)", r.Stage)
+	}
+	if _, ok := roster.Seats[r.ID]; !ok {
+		return zero, events.SeatEnrolled{}, nil, Errorf(EConflict, "the roster holds no place for the case")
+	}
+	h := r.Admission.HealthExamined
+	oldest := calendar.DateOf(today.Time().AddDate(0, -2, 0), time.UTC)
+	switch {
+	case h == nil:
+		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a health-check report from the last two months is required before enrolment")
+	case h.Before(oldest):
+		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "the health check of %s is older than two months: a new report is required", h)
+	case r.Admission.Infectious && r.Admission.HealthCleared == nil:
+		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a student with an infectious disease enrols after cure")
+	}
+	warnings, err := roster.CheckClass(grade, class, override)
+	if err != nil {
+		return zero, events.SeatEnrolled{}, nil, err
+	}
+	return events.Enrolled{On: today, Grade: grade, Class: class, OverrideReason: override},
+		events.SeatEnrolled{CaseID: r.ID, Grade: grade, Class: class}, warnings, nil
+}
+
+// RecordRegistration records the per-semester registration at the origin
+// school (R-ENR-2).
+func (r *Referral) RecordRegistration(a events.Actor, semester string) (events.RegistrationRecorded, error) {
+	if a.Role != RoleOriginSchool {
+		return events.RegistrationRecorded{}, Errorf(EForbidden, "registration is recorded by the origin school")
+	}
+	y, s, ok := strings.Cut(semester, "-")
+	if !ok || len(y) != 3 || (s != "1" && s != "2") {
+		return events.RegistrationRecorded{}, Invalid(map[string]string{"semester": "must be <ROC year>-<1|2>, e.g. 115-1"})
+	}
+	if r.Stage != StageEnrolled {
+		return events.RegistrationRecorded{}, Errorf(EConflict, "registration is recorded for an enrolled student")
+	}
+	if slices.Contains(r.Admission.Registrations, semester) {
+		return events.RegistrationRecorded{}, Errorf(EConflict, "semester %s is already recorded", semester)
+	}
+	return events.RegistrationRecorded{Semester: semester}, nil
+}

@@ -1,0 +1,373 @@
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"cihui/internal/app"
+	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
+	"cihui/internal/projections"
+)
+
+// WarnedResult is a command result with warnings (rules that warn rather
+// than forbid, such as R-MTG-1 and R-CAP-2).
+type WarnedResult struct {
+	app.Result
+	Warnings []string `json:"warnings"`
+}
+
+func warned(c echo.Context, status int, res app.Result, warnings []string) error {
+	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return c.JSON(status, WarnedResult{Result: res, Warnings: warnings})
+}
+
+// ScheduleRequest is the body of POST /v1/meetings.
+type ScheduleRequest struct {
+	AcademicYear int    `json:"academic_year"`
+	Kind         string `json:"kind"`
+	Date         string `json:"date"`
+	Title        string `json:"title,omitempty"`
+}
+
+func (s *Server) scheduleMeeting(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req ScheduleRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	d, err := calendar.ParseDate(req.Date)
+	if err != nil {
+		return domain.Invalid(map[string]string{"date": "must be a date YYYY-MM-DD"})
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	res, warnings, err := s.app.ScheduleMeeting(c.Request().Context(), m, req.AcademicYear, req.Kind, d, req.Title)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/meetings/"+res.ID)
+	return warned(c, http.StatusCreated, res, warnings)
+}
+
+// MeetingView is a meeting as the API shows it.
+type MeetingView struct {
+	projections.MeetingRow
+	Date     string  `json:"date"`
+	DateROC  string  `json:"date_roc"`
+	ClosedOn *string `json:"closed_on"`
+}
+
+func meetingView(m projections.MeetingRow) MeetingView {
+	return MeetingView{MeetingRow: m, Date: m.Date.Format("2006-01-02"), DateROC: civil(m.Date).ROC(), ClosedOn: dateString(m.ClosedOn)}
+}
+
+func (s *Server) listMeetings(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	year := 0
+	if v := c.QueryParam("academic_year"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return domain.Invalid(map[string]string{"academic_year": "must be an ROC year such as 115"})
+		}
+		year = n
+	}
+	rows, err := s.reader.Meetings(c.Request().Context(), branchOf(actorOf(c)), year)
+	if err != nil {
+		return err
+	}
+	out := make([]MeetingView, 0, len(rows))
+	for _, m := range rows {
+		out = append(out, meetingView(m))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out, "read_position": s.waiter.Position()})
+}
+
+func (s *Server) getMeeting(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	m, err := s.reader.Meeting(c.Request().Context(), branchOf(actorOf(c)), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, meetingView(m))
+}
+
+func (s *Server) openMeeting(c echo.Context) error {
+	return command(s, c, true, func(ctx context.Context, m appMeta, _ struct{}) (appResult, error) {
+		return s.app.OpenMeeting(ctx, m, c.Param("id"))
+	})
+}
+
+// ResolutionRequest is the body of POST /v1/meetings/{id}/resolutions.
+type ResolutionRequest struct {
+	CaseID     string `json:"case_id"`
+	Resolution string `json:"resolution"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+func (s *Server) resolve(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req ResolutionRequest) (appResult, error) {
+		if req.CaseID == "" {
+			return appResult{}, domain.Invalid(map[string]string{"case_id": "required"})
+		}
+		return s.app.Resolve(ctx, m, c.Param("id"), req.CaseID, req.Resolution, req.Reason)
+	})
+}
+
+// CloseRequest is the body of POST /v1/meetings/{id}/close.
+type CloseRequest struct {
+	// MidYearReportingDate is the reporting date the branch school sets for
+	// mid-year admissions (default: two weeks after the close).
+	MidYearReportingDate string `json:"mid_year_reporting_date,omitempty"`
+}
+
+func (s *Server) closeMeeting(c echo.Context) error {
+	return command(s, c, true, func(ctx context.Context, m appMeta, req CloseRequest) (appResult, error) {
+		var report *calendar.Date
+		if req.MidYearReportingDate != "" {
+			d, err := calendar.ParseDate(req.MidYearReportingDate)
+			if err != nil {
+				return appResult{}, domain.Invalid(map[string]string{"mid_year_reporting_date": "must be a date YYYY-MM-DD"})
+			}
+			report = &d
+		}
+		return s.app.CloseMeeting(ctx, m, c.Param("id"), report)
+	})
+}
+
+// Docket is the body of GET /v1/meetings/{id}/docket.
+type Docket struct {
+	Meeting      MeetingView               `json:"meeting"`
+	IsNext       bool                      `json:"is_next_meeting"`
+	Cases        []projections.DocketEntry `json:"cases"`
+	ReadPosition uint64                    `json:"read_position"`
+}
+
+//go:embed docket.html
+var docketHTML string
+
+var docketTemplate = template.Must(template.New("docket").Funcs(template.FuncMap{
+	"roc": func(t time.Time) string { return civil(t).ROC() },
+	"inc": func(i int) int { return i + 1 },
+	"list": func(l string) string {
+		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "decided": "已決議"}[l]
+	},
+	"route": func(r, ch string) string {
+		switch {
+		case r == "start_of_year":
+			return "學年初轉介"
+		case ch == "assessed":
+			return "學年中轉介（專業評估，教育局受理）"
+		}
+		return "學年中轉介（分校受理）"
+	},
+	"attendees": func(a []string) string {
+		names := map[string]string{"student": "學生", "parent": "家長", "school": "學校代表", "network_unit": "網絡單位代表"}
+		out := make([]string, 0, len(a))
+		for _, x := range domain.Stakeholders { // the form's order
+			if slices.Contains(a, x) {
+				out = append(out, names[x])
+			}
+		}
+		if len(out) == 0 {
+			return "—"
+		}
+		return strings.Join(out, "、")
+	},
+	"resolution": func(r *string) string {
+		if r == nil {
+			return ""
+		}
+		return map[string]string{"admit": "同意入班", "waitlist": "列入候補", "reject": "不同意"}[*r]
+	},
+}).Parse(docketHTML))
+
+// docket serves the docket (R-MTG-2) as JSON, or as a printable page in
+// Traditional Chinese with ROC dates for committee members (Accept:
+// text/html or ?format=html).
+func (s *Server) docket(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	m, err := s.reader.Meeting(ctx, branchOf(actorOf(c)), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	entries, isNext, err := s.reader.Docket(ctx, m)
+	if err != nil {
+		return err
+	}
+	d := Docket{Meeting: meetingView(m), IsNext: isNext, Cases: entries, ReadPosition: s.waiter.Position()}
+	if c.QueryParam("format") == "html" || strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
+		var b strings.Builder
+		if err := docketTemplate.Execute(&b, map[string]any{"D": d, "Printed": s.today().ROC()}); err != nil {
+			return err
+		}
+		return c.HTML(http.StatusOK, b.String())
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// AppealRequest is the body of POST /v1/referrals/{id}/appeals.
+type AppealRequest struct {
+	Attendees []string `json:"attendees"`
+	Documents int      `json:"documents,omitempty"`
+	Details   string   `json:"details,omitempty"`
+}
+
+func (s *Server) appeal(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req AppealRequest) (appResult, error) {
+		return s.app.Appeal(ctx, m, c.Param("id"), req.Attendees, req.Documents, req.Details)
+	})
+}
+
+// WithdrawalRequest is the body of POST /v1/referrals/{id}/withdrawal.
+type WithdrawalRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) withdraw(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req WithdrawalRequest) (appResult, error) {
+		return s.app.ReleasePlace(ctx, m, c.Param("id"), req.Reason)
+	})
+}
+
+// HealthCheckRequest is the body of POST /v1/referrals/{id}/health-check.
+type HealthCheckRequest struct {
+	ExaminedOn string `json:"examined_on"`
+	Infectious bool   `json:"infectious,omitempty"`
+	ClearedOn  string `json:"cleared_on,omitempty"`
+}
+
+func (s *Server) healthCheck(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req HealthCheckRequest) (appResult, error) {
+		ex, err := calendar.ParseDate(req.ExaminedOn)
+		if err != nil {
+			return appResult{}, domain.Invalid(map[string]string{"examined_on": "must be a date YYYY-MM-DD"})
+		}
+		var cleared *calendar.Date
+		if req.ClearedOn != "" {
+			d, err := calendar.ParseDate(req.ClearedOn)
+			if err != nil {
+				return appResult{}, domain.Invalid(map[string]string{"cleared_on": "must be a date YYYY-MM-DD"})
+			}
+			cleared = &d
+		}
+		return s.app.RecordHealthCheck(ctx, m, c.Param("id"), ex, req.Infectious, cleared)
+	})
+}
+
+// EnrolmentRequest is the body of POST /v1/referrals/{id}/enrolment.
+type EnrolmentRequest struct {
+	Grade          int    `json:"grade"`
+	Class          string `json:"class"`
+	OverrideReason string `json:"override_reason,omitempty"`
+}
+
+func (s *Server) enrol(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req EnrolmentRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	res, warnings, err := s.app.Enrol(c.Request().Context(), m, c.Param("id"), req.Grade, req.Class, req.OverrideReason)
+	if err != nil {
+		return err
+	}
+	return warned(c, http.StatusOK, res, warnings)
+}
+
+// RegistrationRequest is the body of POST /v1/referrals/{id}/registrations.
+type RegistrationRequest struct {
+	Semester string `json:"semester"`
+}
+
+func (s *Server) registration(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req RegistrationRequest) (appResult, error) {
+		return s.app.RecordRegistration(ctx, m, c.Param("id"), req.Semester)
+	})
+}
+
+// CapacityView is the body of GET /v1/capacity.
+type CapacityView struct {
+	app.Capacity
+	Waiting []WaitingView `json:"waiting_list"`
+}
+
+// WaitingView is one case on the waiting list, in order.
+type WaitingView struct {
+	Rank int `json:"rank"`
+	projections.CaseBrief
+}
+
+func (s *Server) capacity(c echo.Context) error {
+	ctx := c.Request().Context()
+	cp, err := s.app.Capacity(ctx, actorOf(c))
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(cp.Waiting))
+	for i, w := range cp.Waiting {
+		ids[i] = w.CaseID
+	}
+	briefs, err := s.reader.Briefs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	out := CapacityView{Capacity: cp, Waiting: make([]WaitingView, 0, len(ids))}
+	for i, w := range cp.Waiting {
+		b := briefs[w.CaseID]
+		b.ID, b.ApplicationPosition, b.Alias = w.CaseID, w.ApplicationPosition, domain.Alias(w.CaseID)
+		out.Waiting = append(out.Waiting, WaitingView{Rank: i + 1, CaseBrief: b})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) filings(c echo.Context) error {
+	if err := s.awaitPosition(c); err != nil {
+		return err
+	}
+	year, _ := strconv.Atoi(c.QueryParam("academic_year"))
+	rows, err := s.reader.Admitted(c.Request().Context(), branchOf(actorOf(c)), year)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		projections.FilingEntry
+		ReportBy *string `json:"report_by"`
+	}
+	out := make([]entry, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, entry{FilingEntry: r, ReportBy: dateString(r.ReportBy)})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out, "academic_year": year, "read_position": s.waiter.Position(),
+		"note": "轉介就讀學生名單，提交教育局備查（R-SOY-7）"})
+}

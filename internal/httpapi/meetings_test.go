@@ -1,0 +1,238 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"cihui/internal/domain"
+	"cihui/internal/testenv"
+)
+
+// scheduleAndOpen schedules a meeting through the API and opens it.
+func scheduleAndOpen(t *testing.T, e *testenv.Env, committee, kind, date string) string {
+	t.Helper()
+	r := mustStatus(t, e.Do("POST", "/v1/meetings", committee, map[string]any{"academic_year": 114, "kind": kind, "date": date}), http.StatusCreated)
+	id := r.JSON(t)["id"].(string)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+id+"/open", committee, nil), 200)
+	return id
+}
+
+func capacity(t *testing.T, e *testenv.Env, token string) map[string]any {
+	t.Helper()
+	return mustStatus(t, e.Do("GET", "/v1/capacity", token, nil), 200).JSON(t)
+}
+
+func waitingIDs(c map[string]any) []string {
+	var out []string
+	for _, w := range c["waiting_list"].([]any) {
+		out = append(out, w.(map[string]any)["case_id"].(string))
+	}
+	return out
+}
+
+// R-SOY-5, R-CAP-1, R-MTG-2, R-MTG-3: a meeting with 150 recommended cases
+// (cap 135, nobody enrolled) admits exactly the first 135 by application
+// time and waitlists 15 in order; an exit frees a place and the first
+// waiting case is offered it; R-ENR-1: a stale health check blocks
+// enrolment.
+func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	const n = 150
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = e.RecommendedCase("034501", domain.OutcomeRecommend)
+	}
+	meeting := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
+
+	// The docket lists every recommended case in application order.
+	d := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", meeting, lastPos(t, e)), a.committee, nil), 200).JSON(t)
+	var docket []string
+	for _, c := range d["cases"].([]any) {
+		docket = append(docket, c.(map[string]any)["case_id"].(string))
+	}
+	if !slices.Equal(docket, ids) || d["is_next_meeting"] != true {
+		t.Fatalf("docket has %d cases (next=%v), want the %d in application order", len(docket), d["is_next_meeting"], n)
+	}
+	// Resolutions in reverse order: admission still follows application time.
+	for i := n - 1; i >= 0; i-- {
+		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": ids[i], "resolution": "admit"}), 200)
+	}
+	if r := e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": ids[0], "resolution": "reject", "reason": "x"}); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-3" {
+		t.Fatalf("a second resolution: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"mid_year_reporting_date": "2026-04-07"}), 200)
+
+	c := capacity(t, e, a.sw)
+	if c["cap"] != float64(135) || c["admitted_awaiting_enrolment"] != float64(135) || c["enrolled"] != float64(0) || c["free"] != float64(0) {
+		t.Fatalf("capacity after close: %v", c)
+	}
+	if w := waitingIDs(c); !slices.Equal(w, ids[135:]) {
+		t.Fatalf("waiting list %v, want the last 15 in application order", w)
+	}
+	if got := get(t, e, a.school, ids[134]); got["stage"] != "admitted" {
+		t.Fatalf("case 135: %v", got["stage"])
+	}
+	got := get(t, e, a.school, ids[135])
+	if got["stage"] != "waitlisted" || got["admission"].(map[string]any)["waiting_list_rank"] != float64(1) {
+		t.Fatalf("case 136: %v %v", got["stage"], got["admission"])
+	}
+	// The closed meeting keeps its docket with outcomes.
+	d = mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", meeting, lastPos(t, e)), a.committee, nil), 200).JSON(t)
+	outcomes := map[string]int{}
+	for _, x := range d["cases"].([]any) {
+		outcomes[x.(map[string]any)["outcome"].(string)]++
+	}
+	if outcomes["admitted"] != 135 || outcomes["waitlisted"] != 15 {
+		t.Fatalf("closed docket outcomes %v", outcomes)
+	}
+
+	// An admitted student declines: the first waiting case is offered the place.
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+ids[7]+"/withdrawal", a.sw, map[string]any{"reason": "declined_place"}), 200)
+	c = capacity(t, e, a.sw)
+	if c["admitted_awaiting_enrolment"] != float64(135) || !slices.Equal(waitingIDs(c), ids[136:]) {
+		t.Fatalf("after the exit: %v", c)
+	}
+	offered := get(t, e, a.school, ids[135])
+	letters := offered["letters"].([]any)
+	if offered["stage"] != "admitted" || !strings.Contains(letters[len(letters)-1].(map[string]any)["outcome"].(string), "候補遞補") {
+		t.Fatalf("the first waiting case was not offered the place: %v %v", offered["stage"], letters)
+	}
+
+	// R-ENR-1: a health check older than two months blocks enrolment.
+	id := ids[0]
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2025-12-10"}), 200)
+	r := e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-1"})
+	if r.Status != 422 || r.JSON(t)["rule"] != "R-ENR-1" {
+		t.Fatalf("enrolment with a stale health check: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01", "infectious": true}), 200)
+	if r := e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-1"}); r.Status != 422 || r.JSON(t)["rule"] != "R-ENR-1" {
+		t.Fatalf("enrolment before cure: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01", "infectious": true, "cleared_on": "2026-02-10"}), 200)
+	en := mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-1"}), 200).JSON(t)
+	if w := en["warnings"].([]any); len(w) == 0 || !strings.Contains(w[0].(string), "R-CAP-2") {
+		t.Fatalf("a class of 1 is below the norm: warnings %v", w)
+	}
+	if c := capacity(t, e, a.sw); c["enrolled"] != float64(1) || c["admitted_awaiting_enrolment"] != float64(134) {
+		t.Fatalf("after enrolment: %v", c)
+	}
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/registrations", a.school, map[string]any{"semester": "114-2"}), 200)
+	if got := get(t, e, a.school, id); got["stage"] != "enrolled" || got["admission"].(map[string]any)["class"] != "8-1" {
+		t.Fatalf("enrolled: %v %v", got["stage"], got["admission"])
+	}
+	// R-SOY-7: the filed list for the bureau.
+	f := mustStatus(t, e.Do("GET", "/v1/filings/admitted?academic_year=114", a.bureau, nil), 200).JSON(t)
+	if n := len(f["items"].([]any)); n != 135 {
+		t.Fatalf("filed list has %d, want 135", n)
+	}
+}
+
+// R-CAP-2: a 21st student in a class is refused without an override.
+func TestClassOfTwentyOneNeedsOverride(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	ids := make([]string, 21)
+	for i := range ids {
+		ids[i] = e.RecommendedCase("034501", domain.OutcomeRecommend)
+	}
+	meeting := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
+	for _, id := range ids {
+		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	for i, id := range ids {
+		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
+		r := e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-2"})
+		if i < 20 {
+			mustStatus(t, r, 200)
+			continue
+		}
+		if r.Status != 422 || r.JSON(t)["rule"] != "R-CAP-2" {
+			t.Fatalf("21st student: %d %s", r.Status, r.Body)
+		}
+		w := mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-2", "override_reason": "手足同班"}), 200).JSON(t)
+		if len(w["warnings"].([]any)) == 0 {
+			t.Fatal("an override above the norm should still warn")
+		}
+	}
+}
+
+// R-MTG-2: the docket lists to-discuss cases and not-passed cases whose
+// stakeholders appealed, with who attends; the printable page shows them
+// with ROC dates. R-MTG-1: a fifth meeting in a year warns.
+func TestDocketHTMLAndAppeals(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	rec := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	disc := e.RecommendedCase("034501", domain.OutcomeDiscuss)
+	notPassed := e.RecommendedCase("034501", domain.OutcomeNotEligible)
+	silent := e.RecommendedCase("034501", domain.OutcomeNotEligible)
+	if r := e.Do("POST", "/v1/referrals/"+rec+"/appeals", a.school, map[string]any{"attendees": []string{"parent"}}); r.Status != 422 || r.JSON(t)["rule"] != "R-SOY-4" {
+		t.Fatalf("appeal of a recommended case: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+notPassed+"/appeals", a.school, map[string]any{"attendees": []string{"student", "parent", "network_unit"}, "documents": 2}), 200)
+
+	for i, kind := range []string{"start_of_year", "march", "october", "december"} {
+		r := mustStatus(t, e.Do("POST", "/v1/meetings", a.committee, map[string]any{"academic_year": 114, "kind": kind, "date": fmt.Sprintf("2026-%02d-23", 3+i)}), 201).JSON(t)
+		_ = r
+	}
+	w := mustStatus(t, e.Do("POST", "/v1/meetings", a.bureau, map[string]any{"academic_year": 114, "kind": "extra", "date": "2026-07-01"}), 201).JSON(t)
+	if ws := w["warnings"].([]any); len(ws) == 0 || !strings.Contains(ws[0].(string), "R-MTG-1") {
+		t.Fatalf("a fifth meeting should warn: %v", w)
+	}
+	meetings := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings?academic_year=114&min_position=%d", lastPos(t, e)), a.committee, nil), 200).JSON(t)["items"].([]any)
+	next := meetings[0].(map[string]any)["id"].(string) // 2026-03-23
+	later := meetings[1].(map[string]any)["id"].(string)
+
+	d := mustStatus(t, e.Do("GET", "/v1/meetings/"+next+"/docket", a.sw, nil), 200).JSON(t)
+	var got []string
+	for _, c := range d["cases"].([]any) {
+		got = append(got, c.(map[string]any)["case_id"].(string))
+		if c.(map[string]any)["case_id"] == notPassed && len(c.(map[string]any)["attendees"].([]any)) != 3 {
+			t.Fatalf("attendees: %v", c)
+		}
+	}
+	if !slices.Equal(got, []string{rec, disc, notPassed}) || slices.Contains(got, silent) {
+		t.Fatalf("docket %v, want recommended, to-discuss and appealed in application order", got)
+	}
+	if later := mustStatus(t, e.Do("GET", "/v1/meetings/"+later+"/docket", a.sw, nil), 200).JSON(t); len(later["cases"].([]any)) != 0 {
+		t.Fatal("cases land on the next meeting's docket only")
+	}
+
+	page := e.Do("GET", "/v1/meetings/"+next+"/docket", a.committee, nil, "Accept", "text/html")
+	html := string(page.Body)
+	if page.Status != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("docket page: %d %s", page.Status, page.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"民國115年3月23日", "議程", domain.Alias(rec), domain.Alias(notPassed), "待討論", "未通過（申請列席說明）", "學生、家長、網絡單位代表", "民國115年2月11日"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the docket page lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "測試") || strings.Contains(html, "A123456789") {
+		t.Error("the docket page shows personal data")
+	}
+	// One meeting open at a time.
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+next+"/open", a.committee, nil), 200)
+	if r := e.Do("POST", "/v1/meetings/"+later+"/open", a.committee, nil); r.Status != 409 {
+		t.Fatalf("a second open meeting: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("POST", "/v1/meetings/"+next+"/resolutions", a.committee, map[string]any{"case_id": silent, "resolution": "admit"}); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-2" {
+		t.Fatalf("resolution on a case not on the docket: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+next+"/resolutions", a.committee, map[string]any{"case_id": notPassed, "resolution": "reject", "reason": "未符資格"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+next+"/close", a.committee, nil), 200)
+	if got := get(t, e, a.school, notPassed); got["stage"] != "rejected" {
+		t.Fatalf("rejected case: %v", got["stage"])
+	}
+	// Cases without a resolution carry over to the next meeting.
+	d = mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", later, lastPos(t, e)), a.sw, nil), 200).JSON(t)
+	if len(d["cases"].([]any)) != 2 {
+		t.Fatalf("carried-over docket: %v", d["cases"])
+	}
+}
