@@ -93,6 +93,31 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("PUT", "/v1/calendar/2026", admin, "garbage") // 400
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+6), school, nil)
 
+	committee := e.Token(domain.RoleCommittee, "")
+	bureau := e.Token(domain.RoleBureau, "")
+	rec := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	disc := e.RecommendedCase("034501", domain.OutcomeDiscuss)
+	r = check("POST", "/v1/meetings", committee, `{"academic_year":114,"kind":"march","date":"2026-03-23"}`)
+	meeting := r.JSON(t)["id"].(string)
+	check("POST", "/v1/meetings", committee, `{"academic_year":114,"kind":"sometime","date":"2026-03-23"}`) // 400
+	check("POST", "/v1/meetings/"+meeting+"/open", committee, "")
+	check("POST", "/v1/referrals/"+disc+"/appeals", school, `{"attendees":["parent","school"],"documents":1}`)
+	check("POST", "/v1/meetings/"+meeting+"/resolutions", committee, `{"case_id":"`+rec+`","resolution":"admit"}`)
+	check("POST", "/v1/meetings/"+meeting+"/resolutions", committee, `{"case_id":"`+disc+`","resolution":"waitlist"}`)
+	last, _ := e.Store.LastPosition(context.Background())
+	check("GET", fmt.Sprintf("/v1/meetings?min_position=%d", last), committee, nil)
+	check("GET", "/v1/meetings/"+meeting, bureau, nil)
+	check("GET", "/v1/meetings/"+meeting+"/docket", sw, nil)
+	check("POST", "/v1/meetings/"+meeting+"/close", committee, `{"mid_year_reporting_date":"2026-04-07"}`)
+	check("GET", "/v1/capacity", sw, nil)
+	check("POST", "/v1/referrals/"+rec+"/health-check", sw, `{"examined_on":"2026-02-01"}`)
+	check("POST", "/v1/referrals/"+rec+"/enrolment", sw, `{"grade":8,"class":"8-1"}`)
+	check("POST", "/v1/referrals/"+rec+"/registrations", school, `{"semester":"114-2"}`)
+	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left"}`)
+	last, _ = e.Store.LastPosition(context.Background())
+	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", disc, last), school, nil)
+	check("GET", fmt.Sprintf("/v1/filings/admitted?academic_year=114&min_position=%d", last), bureau, nil)
+
 	m := e.Do("GET", "/metrics", "", nil)
 	if m.Status != 200 || !strings.Contains(string(m.Body), "cihui_http_requests_total") {
 		t.Fatalf("metrics: %d", m.Status)
