@@ -68,6 +68,20 @@ func (s *Service) loadRoster(ctx context.Context, branch string) (*domain.Roster
 	return r, l, err
 }
 
+// caseAndRoster loads a referral visible to the actor and the branch's
+// roster, for commands that change both atomically.
+func (s *Service) caseAndRoster(ctx context.Context, m Meta, branch, id string) (*domain.Referral, loaded, *domain.Roster, loaded, error) {
+	r, l, err := s.loadReferral(ctx, branch, id)
+	if err == nil && !r.VisibleTo(m.Actor) {
+		err = domain.Errorf(domain.ENotFound, "no such referral")
+	}
+	if err != nil {
+		return nil, l, nil, loaded{}, err
+	}
+	roster, rl, err := s.loadRoster(ctx, branch)
+	return r, l, roster, rl, err
+}
+
 // multi runs a command that writes several aggregates in one atomic
 // append. The primary stream carries the idempotency record; a conflict
 // with a concurrent writer is retried on fresh state, since plan re-checks
@@ -277,14 +291,7 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 		return Result{}, err
 	}
 	return s.multi(ctx, m, referralStream(b.Code, caseID), func() ([]events.Append, error) {
-		r, l, err := s.loadReferral(ctx, b.Code, caseID)
-		if err != nil {
-			return nil, err
-		}
-		if !r.VisibleTo(m.Actor) {
-			return nil, domain.Errorf(domain.ENotFound, "no such referral")
-		}
-		roster, rl, err := s.loadRoster(ctx, b.Code)
+		r, l, roster, rl, err := s.caseAndRoster(ctx, m, b.Code, caseID)
 		if err != nil {
 			return nil, err
 		}
@@ -336,14 +343,7 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 	}
 	var warnings []string
 	res, err := s.multi(ctx, m, referralStream(b.Code, id), func() ([]events.Append, error) {
-		r, l, err := s.loadReferral(ctx, b.Code, id)
-		if err != nil {
-			return nil, err
-		}
-		if !r.VisibleTo(m.Actor) {
-			return nil, domain.Errorf(domain.ENotFound, "no such referral")
-		}
-		roster, rl, err := s.loadRoster(ctx, b.Code)
+		r, l, roster, rl, err := s.caseAndRoster(ctx, m, b.Code, id)
 		if err != nil {
 			return nil, err
 		}
