@@ -73,8 +73,16 @@ func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
 	if w := waitingIDs(c); !slices.Equal(w, ids[135:]) {
 		t.Fatalf("waiting list %v, want the last 15 in application order", w)
 	}
-	if got := get(t, e, a.school, ids[134]); got["stage"] != "admitted" {
-		t.Fatalf("case 135: %v", got["stage"])
+	got135 := get(t, e, a.school, ids[134])
+	if got135["stage"] != "admitted" || got135["admission"].(map[string]any)["report_by"] != "2026-04-07" {
+		t.Fatalf("case 135: %v %v", got135["stage"], got135["admission"])
+	}
+	// R-MID-5, R-SOY-7: the admission letter names the reporting date set
+	// for mid-year admissions and the duty to inform the network units.
+	ls := got135["letters"].([]any)
+	next := ls[len(ls)-1].(map[string]any)["next_step"].(string)
+	if !strings.Contains(next, "民國115年4月7日") || !strings.Contains(next, "網絡單位") {
+		t.Fatalf("admission letter: %s", next)
 	}
 	got := get(t, e, a.school, ids[135])
 	if got["stage"] != "waitlisted" || got["admission"].(map[string]any)["waiting_list_rank"] != float64(1) {
