@@ -331,6 +331,25 @@ func benchLoad(ctx context.Context, e *env) error {
 }
 
 func benchReplay(ctx context.Context, e *env) error {
+	// A realistic history: 250 cases of 8 events each.
+	actor := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}
+	for range 250 {
+		id, _, err := openCase(ctx, e)
+		if err != nil {
+			return err
+		}
+		for item := 1; item <= 7; item++ {
+			if item == 5 {
+				continue
+			}
+			if _, err := e.svc.SubmitDocument(ctx, actor, id, item, 1, nil, false); err != nil {
+				return err
+			}
+		}
+		if _, err := e.svc.SubmitDocument(ctx, actor, id, 8, 1, nil, false); err != nil {
+			return err
+		}
+	}
 	last, err := e.store.LastPosition(ctx)
 	if err != nil {
 		return err
@@ -356,17 +375,18 @@ func benchReplay(ctx context.Context, e *env) error {
 	if err := e.db.Get(&applied, `SELECT count(*) FROM case_timeline`); err != nil {
 		return err
 	}
-	// Baseline: the same number of rows, raw batched INSERTs, 256 a transaction.
+	// Baseline: as many rows as events applied, raw batched INSERTs, 256 a
+	// transaction.
 	if _, err := e.db.Exec(`CREATE TABLE bench_raw (position bigint PRIMARY KEY, case_id text, summary text, occurred_at timestamptz)`); err != nil {
 		return err
 	}
 	t0 = time.Now()
-	for i := 0; i < int(last); i += 256 {
+	for i := 0; i < applied; i += 256 {
 		tx, err := e.db.Begin()
 		if err != nil {
 			return err
 		}
-		for k := i; k < i+256 && k < int(last); k++ {
+		for k := i; k < i+256 && k < applied; k++ {
 			if _, err := tx.Exec(`INSERT INTO bench_raw VALUES ($1, $2, $3, now())`, k+1, "case", "summary"); err != nil {
 				return err
 			}
@@ -376,8 +396,8 @@ func benchReplay(ctx context.Context, e *env) error {
 		}
 	}
 	raw := time.Since(t0)
-	emit(Result{Figure: "projector_replay", Unit: "events/s", Value: perSec(int(last), replay), Baseline: perSec(int(last), raw), N: int(last),
-		Note: fmt.Sprintf("rebuild from the first event (%d timeline rows) vs raw batched INSERT of as many rows", applied)})
+	emit(Result{Figure: "projector_replay", Unit: "events/s", Value: perSec(applied, replay), Baseline: perSec(applied, raw), N: applied,
+		Note: fmt.Sprintf("rebuild from the first event: %d case events applied (the %d other stream messages of this run skipped, their time included) vs raw batched INSERT of as many rows", applied, int(last)-applied)})
 	return nil
 }
 

@@ -42,10 +42,8 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			domain.StageIntake, e.ReceivedOn.String(), e.PersonKey, env.Version, env.Position, env.OccurredAt, e.DropoutRecord); err != nil {
 			return err
 		}
-		for item := 1; item <= domain.ChecklistItems; item++ {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO case_documents (case_id, item) VALUES ($1, $2)`, id, item); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_documents (case_id, item) SELECT $1, generate_series(1, $2::int)`, id, domain.ChecklistItems); err != nil {
+			return err
 		}
 		var person domain.Person
 		switch err := p.open(ctx, e.Personal, &person); {
@@ -133,9 +131,7 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE cases SET version = $2, position = $3, updated_at = $4 WHERE id = $1`,
-		id, env.Version, env.Position, env.OccurredAt)
-	return err
+	return nil
 }
 
 // letter records a letter to a school.
@@ -176,9 +172,11 @@ func (p *Projector) open(ctx context.Context, s events.Sealed, v any) error {
 	return p.opener.Open(ctx, s, v)
 }
 
-// timeline records the event in the case's audit trail, in plain words.
+// timeline records the event in the case's audit trail, in plain words,
+// and moves the case's version and position, in one statement.
 func timeline(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
 	_, err := tx.ExecContext(ctx, `
+		WITH moved AS (UPDATE cases SET version = $3, position = $1, updated_at = $9 WHERE id = $2)
 		INSERT INTO case_timeline (position, case_id, version, event_id, event_type, summary, actor_role, actor_school, occurred_at, recorded_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
 		env.Position, env.AggregateID, env.Version, env.ID, env.Type, Summary(env), env.Actor.Role, env.Actor.School, env.OccurredAt, env.RecordedAt)
