@@ -30,6 +30,7 @@ import (
 	"cihui/internal/config"
 	"cihui/internal/events"
 	"cihui/internal/jetstream"
+	"cihui/internal/logsafe"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
 )
@@ -51,7 +52,7 @@ func main() {
 	}
 	defer m.Close()
 	if err := m.Run(ctx); err != nil {
-		m.log.Error("projector failed", "err", err)
+		m.log.Error("projector failed", "err", logsafe.Err(err))
 		os.Exit(1)
 	}
 }

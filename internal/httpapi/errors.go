@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"cihui/internal/domain"
+	"cihui/internal/logsafe"
 )
 
 // Problem is an RFC 9457 problem details object.
@@ -58,7 +59,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", requestID(c), "code", e.Code, "err", err.Error())
+		s.log.Error("request failed", "request_id", requestID(c), "code", e.Code, "err", logsafe.Err(err))
 	}
 	p := Problem{
 		Type:     "https://cihui.invalid/problems/" + string(e.Code),

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"cihui/internal/events"
+	"cihui/internal/logsafe"
 )
 
 // Name is the checkpoint name of the read models.
@@ -158,7 +159,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		if err != nil {
 			// Not an envelope this system wrote: skip it rather than stop
 			// every read model behind it; the log and metric make it seen.
-			p.log.Error("skipping undecodable message", "position", last, "subject", m.Subject(), "err", err)
+			p.log.Error("skipping undecodable message", "position", last, "subject", m.Subject(), "err", logsafe.Err(err))
 			skipped++
 			continue
 		}
@@ -276,7 +277,7 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 		if err == nil || errors.Is(err, context.Canceled) {
 			return
 		}
-		p.log.Error("projector stopped; restarting", "err", err, "backoff", backoff)
+		p.log.Error("projector stopped; restarting", "err", logsafe.Err(err), "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return
