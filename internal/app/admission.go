@@ -172,6 +172,17 @@ func (s *Service) loadMeeting(ctx context.Context, branch, id string) (*domain.M
 	return &mt, l, err
 }
 
+// meetingAndCommittee loads a meeting and its branch's committee.
+func (s *Service) meetingAndCommittee(ctx context.Context, branch, id string) (*domain.Meeting, loaded, *domain.Committee, loaded, error) {
+	mt, ml, err := s.loadMeeting(ctx, branch, id)
+	if err != nil {
+		return nil, ml, nil, loaded{}, err
+	}
+	var c domain.Committee
+	cl, _, err := s.load(ctx, committeeStream(branch), c.Apply)
+	return mt, ml, &c, cl, err
+}
+
 // OpenMeeting opens a meeting for resolutions; the committee stream guards
 // that only one is open at a time.
 func (s *Service) OpenMeeting(ctx context.Context, m Meta, id string) (Result, error) {
@@ -180,16 +191,11 @@ func (s *Service) OpenMeeting(ctx context.Context, m Meta, id string) (Result, e
 		return Result{}, err
 	}
 	return s.multi(ctx, m, meetingStream(b.Code, id), func() ([]events.Append, error) {
-		mt, ml, err := s.loadMeeting(ctx, b.Code, id)
+		mt, ml, c, cl, err := s.meetingAndCommittee(ctx, b.Code, id)
 		if err != nil {
 			return nil, err
 		}
-		var c domain.Committee
-		cl, _, err := s.load(ctx, committeeStream(b.Code), c.Apply)
-		if err != nil {
-			return nil, err
-		}
-		e, err := domain.OpenMeeting(m.Actor, &c, mt)
+		e, err := domain.OpenMeeting(m.Actor, c, mt)
 		if err != nil {
 			return nil, err
 		}
@@ -240,12 +246,7 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearRe
 		reportBy = *midYearReportBy
 	}
 	return s.multi(ctx, m, meetingStream(b.Code, id), func() ([]events.Append, error) {
-		mt, ml, err := s.loadMeeting(ctx, b.Code, id)
-		if err != nil {
-			return nil, err
-		}
-		var c domain.Committee
-		cl, _, err := s.load(ctx, committeeStream(b.Code), c.Apply)
+		mt, ml, _, cl, err := s.meetingAndCommittee(ctx, b.Code, id)
 		if err != nil {
 			return nil, err
 		}
