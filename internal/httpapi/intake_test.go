@@ -327,6 +327,17 @@ func TestChecklistRules(t *testing.T) {
 	if noteOf(a.sw) != "戶籍謄本備註" || noteOf(a.school) != nil || noteOf(a.committee) != nil {
 		t.Fatalf("notes: sw %v school %v committee %v", noteOf(a.sw), noteOf(a.school), noteOf(a.committee))
 	}
+	// The list shows what is missing too, and hides the notes the same way.
+	list := mustStatus(t, e.Do("GET", "/v1/referrals", a.school, nil), 200).JSON(t)["items"].([]any)
+	item := list[0].(map[string]any)
+	if len(item["missing"].([]any)) == 0 || item["complete"] != false {
+		t.Fatalf("list without missing items: %v", item["missing"])
+	}
+	for _, d := range item["documents"].([]any) {
+		if d.(map[string]any)["note"] != nil {
+			t.Fatal("the list shows a social worker's note to the school")
+		}
+	}
 }
 
 // R-MID-4 on the official calendar: 2026-02-11 + 10 working days is

@@ -166,13 +166,7 @@ func (s *Server) getReferral(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.Role != domain.RoleSocialWorker {
-		// Guidance records (R-DOC-2) and social workers' notes stay with
-		// social workers.
-		for i := range cs.Documents {
-			cs.Documents[i].Note = nil
-		}
-	}
+	hideNotes(cs, a)
 	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
@@ -189,6 +183,17 @@ func (s *Server) getReferral(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// hideNotes keeps guidance records (R-DOC-2) and social workers' notes
+// with social workers.
+func hideNotes(cs projections.Case, a events.Actor) {
+	if a.Role == domain.RoleSocialWorker {
+		return
+	}
+	for i := range cs.Documents {
+		cs.Documents[i].Note = nil
+	}
 }
 
 // ReferralList is a page of cases.
@@ -229,6 +234,7 @@ func (s *Server) listReferrals(c echo.Context) error {
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
 	for _, cs := range cases {
+		hideNotes(cs, a)
 		out.Items = append(out.Items, s.view(cs, cal, calErr, a))
 	}
 	if len(cases) == f.Limit {

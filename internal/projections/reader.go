@@ -229,7 +229,36 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	out := []Case{}
 	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE true`+where+
 		` ORDER BY received_on, id LIMIT $`+strconv.Itoa(len(args)), args...)
-	return out, err
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	return out, r.attachDocuments(ctx, out)
+}
+
+// attachDocuments loads the checklists of a page of cases in one query.
+func (r *Reader) attachDocuments(ctx context.Context, cases []Case) error {
+	ids := make([]string, len(cases))
+	at := make(map[string]int, len(cases))
+	for i, c := range cases {
+		ids[i], at[c.ID] = c.ID, i
+	}
+	var rows []struct {
+		CaseID string `db:"case_id"`
+		Document
+	}
+	if err := r.db.SelectContext(ctx, &rows, `
+		SELECT case_id, item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
+		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
+		FROM case_documents WHERE case_id = ANY($1) ORDER BY case_id, item`, pq.Array(ids)); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		d := row.Document
+		d.Name = domain.ChecklistItemName(d.Item)
+		c := &cases[at[row.CaseID]]
+		c.Documents = append(c.Documents, d)
+	}
+	return nil
 }
 
 // Timeline returns a case's events in order.
