@@ -15,6 +15,7 @@ import (
 
 	"cihui/internal/domain"
 	"cihui/internal/pgtest"
+	"cihui/internal/postgres"
 	"cihui/internal/testenv"
 )
 
@@ -295,5 +296,31 @@ func TestNoPlaintextPersonalDataInJetStreamFiles(t *testing.T) {
 	}
 	if files == 0 {
 		t.Fatal("no JetStream files found: the test would prove nothing")
+	}
+}
+
+// Social workers' tokens are scoped to their branch school: another
+// branch's cases are not found, and its queue is not theirs.
+func TestSocialWorkerScopedToBranch(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	school := e.Token(domain.RoleOriginSchool, "034501")
+	id, pos := open(t, e, school, testenv.ValidReferral("A123456789"))
+	other, _, err := e.Tokens.Create(context.Background(), postgres.TokenInfo{Role: domain.RoleSocialWorker, Branch: "otherbranch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := e.Token(domain.RoleSocialWorker, "")
+	q := fmt.Sprintf("?min_position=%d", pos)
+	if r := e.Do("GET", referralPath(id)+q, mine, nil); r.Status != 200 {
+		t.Fatalf("own branch: %d", r.Status)
+	}
+	if r := e.Do("GET", referralPath(id)+q, other, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("another branch's social worker: %d", r.Status)
+	}
+	if r := e.Do("PUT", referralPath(id)+"/documents/1", other, map[string]any{"conforms": true}); r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
+		t.Fatalf("another branch's social worker writing: %d", r.Status)
+	}
+	if items := e.Do("GET", "/v1/home-visits/queue"+q, other, nil).JSON(t)["items"].([]any); len(items) != 0 {
+		t.Fatalf("another branch's queue shows %d cases", len(items))
 	}
 }
