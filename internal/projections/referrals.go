@@ -61,7 +61,7 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			                           crisis_type, exclusion_reason, family)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
 			id, person.StudentName, person.NationalID, nullIfEmpty(person.BirthDate), person.GuardianName, person.GuardianRelation, person.Reason,
-			person.CrisisType, person.ExclusionReason, family)
+			person.CrisisType, person.ExclusionReason, string(family))
 		return err
 	case events.DocumentSubmitted:
 		var issued any
