@@ -42,6 +42,7 @@ type Projector struct {
 	applied  prometheus.Counter
 	skipped  prometheus.Counter
 	batches  prometheus.Histogram
+	sizes    prometheus.Histogram
 	position prometheus.Gauge
 	lag      prometheus.Gauge
 }
@@ -77,11 +78,12 @@ func New(o Options) *Projector {
 		applied:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_applied_total", Help: "Events applied to the read models."}),
 		skipped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_skipped_total", Help: "Messages skipped: unknown event types or undecodable."}),
 		batches:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cihui_projector_batch_seconds", Help: "Time to apply and commit one batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		sizes:    prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cihui_projector_batch_events", Help: "Events per committed batch.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
 		position: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_position", Help: "Last stream position applied to the read models."}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_lag_events", Help: "Stream last sequence minus the read models' checkpoint."}),
 	}
 	if o.Registry != nil {
-		o.Registry.MustRegister(p.applied, p.skipped, p.batches, p.position, p.lag)
+		o.Registry.MustRegister(p.applied, p.skipped, p.batches, p.sizes, p.position, p.lag)
 	}
 	return p
 }
@@ -210,6 +212,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	p.skipped.Add(float64(skipped))
 	p.position.Set(float64(last))
 	p.batches.Observe(time.Since(t0).Seconds())
+	p.sizes.Observe(float64(len(msgs)))
 	return nil
 }
 
