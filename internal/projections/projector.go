@@ -183,14 +183,18 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		return err
 	}
 	n := 0
+	var pend pending
 	for _, env := range batch {
 		if env.Position <= uint64(cp) {
 			continue
 		}
-		if err := p.apply(ctx, tx, env); err != nil {
+		if err := p.apply(ctx, tx, &pend, env); err != nil {
 			return fmt.Errorf("projections: applying %s at %d: %w", env.Type, env.Position, err)
 		}
 		n++
+	}
+	if err := pend.flush(ctx, tx); err != nil {
+		return fmt.Errorf("projections: writing the batch's timeline: %w", err)
 	}
 	if p.beforeCommit != nil {
 		if err := p.beforeCommit(batch); err != nil {

@@ -17,13 +17,14 @@ import (
 
 // apply applies one event to the read models inside the batch's
 // transaction.
-func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
+func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env events.Envelope) error {
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
-		return timeline(ctx, tx, env)
+		pend.timeline(env)
+		return nil
 	case events.AggregateMeeting:
 		return applyMeeting(ctx, tx, env)
 	}
@@ -170,17 +171,6 @@ func (p *Projector) open(ctx context.Context, s events.Sealed, v any) error {
 		return events.ErrKeyDestroyed
 	}
 	return p.opener.Open(ctx, s, v)
-}
-
-// timeline records the event in the case's audit trail, in plain words,
-// and moves the case's version and position, in one statement.
-func timeline(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
-	_, err := tx.ExecContext(ctx, `
-		WITH moved AS (UPDATE cases SET version = $3, position = $1, updated_at = $9 WHERE id = $2)
-		INSERT INTO case_timeline (position, case_id, version, event_id, event_type, summary, actor_role, actor_school, occurred_at, recorded_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-		env.Position, env.AggregateID, env.Version, env.ID, env.Type, Summary(env), env.Actor.Role, env.Actor.School, env.OccurredAt, env.RecordedAt)
-	return err
 }
 
 // Summary says what an event means, in plain words and without personal
