@@ -43,8 +43,8 @@ func (p *pending) flush(ctx context.Context, tx *sqlx.Tx) error {
 	if len(p.rows) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("case_timeline", "position", "case_id", "version", "event_id", "event_type",
-		"summary", "actor_role", "actor_school", "occurred_at", "recorded_at"))
+	stmt, err := tx.PrepareContext(ctx, `COPY case_timeline (position, case_id, version, event_id, event_type,
+		summary, actor_role, actor_school, occurred_at, recorded_at) FROM STDIN`)
 	if err != nil {
 		return err
 	}
