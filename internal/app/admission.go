@@ -96,11 +96,8 @@ func (s *Service) multi(ctx context.Context, m Meta, primary events.StreamID, pl
 		if res, ok, err := replay(l, primary.ID, m); ok || err != nil {
 			return res, err
 		}
-		if m.IfMatch != nil && *m.IfMatch != l.Version {
-			return Result{}, &domain.Error{Code: domain.EPrecondition, Message: "the resource has changed since the version given in If-Match"}
-		}
 		appends, err := plan()
-		if err != nil {
+		if err := precondition(m, l.Version, err); err != nil {
 			return Result{}, err
 		}
 		envs, err := s.Store.Append(ctx, appends...)

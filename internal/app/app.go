@@ -108,11 +108,8 @@ func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 		if res, ok, err := replay(loaded, stream.ID, m); ok || err != nil {
 			return res, err
 		}
-		if m.IfMatch != nil && *m.IfMatch != loaded.Version {
-			return Result{}, &domain.Error{Code: domain.EPrecondition, Message: "the referral has changed since the version given in If-Match"}
-		}
 		evs, err := decide(loaded)
-		if err != nil {
+		if err := precondition(m, loaded.Version, err); err != nil {
 			return Result{}, err
 		}
 		envs, err := s.Store.Append(ctx, events.Append{
@@ -136,6 +133,19 @@ func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 		last := envs[len(envs)-1]
 		return Result{ID: stream.ID, Version: last.Version, Position: last.Position}, nil
 	}
+}
+
+// precondition orders a command's outcome: a resource the caller may not
+// see is not found (If-Match must not reveal it exists); then a stale
+// If-Match is 412, whatever the rules would say; then the rules' verdict.
+func precondition(m Meta, version uint64, decided error) error {
+	if domain.ErrorCode(decided) == domain.ENotFound {
+		return decided
+	}
+	if m.IfMatch != nil && *m.IfMatch != version {
+		return &domain.Error{Code: domain.EPrecondition, Message: "the resource has changed since the version given in If-Match"}
+	}
+	return decided
 }
 
 func (s *Service) metadata(m Meta) events.Metadata {

@@ -95,10 +95,13 @@ func TestOtherSchoolGets404(t *testing.T) {
 			t.Errorf("404 reveals the owner: %s", r.Body)
 		}
 	}
-	// Writing is refused the same way.
+	// Writing is refused the same way, even with a stale If-Match.
 	r := e.Do("PUT", referralPath(id)+"/documents/2", other, map[string]any{"pages": 2})
 	if r.Status != http.StatusNotFound {
 		t.Errorf("PUT by another school = %d, want 404", r.Status)
+	}
+	if r := e.Do("PUT", referralPath(id)+"/documents/2", other, map[string]any{"pages": 2}, "If-Match", `"7"`); r.Status != http.StatusNotFound {
+		t.Errorf("PUT by another school with If-Match = %d, want 404", r.Status)
 	}
 	list := e.Do("GET", "/v1/referrals"+q, other, nil).JSON(t)
 	if items := list["items"].([]any); len(items) != 0 {
