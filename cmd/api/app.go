@@ -55,6 +55,20 @@ func NewMain() *Main { return &Main{} }
 // ParseFlags reads flags, with environment variables as defaults.
 func (m *Main) ParseFlags(args []string) ([]string, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage:
+  api [flags]                                   serve the API (embedded NATS and a local PostgreSQL by default)
+  api migrate [up|down|status] [flags]          apply, roll back or show migrations
+  api token create --role R [--school S] [--branch B] [--label L] [flags]
+  api token list | api token revoke ID [flags]
+
+The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY
+(32 bytes, base64) or, in development, <data-dir>/master.key.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	config.StringFlag(fs, &m.Addr, "addr", "CIHUI_ADDR", "127.0.0.1:8080", "HTTP listen address")
 	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory: embedded NATS storage, local PostgreSQL cluster, dev tokens")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: start a local cluster under <data-dir>/pg")

@@ -75,6 +75,17 @@ type Main struct {
 // ParseFlags reads flags, with environment variables as defaults.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("projector", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage:
+  projector [flags]           follow the stream from the checkpoint
+  projector rebuild [flags]   empty the read models, replay from the first event, then follow
+
+Reads CIHUI_MASTER_KEY (or <data-dir>/master.key) to open sealed personal data.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and master.key)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
