@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"cihui/internal/domain"
 )
 
 func main() {
@@ -26,6 +28,12 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Fprintln(os.Stderr, "api:", err)
+		var de *domain.Error
+		if errors.As(err, &de) {
+			for field, msg := range de.Fields {
+				fmt.Fprintf(os.Stderr, "  %s: %s\n", field, msg)
+			}
+		}
 		os.Exit(1)
 	}
 }
