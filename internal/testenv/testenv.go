@@ -49,6 +49,7 @@ type Env struct {
 	Codec      *events.Codec
 	DB         *sqlx.DB
 	DSN        string
+	Master     []byte // the master key wrapping data keys
 	Keys       *postgres.KeyRing
 	Sealer     *events.Sealer
 	Tokens     *postgres.Tokens
@@ -114,9 +115,9 @@ func New(t testing.TB, o Options) *Env {
 	if err := postgres.NewBranches(e.DB).Put(ctx, e.Branch); err != nil {
 		t.Fatal(err)
 	}
-	master := make([]byte, 32)
-	_, _ = rand.Read(master)
-	if e.Keys, err = postgres.NewKeyRing(e.DB, master); err != nil {
+	e.Master = make([]byte, 32)
+	_, _ = rand.Read(e.Master)
+	if e.Keys, err = postgres.NewKeyRing(e.DB, e.Master); err != nil {
 		t.Fatal(err)
 	}
 	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
