@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -76,7 +77,11 @@ func (s *Service) seal(ctx context.Context, r *domain.Referral, text string) (ev
 	if text == "" {
 		return events.Sealed{}, nil
 	}
-	return s.Sealer.Seal(ctx, r.PersonKey, text)
+	sealed, err := s.Sealer.Seal(ctx, r.PersonKey, text)
+	if errors.Is(err, events.ErrKeyDestroyed) {
+		return sealed, domain.Errorf(domain.EConflict, "the student's personal data has been erased: notes can no longer be recorded")
+	}
+	return sealed, err
 }
 
 // ReturnApplication returns an incomplete application (退件, R-MID-3).
@@ -125,3 +130,20 @@ func (s *Service) DecideFirstReview(ctx context.Context, m Meta, id, outcome, re
 }
 
 func (s *Service) today() calendar.Date { return calendar.DateOf(s.now(), domain.Taipei) }
+
+// ErasePerson destroys the student's data key, erasing the person from the
+// immutable log and from every case's read model, and records it. The key
+// is destroyed before the event is appended: if the append fails, the data
+// is erased all the same and a retry records it.
+func (s *Service) ErasePerson(ctx context.Context, m Meta, id, reason string) (Result, error) {
+	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
+		e, err := r.Erase(m.Actor, reason)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Sealer.Erase(ctx, r.PersonKey); err != nil {
+			return nil, err
+		}
+		return []events.Event{e}, nil
+	})
+}

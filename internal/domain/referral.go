@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -284,6 +285,9 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 
 	key := s.PersonKeyID(p.NationalID)
 	sealed, err := s.Seal(ctx, key, p)
+	if errors.Is(err, events.ErrKeyDestroyed) {
+		return events.ReferralOpened{}, Errorf(EConflict, "this student's personal data was erased; the system cannot hold it again under the same identity")
+	}
 	if err != nil {
 		return events.ReferralOpened{}, fmt.Errorf("sealing personal data: %w", err)
 	}
@@ -495,4 +499,20 @@ func ChecklistItemName(n int) string {
 		return ""
 	}
 	return checklistNames[n]
+}
+
+// Erasure reasons: categories, so that the reason itself holds no
+// personal data.
+var ErasureReasons = []string{"retention_expired", "data_subject_request", "entered_in_error"}
+
+// Erase records that the student's personal data is erased by destroying
+// the data key (crypto-shredding). The caller destroys the key.
+func (r *Referral) Erase(a events.Actor, reason string) (events.PersonErased, error) {
+	if a.Role != RoleAdmin {
+		return events.PersonErased{}, Errorf(EForbidden, "personal data is erased by an admin")
+	}
+	if !slices.Contains(ErasureReasons, reason) {
+		return events.PersonErased{}, Invalid(map[string]string{"reason": "must be " + strings.Join(ErasureReasons, ", ")})
+	}
+	return events.PersonErased{PersonKey: r.PersonKey, Reason: reason}, nil
 }

@@ -116,6 +116,17 @@ type Letter struct {
 	Meeting      string `json:"meeting,omitempty"`
 }
 
+// PersonErased: the person's data key was destroyed (crypto-shredding):
+// every value sealed with it, in every case of that student, is gone for
+// good; the cases and their timelines stay.
+type PersonErased struct {
+	PersonKey string `json:"person_key"`
+	Reason    string `json:"reason"` // a category, never personal data
+}
+
+// EventType implements Event.
+func (PersonErased) EventType() string { return "PersonErased" }
+
 // CalendarYearImported: an admin imported the official office calendar of
 // one year; it replaces an earlier import or the built-in table. Only the
 // exceptions to the Mon–Fri rule are kept.
@@ -145,7 +156,7 @@ func DefaultRegistry() *Registry {
 	for _, e := range []Event{
 		ReferralOpened{}, DocumentSubmitted{}, DocumentChecked{},
 		ApplicationReturned{}, ApplicationResubmitted{}, HomeVisitLogged{}, AssessmentReportFinished{},
-		FirstReviewDecided{}, CalendarYearImported{}, OfficeClosed{},
+		FirstReviewDecided{}, PersonErased{}, CalendarYearImported{}, OfficeClosed{},
 		MeetingScheduled{}, MeetingOpened{}, ResolutionRecorded{}, MeetingClosed{}, AppealFiled{},
 		SeatTaken{}, SeatReleased{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{}, PlaceReleased{},
 		HealthCheckRecorded{}, Enrolled{}, SeatEnrolled{}, RegistrationRecorded{},

@@ -327,3 +327,45 @@ func TestSocialWorkerScopedToBranch(t *testing.T) {
 		t.Fatalf("another branch's queue shows %d cases", len(items))
 	}
 }
+
+// Crypto-shredding through the API: an admin erases a student; every
+// read model loses the personal data at once, a rebuild cannot bring it
+// back, the timeline stays, and no new note can be sealed.
+func TestErasure(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	school := e.Token(domain.RoleOriginSchool, "034501")
+	sw := e.Token(domain.RoleSocialWorker, "")
+	admin := e.Token(domain.RoleAdmin, "")
+	id, _ := open(t, e, school, testenv.ValidReferral("A123456789"))
+	if r := e.Do("PUT", referralPath(id)+"/documents/1", school, map[string]any{"pages": 1}); r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	if r := e.Do("PUT", referralPath(id)+"/documents/1", sw, map[string]any{"conforms": true, "note": "備註"}); r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	if r := e.Do("POST", referralPath(id)+"/erasure", sw, map[string]any{"reason": "data_subject_request"}); r.Status != http.StatusForbidden {
+		t.Fatalf("erasure by a social worker: %d", r.Status)
+	}
+	if r := e.Do("POST", referralPath(id)+"/erasure", admin, map[string]any{"reason": "because"}); r.Status != http.StatusBadRequest {
+		t.Fatalf("erasure with a free-text reason: %d", r.Status)
+	}
+	r := e.Do("POST", referralPath(id)+"/erasure", admin, map[string]any{"reason": "data_subject_request"})
+	if r.Status != 200 {
+		t.Fatalf("erasure: %d %s", r.Status, r.Body)
+	}
+	pos := uint64(r.JSON(t)["position"].(float64))
+	got := e.Do("GET", fmt.Sprintf("%s?min_position=%d", referralPath(id), pos), sw, nil).JSON(t)
+	if got["student"] != nil || got["documents"].([]any)[0].(map[string]any)["note"] != nil {
+		t.Fatalf("after erasure: student %v, note %v", got["student"], got["documents"].([]any)[0])
+	}
+	tl := e.Do("GET", referralPath(id)+"/events", sw, nil).JSON(t)["events"].([]any)
+	if len(tl) != 4 || tl[3].(map[string]any)["type"] != "PersonErased" {
+		t.Fatalf("timeline after erasure: %v", tl)
+	}
+	if r := e.Do("PUT", referralPath(id)+"/documents/1", sw, map[string]any{"conforms": true, "note": "新備註"}); r.Status != http.StatusConflict {
+		t.Fatalf("a note after erasure: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral("A123456789")); r.Status != http.StatusConflict {
+		t.Fatalf("re-filing an erased person: %d %s", r.Status, r.Body)
+	}
+}

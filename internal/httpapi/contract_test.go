@@ -118,6 +118,9 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", disc, last), school, nil)
 	check("GET", fmt.Sprintf("/v1/filings/admitted?academic_year=114&min_position=%d", last), bureau, nil)
 
+	check("POST", "/v1/referrals/"+rec+"/erasure", admin, `{"reason":"entered_in_error"}`)
+	check("POST", "/v1/referrals/"+rec+"/erasure", admin, `{"reason":"because"}`) // 400
+
 	m := e.Do("GET", "/metrics", "", nil)
 	if m.Status != 200 || !strings.Contains(string(m.Body), "cihui_http_requests_total") {
 		t.Fatalf("metrics: %d", m.Status)

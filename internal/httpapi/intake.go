@@ -301,3 +301,14 @@ func (s *Server) workdays(c echo.Context) error {
 	return c.JSON(http.StatusOK, Workdays{From: from.String(), Add: add, Due: due.String(),
 		Rule: "the day of receipt is not counted (行政程序法 §48); R-MID-4"})
 }
+
+// ErasureRequest is the body of POST /v1/referrals/{id}/erasure.
+type ErasureRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) erase(c echo.Context) error {
+	return command(s, c, false, func(ctx context.Context, m appMeta, req ErasureRequest) (appResult, error) {
+		return s.app.ErasePerson(ctx, m, c.Param("id"), req.Reason)
+	})
+}

@@ -109,6 +109,7 @@ func New(cfg Config) *Server {
 	v1.POST("/referrals/:id/home-visits", s.logVisit, roles(domain.RoleSocialWorker))
 	v1.POST("/referrals/:id/first-review", s.firstReview, roles(domain.RoleSocialWorker))
 	v1.GET("/home-visits/queue", s.visitQueue, roles(domain.RoleSocialWorker))
+	v1.POST("/referrals/:id/erasure", s.erase, roles(domain.RoleAdmin))
 	v1.PUT("/calendar/:year", s.importCalendar, roles(domain.RoleAdmin))
 	v1.POST("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
 	v1.GET("/calendar/workdays", s.workdays)

@@ -92,6 +92,17 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Conforms, note); err != nil {
 			return err
 		}
+	case events.PersonErased:
+		// Every case of the person loses the opened personal data.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM case_personal WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE case_documents SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
+			return err
+		}
 	case events.ApplicationReturned:
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, returned_missing = $3 WHERE id = $1`,
 			id, domain.StageReturned, pq.Array(e.Missing)); err != nil {
@@ -202,6 +213,8 @@ func Summary(env events.Envelope) string {
 		return "資料未齊，分校退件（缺項目 " + strings.Join(items, "、") + "），請補齊後重新送件"
 	case events.ApplicationResubmitted:
 		return "原學籍學校重新送件，收件日 " + e.ReceivedOn.ROC()
+	case events.PersonErased:
+		return "個人資料已依規定銷毀（" + e.Reason + "）"
 	case events.HomeVisitLogged:
 		kind := map[string]string{domain.VisitContact: "家訪聯絡", domain.VisitHome: "家庭訪問", domain.VisitInterview: "學生晤談"}[e.Kind]
 		return kind + "（" + e.On.ROC() + "）"
