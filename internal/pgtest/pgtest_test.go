@@ -1,31 +1,51 @@
 package pgtest_test
 
 import (
-	"context"
 	"database/sql"
-	"os"
+	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq"
 
-	"cihui/internal/pgcluster"
 	"cihui/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+func open(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func currentDatabase(t testing.TB, db *sql.DB) string {
+	t.Helper()
+	var name string
+	if err := db.QueryRow(`SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 func TestDatabasesAreIsolated(t *testing.T) {
-	a, err := sql.Open("postgres", pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
+	t0 := time.Now()
+	a := open(t, pgtest.NewDatabase(t)) // may start the cluster
+	t.Logf("first NewDatabase (with the cluster's start): %v", time.Since(t0))
+	t0 = time.Now()
+	b := open(t, pgtest.NewDatabase(t))
+	t.Logf("NewDatabase: %v", time.Since(t0))
+
+	if currentDatabase(t, a) == currentDatabase(t, b) {
+		t.Fatal("both calls returned the same database")
 	}
-	defer a.Close()
-	b, err := sql.Open("postgres", pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	if _, err := a.Exec(`CREATE TABLE x (n int); INSERT INTO x VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
@@ -34,54 +54,74 @@ func TestDatabasesAreIsolated(t *testing.T) {
 	}
 }
 
-// A cluster restarted over the same directory keeps its data, and Start
-// on a running cluster reuses it.
-func TestRestartKeepsData(t *testing.T) {
-	dir, err := os.MkdirTemp("", "cihui-pgc-")
-	if err != nil {
+func TestDatabaseIsDroppedAfterTheTest(t *testing.T) {
+	var name string
+	t.Run("Sub/with Odd-NAME é", func(t *testing.T) {
+		db := open(t, pgtest.NewDatabase(t))
+		name = currentDatabase(t, db)
+		if !strings.HasSuffix(name, "_sub_with_odd_name") {
+			t.Errorf("database name %q does not follow the test name", name)
+		}
+		// A session still open at the end does not stop the drop.
+		db.SetMaxIdleConns(1)
+		if err := db.Ping(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var n int
+	admin := open(t, pgtest.Cluster(t).DSN("postgres"))
+	if err := admin.QueryRow(`SELECT count(*) FROM pg_database WHERE datname = $1`, name).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o755)
-	ctx := context.Background()
-	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.CreateDatabase(ctx, "keep"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.CreateDatabase(ctx, "keep"); err != nil {
-		t.Fatalf("CreateDatabase is not idempotent: %v", err)
-	}
-	db, _ := sql.Open("postgres", c.DSN("keep"))
-	if _, err := db.Exec(`CREATE TABLE k (v text); INSERT INTO k VALUES ('kept')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	again, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir})
-	if err != nil {
-		t.Fatalf("Start over a running cluster: %v", err)
-	}
-	if err := again.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	c, err = pgcluster.Start(ctx, pgcluster.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
-	db, _ = sql.Open("postgres", c.DSN("keep"))
-	defer db.Close()
-	var v string
-	if err := db.QueryRow(`SELECT v FROM k`).Scan(&v); err != nil || v != "kept" {
-		t.Fatalf("after restart: %q %v", v, err)
+	if n != 0 {
+		t.Fatalf("database %q outlived its test", name)
 	}
 }
 
-func TestMissingBinariesIsAClearError(t *testing.T) {
-	_, err := pgcluster.Start(context.Background(), pgcluster.Options{Dir: t.TempDir(), BinDir: "/nonexistent"})
-	if err == nil || !strings.Contains(err.Error(), "install PostgreSQL") {
-		t.Fatalf("err = %v", err)
+func TestParallelDatabases(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	for i := range 8 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			db := open(t, pgtest.NewDatabase(t))
+			name := currentDatabase(t, db)
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[name] {
+				t.Errorf("database %q handed out twice", name)
+			}
+			seen[name] = true
+		})
+	}
+}
+
+func TestLongTestNameFitsPostgreSQLNames(t *testing.T) {
+	t.Run(strings.Repeat("long", 30), func(t *testing.T) {
+		name := currentDatabase(t, open(t, pgtest.NewDatabase(t)))
+		if len(name) > 63 {
+			t.Errorf("name %q is %d bytes", name, len(name))
+		}
+	})
+}
+
+func TestClusterSettings(t *testing.T) {
+	c := pgtest.Cluster(t)
+	if base := filepath.Base(c.Dir()); !strings.HasPrefix(base, "pgtest-") {
+		t.Errorf("cluster in %s, not in a directory of its own", c.Dir())
+	}
+	var fsync string
+	if err := open(t, c.DSN("postgres")).QueryRow(`SHOW fsync`).Scan(&fsync); err != nil {
+		t.Fatal(err)
+	}
+	if fsync != "off" {
+		t.Errorf("fsync = %s in the test cluster", fsync)
+	}
+}
+
+func BenchmarkNewDatabase(b *testing.B) {
+	pgtest.Cluster(b)
+	for b.Loop() {
+		pgtest.NewDatabase(b)
 	}
 }
