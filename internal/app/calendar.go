@@ -26,8 +26,7 @@ func (s *Service) loadCalendar(ctx context.Context, branch string) (*domain.Offi
 }
 
 // Calendar returns the branch's working-day calendar: the built-in table,
-// imported years and recorded closures. It implements
-// domain.CalendarSource.
+// imported years and recorded closures.
 func (s *Service) Calendar(ctx context.Context, branch string) (*calendar.Calendar, error) {
 	c, err := s.loadCalendar(ctx, branch)
 	if err != nil {

@@ -394,7 +394,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, overr
 	case h == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a health-check report from the last two months is required before enrolment")
 	case h.Before(oldest):
-		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "the health check of %s is older than two months: a new report is required", h)
+		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "the recorded health check is older than two months: a new report is required")
 	case r.Admission.Infectious && r.Admission.HealthCleared == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a student with an infectious disease enrols after cure")
 	}

@@ -107,16 +107,6 @@ func (b Branch) Validate() error {
 	return nil
 }
 
-// AcademicYearOf returns the ROC academic year (Aug 1 – Jul 31) that d
-// falls in.
-func AcademicYearOf(d calendar.Date) int {
-	y := d.Year()
-	if d.Month() < time.August {
-		y--
-	}
-	return y - 1911
-}
-
 // Clock tells the time; tests inject a fixed one.
 type Clock interface{ Now() time.Time }
 

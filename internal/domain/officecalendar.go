@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -126,11 +125,6 @@ func DueDate(cal *calendar.Calendar, received calendar.Date) (calendar.Date, err
 		return calendar.Date{}, yearUnknown(err)
 	}
 	return d, nil
-}
-
-// CalendarSource loads a branch's calendar.
-type CalendarSource interface {
-	Calendar(ctx context.Context, branch string) (*calendar.Calendar, error)
 }
 
 // ErrorFromCalendar maps a calendar error (an unknown year) to the domain

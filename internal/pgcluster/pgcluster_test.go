@@ -175,9 +175,7 @@ func TestStartAfterInterruptedInitdb(t *testing.T) {
 		}
 	}
 	c := start(t, pgcluster.Options{Dir: dir})
-	if got := queryString(t, open(t, c.DSN("postgres")), "SELECT 'up'"); got != "up" {
-		t.Fatal(got)
-	}
+	mustServe(t, c)
 	if exists(filepath.Join(dir, "data.initdb")) {
 		t.Error("data.initdb left behind")
 	}
@@ -238,9 +236,7 @@ func TestStartAfterStalePostmasterPid(t *testing.T) {
 	}
 	chownLikeDataDir(t, pidFile)
 	c = start(t, pgcluster.Options{Dir: dir})
-	if got := queryString(t, open(t, c.DSN("postgres")), "SELECT 'up'"); got != "up" {
-		t.Fatal(got)
-	}
+	mustServe(t, c)
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -269,9 +265,7 @@ func TestStartAfterStalePostmasterPid(t *testing.T) {
 	}
 	chownLikeDataDir(t, pidFile)
 	c = start(t, pgcluster.Options{Dir: dir})
-	if got := queryString(t, open(t, c.DSN("postgres")), "SELECT 'up'"); got != "up" {
-		t.Fatal(got)
-	}
+	mustServe(t, c)
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +280,12 @@ func TestStartAfterStalePostmasterPid(t *testing.T) {
 	}
 	chownLikeDataDir(t, pidFile)
 	c = start(t, pgcluster.Options{Dir: dir})
+	mustServe(t, c)
+}
+
+// mustServe checks that the cluster answers a query.
+func mustServe(t *testing.T, c *pgcluster.Cluster) {
+	t.Helper()
 	if got := queryString(t, open(t, c.DSN("postgres")), "SELECT 'up'"); got != "up" {
 		t.Fatal(got)
 	}

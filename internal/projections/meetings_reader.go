@@ -45,13 +45,6 @@ func (r *Reader) Meeting(ctx context.Context, branch, id string) (MeetingRow, er
 	return m, err
 }
 
-// CountMeetings counts a year's meetings.
-func (r *Reader) CountMeetings(ctx context.Context, branch string, year int) (int, error) {
-	var n int
-	err := r.db.GetContext(ctx, &n, `SELECT count(*) FROM meetings WHERE branch = $1 AND academic_year = $2`, branch, year)
-	return n, err
-}
-
 // DocketEntry is one case on a meeting's docket (R-MTG-2).
 type DocketEntry struct {
 	CaseID              string         `db:"id" json:"case_id"`
@@ -70,6 +63,10 @@ type DocketEntry struct {
 	Outcome             *string        `db:"outcome" json:"outcome"`
 }
 
+// docketColumns are what a docket shows of each case.
+const docketColumns = `SELECT c.id, c.origin_school, c.route, c.channel, c.grade, c.stage, c.received_on,
+	c.application_position, c.appealed, c.attendees, mr.resolution, mr.outcome`
+
 // Docket returns a meeting's docket, ordered by application time. A closed
 // meeting keeps the cases it resolved; the next open or scheduled meeting
 // gets every pending case automatically (recommended, to discuss, and not
@@ -77,9 +74,7 @@ type DocketEntry struct {
 func (r *Reader) Docket(ctx context.Context, m MeetingRow) (entries []DocketEntry, isNext bool, err error) {
 	entries = []DocketEntry{}
 	if m.Status == "closed" {
-		err = r.db.SelectContext(ctx, &entries, `
-			SELECT c.id, c.origin_school, c.route, c.channel, c.grade, c.stage, c.received_on, c.application_position,
-			       c.appealed, c.attendees, mr.resolution, mr.outcome
+		err = r.db.SelectContext(ctx, &entries, docketColumns+`
 			FROM meeting_resolutions mr JOIN cases c ON c.id = mr.case_id
 			WHERE mr.meeting_id = $1 ORDER BY c.application_position`, m.ID)
 		return label(entries), false, err
@@ -89,9 +84,7 @@ func (r *Reader) Docket(ctx context.Context, m MeetingRow) (entries []DocketEntr
 	if err != nil || next != m.ID {
 		return entries, false, err
 	}
-	err = r.db.SelectContext(ctx, &entries, `
-		SELECT c.id, c.origin_school, c.route, c.channel, c.grade, c.stage, c.received_on, c.application_position,
-		       c.appealed, c.attendees, mr.resolution, mr.outcome
+	err = r.db.SelectContext(ctx, &entries, docketColumns+`
 		FROM cases c LEFT JOIN meeting_resolutions mr ON mr.case_id = c.id AND mr.meeting_id = $2
 		WHERE c.branch = $1 AND (c.stage IN ('recommended', 'to_discuss') OR (c.stage = 'not_eligible' AND c.appealed))
 		ORDER BY c.application_position`, m.Branch, m.ID)
