@@ -49,7 +49,7 @@ func (s *Service) load(ctx context.Context, id events.StreamID, apply func(event
 func (s *Service) loadReferral(ctx context.Context, branch, id string) (*domain.Referral, loaded, error) {
 	var r domain.Referral
 	stream := referralStream(branch, id)
-	if stream.Validate() != nil {
+	if !domain.IsReferralID(id) || stream.Validate() != nil {
 		return nil, loaded{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	l, _, err := s.load(ctx, stream, r.Apply)
@@ -100,7 +100,7 @@ func (s *Service) multi(ctx context.Context, m Meta, primary events.StreamID, pl
 		if err := precondition(m, l.Version, err); err != nil {
 			return Result{}, err
 		}
-		envs, err := s.Store.Append(ctx, appends...)
+		envs, err := s.append(ctx, appends...)
 		if errors.Is(err, events.ErrConflict) && attempt < maxAttempts {
 			continue
 		}
@@ -159,7 +159,7 @@ func (s *Service) ScheduleMeeting(ctx context.Context, m Meta, year int, kind st
 func (s *Service) loadMeeting(ctx context.Context, branch, id string) (*domain.Meeting, loaded, error) {
 	var mt domain.Meeting
 	stream := meetingStream(branch, id)
-	if stream.Validate() != nil {
+	if !domain.IsMeetingID(id) || stream.Validate() != nil {
 		return nil, loaded{}, domain.Errorf(domain.ENotFound, "no such meeting")
 	}
 	l, _, err := s.load(ctx, stream, mt.Apply)
@@ -187,6 +187,9 @@ func (s *Service) OpenMeeting(ctx context.Context, m Meta, id string) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
+	if !domain.IsMeetingID(id) {
+		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
+	}
 	return s.multi(ctx, m, meetingStream(b.Code, id), func() ([]events.Append, error) {
 		mt, ml, c, cl, err := s.meetingAndCommittee(ctx, b.Code, id)
 		if err != nil {
@@ -206,6 +209,12 @@ func (s *Service) Resolve(ctx context.Context, m Meta, meetingID, caseID, resolu
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, err
+	}
+	if err := domain.CheckNote("reason", reason); err != nil {
+		return Result{}, err
+	}
+	if !domain.IsMeetingID(meetingID) {
+		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
 	}
 	return s.multi(ctx, m, meetingStream(b.Code, meetingID), func() ([]events.Append, error) {
 		mt, ml, err := s.loadMeeting(ctx, b.Code, meetingID)
@@ -240,7 +249,13 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearRe
 	today := s.today()
 	reportBy := today.AddDays(14)
 	if midYearReportBy != nil {
+		if err := domain.ValidateReportingDate(*midYearReportBy, today); err != nil {
+			return Result{}, err
+		}
 		reportBy = *midYearReportBy
+	}
+	if !domain.IsMeetingID(id) {
+		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
 	}
 	return s.multi(ctx, m, meetingStream(b.Code, id), func() ([]events.Append, error) {
 		mt, ml, _, cl, err := s.meetingAndCommittee(ctx, b.Code, id)
@@ -288,6 +303,9 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 	if err != nil {
 		return Result{}, err
 	}
+	if !domain.IsReferralID(caseID) {
+		return Result{}, domain.Errorf(domain.ENotFound, "no such referral")
+	}
 	return s.multi(ctx, m, referralStream(b.Code, caseID), func() ([]events.Append, error) {
 		r, l, roster, rl, err := s.caseAndRoster(ctx, m, b.Code, caseID)
 		if err != nil {
@@ -315,6 +333,9 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 
 // Appeal records stakeholders' request to attend the second review.
 func (s *Service) Appeal(ctx context.Context, m Meta, id string, attendees []string, documents int, details string) (Result, error) {
+	if err := domain.CheckNote("details", details); err != nil {
+		return Result{}, err
+	}
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
 		sealed, err := s.seal(ctx, r, details)
 		if err != nil {
@@ -338,6 +359,9 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, nil, err
+	}
+	if !domain.IsReferralID(id) {
+		return Result{}, nil, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	var warnings []string
 	res, err := s.multi(ctx, m, referralStream(b.Code, id), func() ([]events.Append, error) {

@@ -112,7 +112,7 @@ func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 		if err := precondition(m, loaded.Version, err); err != nil {
 			return Result{}, err
 		}
-		envs, err := s.Store.Append(ctx, events.Append{
+		envs, err := s.append(ctx, events.Append{
 			Stream: stream, ExpectedSeq: loaded.LastSeq, ExpectedVersion: loaded.Version, Events: evs,
 			Meta: s.metadata(m),
 		})

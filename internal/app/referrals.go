@@ -37,7 +37,7 @@ func (s *Service) referral(ctx context.Context, m Meta, id string, decide func(r
 		return Result{}, err
 	}
 	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: id}
-	if stream.Validate() != nil {
+	if !domain.IsReferralID(id) || stream.Validate() != nil {
 		return Result{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
@@ -62,6 +62,9 @@ func (s *Service) SubmitDocument(ctx context.Context, m Meta, id string, item, p
 
 // CheckDocument records a social worker's check of a checklist item.
 func (s *Service) CheckDocument(ctx context.Context, m Meta, id string, item int, conforms bool, note string) (Result, error) {
+	if err := domain.CheckNote("note", note); err != nil {
+		return Result{}, err
+	}
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
 		sealed, err := s.seal(ctx, r, note)
 		if err != nil {
@@ -86,6 +89,9 @@ func (s *Service) seal(ctx context.Context, r *domain.Referral, text string) (ev
 
 // ReturnApplication returns an incomplete application (退件, R-MID-3).
 func (s *Service) ReturnApplication(ctx context.Context, m Meta, id, note string) (Result, error) {
+	if err := domain.CheckNote("note", note); err != nil {
+		return Result{}, err
+	}
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
 		sealed, err := s.seal(ctx, r, note)
 		if err != nil {
@@ -107,6 +113,9 @@ func (s *Service) Resubmit(ctx context.Context, m Meta, id string) (Result, erro
 // LogVisit records a home-visit contact, visit, interview or the finished
 // assessment report (R-MID-4).
 func (s *Service) LogVisit(ctx context.Context, m Meta, id, kind string, on calendar.Date, note string) (Result, error) {
+	if err := domain.CheckNote("note", note); err != nil {
+		return Result{}, err
+	}
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
 		sealed, err := s.seal(ctx, r, note)
 		if err != nil {
@@ -119,6 +128,9 @@ func (s *Service) LogVisit(ctx context.Context, m Meta, id, kind string, on cale
 
 // DecideFirstReview records the first review (R-SOY-3, R-MID-5).
 func (s *Service) DecideFirstReview(ctx context.Context, m Meta, id, outcome, reasons string) (Result, error) {
+	if err := domain.CheckNote("reasons", reasons); err != nil {
+		return Result{}, err
+	}
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
 		sealed, err := s.seal(ctx, r, reasons)
 		if err != nil {

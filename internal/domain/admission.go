@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,22 +82,26 @@ func (r *Referral) applyAdmission(env events.Envelope) {
 	}
 }
 
+// ValidateAppeal checks who attends (the closed set of stakeholders) and
+// the number of documents submitted (R-SOY-4).
+func ValidateAppeal(attendees []string, documents int) error {
+	var c Check
+	c.EachOneOf("attendees", attendees, Stakeholders, MaxListItems)
+	c.Int("documents", documents, 0, MaxAppealDocuments)
+	if len(attendees) == 0 && documents == 0 {
+		c.Set("attendees", "name who attends, or the documents submitted")
+	}
+	return c.Err()
+}
+
 // Appeal records that stakeholders of a to-discuss or not-passed case ask
 // to submit documents and attend the second review (R-SOY-4).
 func (r *Referral) Appeal(a events.Actor, attendees []string, documents int, details events.Sealed) (events.AppealFiled, error) {
 	if a.Role != RoleOriginSchool {
 		return events.AppealFiled{}, Errorf(EForbidden, "appeals are filed by the origin school")
 	}
-	for _, x := range attendees {
-		if !slices.Contains(Stakeholders, x) {
-			return events.AppealFiled{}, Invalid(map[string]string{"attendees": "each must be student, parent, school or network_unit"})
-		}
-	}
-	if len(attendees) == 0 && documents == 0 {
-		return events.AppealFiled{}, Invalid(map[string]string{"attendees": "name who attends, or the documents submitted"})
-	}
-	if documents < 0 {
-		return events.AppealFiled{}, Invalid(map[string]string{"documents": "must not be negative"})
+	if err := ValidateAppeal(attendees, documents); err != nil {
+		return events.AppealFiled{}, err
 	}
 	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible {
 		return events.AppealFiled{}, RuleError("R-SOY-4", "stakeholders may appeal a case on the to-discuss or not-passed list only")
@@ -146,24 +151,33 @@ func (m *Meeting) Apply(env events.Envelope) {
 	m.Version = env.Version
 }
 
+// ValidateSchedule checks a meeting to schedule: an ROC academic year in
+// the plausible window, a known kind, a date within a year of the
+// academic year, and a one-line title.
+func ValidateSchedule(year int, kind string, date calendar.Date, title string) error {
+	var c Check
+	c.OneOf("kind", kind, MeetingKinds, true)
+	if year < MinAcademicYear || year > MaxAcademicYear {
+		c.Set("academic_year", "must be an ROC academic year from "+strconv.Itoa(MinAcademicYear)+" to "+strconv.Itoa(MaxAcademicYear)+", such as 115")
+	}
+	switch {
+	case date.IsZero():
+		c.Set("date", "required")
+	case !c.Has("academic_year") && (date.Year() < year+1911-1 || date.Year() > year+1911+1):
+		c.Set("date", "must fall within a year of the academic year")
+	}
+	c.Line("title", title, MaxLineLen, false)
+	return c.Err()
+}
+
 // Schedule returns the event scheduling a meeting, and a warning when the
 // year would have more than four meetings (R-MTG-1 warns, never forbids).
 func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int) (events.MeetingScheduled, []string, error) {
 	if a.Role != RoleCommittee && a.Role != RoleBureau {
 		return events.MeetingScheduled{}, nil, Errorf(EForbidden, "meetings are scheduled by the committee or the bureau")
 	}
-	bad := map[string]string{}
-	if !slices.Contains(MeetingKinds, kind) {
-		bad["kind"] = "must be start_of_year, march, october, december or extra"
-	}
-	if year < 100 || year > 300 {
-		bad["academic_year"] = "must be an ROC academic year such as 115"
-	}
-	if date.IsZero() {
-		bad["date"] = "required"
-	}
-	if len(bad) > 0 {
-		return events.MeetingScheduled{}, nil, Invalid(bad)
+	if err := ValidateSchedule(year, kind, date, title); err != nil {
+		return events.MeetingScheduled{}, nil, err
 	}
 	var warnings []string
 	if alreadyThisYear+1 > RegularMeetingsPerYear {
@@ -219,17 +233,25 @@ func OpenMeeting(a events.Actor, c *Committee, m *Meeting) (events.MeetingOpened
 	return events.MeetingOpened{MeetingID: m.ID}, nil
 }
 
+// ValidateResolution checks a resolution (R-MTG-3): admit, waitlist or
+// reject, a reject with its reason.
+func ValidateResolution(resolution string, hasReason bool) error {
+	var c Check
+	c.OneOf("resolution", resolution, []string{ResolutionAdmit, ResolutionWaitlist, ResolutionReject}, true)
+	if resolution == ResolutionReject && !hasReason {
+		c.Set("reason", "required for reject")
+	}
+	return c.Err()
+}
+
 // Resolve records the committee's one resolution on a docket case
 // (R-MTG-3).
 func (m *Meeting) Resolve(a events.Actor, r *Referral, resolution string, reason events.Sealed, hasReason bool) (events.ResolutionRecorded, error) {
 	if a.Role != RoleCommittee {
 		return events.ResolutionRecorded{}, Errorf(EForbidden, "resolutions are recorded by the committee")
 	}
-	if resolution != ResolutionAdmit && resolution != ResolutionWaitlist && resolution != ResolutionReject {
-		return events.ResolutionRecorded{}, Invalid(map[string]string{"resolution": "must be admit, waitlist or reject"})
-	}
-	if resolution == ResolutionReject && !hasReason {
-		return events.ResolutionRecorded{}, Invalid(map[string]string{"reason": "required for reject"})
+	if err := ValidateResolution(resolution, hasReason); err != nil {
+		return events.ResolutionRecorded{}, err
 	}
 	if m.Status != "open" {
 		return events.ResolutionRecorded{}, Errorf(EConflict, "the meeting is not open for resolutions (%s)", m.Status)
@@ -328,6 +350,26 @@ type ReleasePlan struct {
 	OfferEvents  []events.Event
 }
 
+// ValidateRelease checks the reason a place is released: one line, kept
+// in the clear, so a category such as declined_place or left rather than
+// anything about the person.
+func ValidateRelease(reason string) error {
+	var c Check
+	c.Line("reason", reason, MaxLineLen, false)
+	if !c.Has("reason") && isBlank(reason) {
+		c.Set("reason", "required, e.g. declined_place or left")
+	}
+	return c.Err()
+}
+
+// ValidateReportingDate checks the reporting date set for mid-year
+// admissions: within a year of today.
+func ValidateReportingDate(d, today calendar.Date) error {
+	var c Check
+	c.DateIn("mid_year_reporting_date", d, yearsBefore(today, 1), yearsBefore(today, -1), "must be within a year of today")
+	return c.Err()
+}
+
 // PlanRelease records that an admitted or enrolled student leaves the
 // place, and offers the freed place to the first on the waiting list
 // (R-SOY-5), all in one atomic append.
@@ -335,8 +377,8 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 	if a.Role != RoleSocialWorker {
 		return ReleasePlan{}, Errorf(EForbidden, "places are released by the branch school")
 	}
-	if strings.TrimSpace(reason) == "" {
-		return ReleasePlan{}, Invalid(map[string]string{"reason": "required, e.g. declined_place or left"})
+	if err := ValidateRelease(reason); err != nil {
+		return ReleasePlan{}, err
 	}
 	if r.Stage != StageAdmitted && r.Stage != StageEnrolled {
 		return ReleasePlan{}, Errorf(EConflict, "the case holds no place (%s)", r.Stage)
@@ -356,18 +398,45 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 	return p, nil
 }
 
+// MaxHealthCheckAgeYears bounds how old a recorded health check may be.
+const MaxHealthCheckAgeYears = 2
+
+// ValidateHealthCheck checks the health-check dates (R-ENR-1): not in the
+// future, not absurdly old, and the cure after the examination.
+func ValidateHealthCheck(examined calendar.Date, cleared *calendar.Date, today calendar.Date) error {
+	var c Check
+	oldest := yearsBefore(today, MaxHealthCheckAgeYears)
+	if examined.After(today) || examined.Before(oldest) || (cleared != nil && (cleared.After(today) || cleared.Before(examined))) {
+		c.Set("examined_on", "dates cannot be in the future nor more than "+strconv.Itoa(MaxHealthCheckAgeYears)+" years old, and cure follows the examination")
+	}
+	return c.Err()
+}
+
 // RecordHealthCheck records the health check for admission (R-ENR-1).
 func (r *Referral) RecordHealthCheck(a events.Actor, examined calendar.Date, infectious bool, cleared *calendar.Date, today calendar.Date) (events.HealthCheckRecorded, error) {
 	if a.Role != RoleSocialWorker {
 		return events.HealthCheckRecorded{}, Errorf(EForbidden, "health checks are recorded by the branch school")
 	}
-	if examined.After(today) || (cleared != nil && (cleared.After(today) || cleared.Before(examined))) {
-		return events.HealthCheckRecorded{}, Invalid(map[string]string{"examined_on": "dates cannot be in the future, and cure follows the examination"})
+	if err := ValidateHealthCheck(examined, cleared, today); err != nil {
+		return events.HealthCheckRecorded{}, err
 	}
 	if r.Stage != StageAdmitted {
 		return events.HealthCheckRecorded{}, Errorf(EConflict, "a health check is recorded for an admitted student")
 	}
 	return events.HealthCheckRecorded{ExaminedOn: examined, Infectious: infectious, ClearedOn: cleared}, nil
+}
+
+// ValidateEnrolment checks an enrolment's grade, class label and
+// override reason (R-CAP-2); the reason is kept in the clear, one line.
+func ValidateEnrolment(grade int, class, override string) error {
+	var c Check
+	if grade < MinGrade || grade > MaxGrade {
+		c.Set("grade", "must be 7, 8 or 9")
+	} else if g, _, ok := ParseClass(class); !ok || g != grade {
+		c.Set("class", fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (2–3 classes a grade, R-CAP-2)", grade, grade))
+	}
+	c.Line("override_reason", override, MaxLineLen, false)
+	return c.Err()
 }
 
 // Enrol enrols an admitted student in a class, holding the place on the
@@ -379,8 +448,8 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, overr
 	if a.Role != RoleSocialWorker {
 		return zero, events.SeatEnrolled{}, nil, Errorf(EForbidden, "students are enrolled by the branch school")
 	}
-	if grade < 7 || grade > 9 {
-		return zero, events.SeatEnrolled{}, nil, Invalid(map[string]string{"grade": "must be 7, 8 or 9"})
+	if err := ValidateEnrolment(grade, class, override); err != nil {
+		return zero, events.SeatEnrolled{}, nil, err
 	}
 	if r.Stage != StageAdmitted {
 		return zero, events.SeatEnrolled{}, nil, Errorf(EConflict, "only an admitted student is enrolled (%s)", r.Stage)
@@ -406,15 +475,25 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, overr
 		events.SeatEnrolled{CaseID: r.ID, Grade: grade, Class: class}, warnings, nil
 }
 
+// ValidateSemester checks a semester label "<ROC year>-<1|2>" such as
+// "115-1", the year in the plausible window (R-ENR-2).
+func ValidateSemester(semester string) error {
+	y, s, ok := strings.Cut(semester, "-")
+	n, err := strconv.Atoi(y)
+	if !ok || len(y) != 3 || err != nil || y[0] < '0' || y[0] > '9' || n < MinAcademicYear || n > MaxAcademicYear || (s != "1" && s != "2") {
+		return Invalid(map[string]string{"semester": "must be <ROC year>-<1|2>, e.g. 115-1"})
+	}
+	return nil
+}
+
 // RecordRegistration records the per-semester registration at the origin
 // school (R-ENR-2).
 func (r *Referral) RecordRegistration(a events.Actor, semester string) (events.RegistrationRecorded, error) {
 	if a.Role != RoleOriginSchool {
 		return events.RegistrationRecorded{}, Errorf(EForbidden, "registration is recorded by the origin school")
 	}
-	y, s, ok := strings.Cut(semester, "-")
-	if !ok || len(y) != 3 || (s != "1" && s != "2") {
-		return events.RegistrationRecorded{}, Invalid(map[string]string{"semester": "must be <ROC year>-<1|2>, e.g. 115-1"})
+	if err := ValidateSemester(semester); err != nil {
+		return events.RegistrationRecorded{}, err
 	}
 	if r.Stage != StageEnrolled {
 		return events.RegistrationRecorded{}, Errorf(EConflict, "registration is recorded for an enrolled student")

@@ -165,14 +165,39 @@ func (r *Referral) Resubmit(a events.Actor, now time.Time) (events.ApplicationRe
 	return events.ApplicationResubmitted{ReceivedOn: calendar.DateOf(now, Taipei)}, nil
 }
 
+// VisitKinds are the kinds of home-visit log entries; "report" finishes
+// the assessment report (R-MID-4).
+var VisitKinds = []string{VisitContact, VisitHome, VisitInterview, "report"}
+
+// ValidateVisit checks a home-visit log entry: a known kind, on a day not
+// in the future.
+func ValidateVisit(kind string, on, today calendar.Date) error {
+	var c Check
+	c.OneOf("kind", kind, VisitKinds, true)
+	if on.After(today) {
+		c.Set("on", "cannot be in the future")
+	}
+	return c.Err()
+}
+
+// ValidateFirstReview checks a first-review outcome (R-SOY-3, R-MID-5).
+func ValidateFirstReview(outcome string, hasReasons bool) error {
+	var c Check
+	c.OneOf("outcome", outcome, []string{OutcomeRecommend, OutcomeDiscuss, OutcomeNotEligible}, true)
+	if !c.Has("outcome") && outcome != OutcomeRecommend && !hasReasons {
+		c.Set("reasons", "required for discuss and not_eligible")
+	}
+	return c.Err()
+}
+
 // LogVisit records a contact, the visit or the interview; kind "report"
 // finishes the assessment report and closes the visit (R-MID-4).
 func (r *Referral) LogVisit(a events.Actor, kind string, on calendar.Date, today calendar.Date, note events.Sealed) (events.Event, error) {
 	if a.Role != RoleSocialWorker {
 		return nil, Errorf(EForbidden, "home visits are logged by the branch school's social workers")
 	}
-	if on.After(today) {
-		return nil, Invalid(map[string]string{"on": "cannot be in the future"})
+	if err := ValidateVisit(kind, on, today); err != nil {
+		return nil, err
 	}
 	if on.Before(r.ReceivedOn) {
 		return nil, Invalid(map[string]string{"on": "cannot be before the application was received"})
@@ -205,11 +230,8 @@ func (r *Referral) DecideFirstReview(a events.Actor, outcome string, reasons eve
 	if a.Role != RoleSocialWorker {
 		return events.FirstReviewDecided{}, Errorf(EForbidden, "the first review is recorded by the branch school")
 	}
-	if outcome != OutcomeRecommend && outcome != OutcomeDiscuss && outcome != OutcomeNotEligible {
-		return events.FirstReviewDecided{}, Invalid(map[string]string{"outcome": "must be recommend, discuss or not_eligible"})
-	}
-	if outcome != OutcomeRecommend && !hasReasons {
-		return events.FirstReviewDecided{}, Invalid(map[string]string{"reasons": "required for discuss and not_eligible"})
+	if err := ValidateFirstReview(outcome, hasReasons); err != nil {
+		return events.FirstReviewDecided{}, err
 	}
 	switch {
 	case r.Reviewed():

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"cihui/internal/domain/calendar"
@@ -73,6 +72,9 @@ func ImportCalendarYear(a events.Actor, year int, r io.Reader) (events.CalendarY
 	if a.Role != RoleAdmin {
 		return events.CalendarYearImported{}, Errorf(EForbidden, "calendars are imported by an admin")
 	}
+	if year < MinCalendarYear || year > MaxCalendarYear {
+		return events.CalendarYearImported{}, Invalid(map[string]string{"year": "must be an AD year such as 2026"})
+	}
 	h := sha256.New()
 	t, err := calendar.ParseOfficeCSV(io.TeeReader(r, h))
 	if err != nil {
@@ -89,14 +91,24 @@ func ImportCalendarYear(a events.Actor, year int, r io.Reader) (events.CalendarY
 	return events.CalendarYearImported{Year: year, WeekdaysOff: off, WeekendsWork: work, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// ValidateClosure checks the reason of an office closure: one line.
+func ValidateClosure(reason string) error {
+	var c Check
+	c.Line("reason", reason, MaxLineLen, false)
+	if !c.Has("reason") && isBlank(reason) {
+		c.Set("reason", "required, e.g. 颱風停班停課")
+	}
+	return c.Err()
+}
+
 // CloseOffice records an ad-hoc closure of government offices (typhoon
 // day): a working day becomes a day off, and open due dates move.
 func (c *OfficeCalendar) CloseOffice(a events.Actor, d calendar.Date, reason string) (events.OfficeClosed, error) {
 	if a.Role != RoleAdmin {
 		return events.OfficeClosed{}, Errorf(EForbidden, "office closures are recorded by an admin")
 	}
-	if strings.TrimSpace(reason) == "" {
-		return events.OfficeClosed{}, Invalid(map[string]string{"reason": "required, e.g. 颱風停班停課"})
+	if err := ValidateClosure(reason); err != nil {
+		return events.OfficeClosed{}, err
 	}
 	work, err := c.Calendar().IsWorkday(d)
 	if err != nil {

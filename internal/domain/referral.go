@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,20 +107,17 @@ var (
 		"離異依父", "離異依母", "離異依親", "分居依父", "分居依母", "分居依親", "父母身障", "父母入獄", "其他"}
 )
 
-func validateFamily(f Family, bad map[string]string) {
-	oneOf := func(field, v string, set []string) {
-		if v != "" && !slices.Contains(set, v) {
-			bad[field] = "must be one of " + strings.Join(set, "、")
-		}
-	}
-	oneOf("family.housing", f.Housing, HousingTypes)
-	oneOf("family.economy", f.Economy, EconomyTypes)
-	for _, v := range f.IncomeSources {
-		oneOf("family.income_sources", v, IncomeTypes)
-	}
-	for _, v := range f.LivingTypes {
-		oneOf("family.living_types", v, LivingTypes)
-	}
+func validateFamily(f Family, c *Check) {
+	c.OneOf("family.housing", f.Housing, HousingTypes, false)
+	c.OneOf("family.economy", f.Economy, EconomyTypes, false)
+	c.EachOneOf("family.income_sources", f.IncomeSources, IncomeTypes, len(IncomeTypes))
+	c.EachOneOf("family.living_types", f.LivingTypes, LivingTypes, len(LivingTypes))
+	c.Line("family.registered_address", f.RegisteredAddress, MaxLineLen, false)
+	c.Line("family.current_address", f.CurrentAddress, MaxLineLen, false)
+	c.Line("family.lives_with", f.LivesWith, MaxLineLen, false)
+	c.Text("family.special_disease", f.SpecialDisease, MaxNoteLen, false)
+	c.Text("family.special_records", f.SpecialRecords, MaxNoteLen, false)
+	c.Text("family.notes", f.Notes, MaxNoteLen, false)
 }
 
 // Sealer seals personal data with the data key of one person.
@@ -150,70 +148,84 @@ type OpenReferral struct {
 	Now                time.Time
 }
 
+// Validate checks every field of the command for what the log and the
+// read models can hold, and the closed sets and ranges of the form, before
+// any rule is applied. It returns an EInvalid error with per-field
+// messages that never contain the values.
+func (c OpenReferral) Validate() error {
+	var ck Check
+	today := calendar.DateOf(c.Now, Taipei)
+	switch c.Route {
+	case RouteStartOfYear:
+		if c.Channel != "" {
+			ck.Set("channel", "only a mid_year referral has a channel")
+		}
+	case RouteMidYear:
+		if c.Channel != ChannelAssessed && c.Channel != ChannelDirect {
+			ck.Set("channel", "must be assessed or direct")
+		}
+	default:
+		ck.Set("route", "must be start_of_year or mid_year")
+	}
+	if c.AcademicYear != 0 {
+		ck.Int("academic_year", c.AcademicYear, MinAcademicYear, MaxAcademicYear)
+	}
+	if c.Grade < MinGrade || c.Grade > MaxGrade {
+		ck.Set("grade", "must be 7, 8 or 9 (the grade the student enters or is in)")
+	}
+	ck.Code("origin_school", c.OriginSchool, false)
+	ck.Line("intended_school", c.IntendedSchool, MaxLineLen, false)
+	if c.ElementaryGraduate {
+		if c.Route != RouteStartOfYear {
+			ck.Set("elementary_graduate", "a graduating grade-6 pupil is referred on the start_of_year route (R-SOY-1)")
+		}
+		if isBlank(c.IntendedSchool) {
+			ck.Set("intended_school", "required for a graduating grade-6 pupil: the junior high the pupil will attend (R-SOY-1)")
+		}
+	}
+	if c.Sex != "M" && c.Sex != "F" {
+		ck.Set("sex", "must be M or F")
+	}
+	p := c.Person
+	if p.NationalID = twid.Normalize(p.NationalID); twid.Validate(p.NationalID) != nil {
+		ck.Set("student.national_id", "not a valid national ID or resident certificate number")
+	}
+	ck.Line("student.name", p.StudentName, MaxNameLen, true)
+	ck.CheckBirthDate("student.birth_date", p.BirthDate, today)
+	ck.Line("guardian.name", p.GuardianName, MaxNameLen, true)
+	ck.Line("guardian.relationship", p.GuardianRelation, MaxRelationLn, false)
+	ck.Text("reason", p.Reason, MaxNoteLen, false)
+	if !ck.Has("reason") && isBlank(p.Reason) {
+		ck.Set("reason", "required: the reason for the referral (務必填寫)")
+	}
+	ck.Text("exclusion_reason", p.ExclusionReason, MaxNoteLen, false)
+	ck.OneOf("crisis_type", p.CrisisType, CrisisTypes, false)
+	validateFamily(p.Family, &ck)
+	ck.EachOneOf("grounds", c.Grounds, Grounds, MaxListItems)
+	ck.EachOneOf("exclusions", c.Exclusions, Exclusions, MaxListItems)
+	return ck.Err()
+}
+
+// Grounds, CrisisTypes and Exclusions are the closed sets of the form
+// (R-ELIG-1, R-ELIG-2, R-EXCL-1..3).
+var (
+	Grounds     = []string{GroundCrisisDropout, GroundDysfunction, GroundLowIncome}
+	CrisisTypes = []string{CrisisVulnerableFamily, CrisisOrphanRelatives, CrisisSingleParent}
+	Exclusions  = []string{ExclCriminalSupervision, ExclSpecialEducation, ExclUnfitBoarding}
+)
+
 // Open checks the rules for filing a referral and returns the event to
 // record.
 func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened, error) {
 	today := calendar.DateOf(c.Now, Taipei)
-	f := map[string]string{}
+	if err := c.Validate(); err != nil {
+		return events.ReferralOpened{}, err
+	}
 	school := c.OriginSchool
-
-	switch c.Route {
-	case RouteStartOfYear:
-		if c.Channel != "" {
-			f["channel"] = "only a mid_year referral has a channel"
-		}
-	case RouteMidYear:
-		if c.Channel != ChannelAssessed && c.Channel != ChannelDirect {
-			f["channel"] = "must be assessed or direct"
-		}
-	default:
-		f["route"] = "must be start_of_year or mid_year"
-	}
-	if c.Grade < 7 || c.Grade > 9 {
-		f["grade"] = "must be 7, 8 or 9 (the grade the student enters or is in)"
-	}
-	if c.ElementaryGraduate {
-		if c.Route != RouteStartOfYear {
-			f["elementary_graduate"] = "a graduating grade-6 pupil is referred on the start_of_year route (R-SOY-1)"
-		}
-		if c.IntendedSchool == "" {
-			f["intended_school"] = "required for a graduating grade-6 pupil: the junior high the pupil will attend (R-SOY-1)"
-		}
-	}
-	if c.Sex != "M" && c.Sex != "F" {
-		f["sex"] = "must be M or F"
-	}
 	p := c.Person
+	// A lower-case national ID is the same person: it is stored, and its
+	// data key derived, in upper case.
 	p.NationalID = twid.Normalize(p.NationalID)
-	if err := twid.Validate(p.NationalID); err != nil {
-		f["student.national_id"] = "not a valid national ID or resident certificate number"
-	}
-	if strings.TrimSpace(p.StudentName) == "" {
-		f["student.name"] = "required"
-	}
-	if _, err := calendar.ParseDate(p.BirthDate); err != nil {
-		f["student.birth_date"] = "must be a date YYYY-MM-DD"
-	}
-	if strings.TrimSpace(p.GuardianName) == "" {
-		f["guardian.name"] = "required"
-	}
-	if strings.TrimSpace(p.Reason) == "" {
-		f["reason"] = "required: the reason for the referral (務必填寫)"
-	}
-	validateFamily(p.Family, f)
-	for _, g := range c.Grounds {
-		if g != GroundCrisisDropout && g != GroundDysfunction && g != GroundLowIncome {
-			f["grounds"] = "unknown ground " + g
-		}
-	}
-	for _, x := range c.Exclusions {
-		if x != ExclCriminalSupervision && x != ExclSpecialEducation && x != ExclUnfitBoarding {
-			f["exclusions"] = "unknown exclusion " + x
-		}
-	}
-	if len(f) > 0 {
-		return events.ReferralOpened{}, Invalid(f)
-	}
 
 	// Who files on which route (R-SOY-1, R-MID-2, R-MID-3).
 	switch c.Actor.Role {
@@ -424,25 +436,37 @@ func (r *Referral) VisibleTo(a events.Actor) bool {
 	}
 }
 
+// ValidateSubmission checks a checklist submission's fields: item 1–12,
+// pages 1–500, an issue date that is not in the future nor older than
+// the student can be, the dropout file only with item 10 (R-DOC-1).
+func ValidateSubmission(item, pages int, issuedOn *calendar.Date, withDropoutFile bool, today calendar.Date) error {
+	var c Check
+	if item < 1 || item > ChecklistItems {
+		c.Set("item", "must be a checklist item 1–12 (R-DOC-1)")
+	}
+	c.Int("pages", pages, MinPages, MaxPages)
+	switch {
+	case item == 5 && issuedOn == nil:
+		c.Set("issued_on", "required for the household registration transcript (R-DOC-1: issued within the last month)")
+	case issuedOn != nil && issuedOn.After(today):
+		c.Set("issued_on", "cannot be in the future")
+	case issuedOn != nil:
+		c.DateIn("issued_on", *issuedOn, yearsBefore(today, MaxDocumentAgeYears), today,
+			"must be a date within the last "+strconv.Itoa(MaxDocumentAgeYears)+" years")
+	}
+	if withDropoutFile && item != 10 {
+		c.Set("with_dropout_file", "only for item 10")
+	}
+	return c.Err()
+}
+
 // SubmitDocument records that the origin school handed in a checklist item.
 func (r *Referral) SubmitDocument(a events.Actor, item, pages int, issuedOn *calendar.Date, withDropoutFile bool, today calendar.Date) (events.DocumentSubmitted, error) {
 	if a.Role != RoleOriginSchool {
 		return events.DocumentSubmitted{}, Errorf(EForbidden, "documents are submitted by the origin school")
 	}
-	if err := validItem(item); err != nil {
+	if err := ValidateSubmission(item, pages, issuedOn, withDropoutFile, today); err != nil {
 		return events.DocumentSubmitted{}, err
-	}
-	if pages < 1 {
-		return events.DocumentSubmitted{}, Invalid(map[string]string{"pages": "must be at least 1"})
-	}
-	if item == 5 && issuedOn == nil {
-		return events.DocumentSubmitted{}, Invalid(map[string]string{"issued_on": "required for the household registration transcript (R-DOC-1: issued within the last month)"})
-	}
-	if issuedOn != nil && issuedOn.After(today) {
-		return events.DocumentSubmitted{}, Invalid(map[string]string{"issued_on": "cannot be in the future"})
-	}
-	if withDropoutFile && item != 10 {
-		return events.DocumentSubmitted{}, Invalid(map[string]string{"with_dropout_file": "only for item 10"})
 	}
 	if r.Reviewed() {
 		return events.DocumentSubmitted{}, Errorf(EConflict, "the first review has already decided")
@@ -505,14 +529,21 @@ func ChecklistItemName(n int) string {
 // personal data.
 var ErasureReasons = []string{"retention_expired", "data_subject_request", "entered_in_error"}
 
+// ValidateErasure checks an erasure reason: one of ErasureReasons.
+func ValidateErasure(reason string) error {
+	var c Check
+	c.OneOf("reason", reason, ErasureReasons, true)
+	return c.Err()
+}
+
 // Erase records that the student's personal data is erased by destroying
 // the data key (crypto-shredding). The caller destroys the key.
 func (r *Referral) Erase(a events.Actor, reason string) (events.PersonErased, error) {
 	if a.Role != RoleAdmin {
 		return events.PersonErased{}, Errorf(EForbidden, "personal data is erased by an admin")
 	}
-	if !slices.Contains(ErasureReasons, reason) {
-		return events.PersonErased{}, Invalid(map[string]string{"reason": "must be " + strings.Join(ErasureReasons, ", ")})
+	if err := ValidateErasure(reason); err != nil {
+		return events.PersonErased{}, err
 	}
 	return events.PersonErased{PersonKey: r.PersonKey, Reason: reason}, nil
 }

@@ -77,8 +77,11 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+2), school, nil)
 	check("GET", "/v1/referrals/"+id+"/events", sw, nil)
 	check("GET", "/v1/referrals?limit=10", sw, nil)
-	check("GET", "/v1/referrals?limit=0", sw, nil)  // 400
-	check("GET", "/v1/referrals/nope", school, nil) // 404
+	check("GET", "/v1/referrals?limit=0", sw, nil)                       // 400
+	check("GET", "/v1/referrals/raaaaaaaaaaaaaaaaaaaaaaaa", school, nil) // 404
+	check("GET", "/v1/referrals/nope", school, nil)                      // 400: not a referral id
+	check("GET", "/v1/referrals?cursor=nope", sw, nil)                   // 400: invalid cursor
+	check("GET", "/v1/meetings?academic_year=-99999999999", sw, nil)     // 400
 	check("POST", "/v1/referrals/"+id+"/home-visits", sw, `{"kind":"visit","on":"2026-02-11","note":"n"}`)
 	check("POST", "/v1/referrals/"+id+"/home-visits", sw, `{"kind":"party","on":"2026-02-11"}`) // 400
 	check("POST", "/v1/referrals/"+id+"/first-review", sw, `{"outcome":"recommend"}`)           // 422

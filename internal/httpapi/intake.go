@@ -139,6 +139,9 @@ func command[T any](s *Server, c echo.Context, optionalBody bool, run func(ctx c
 	if err != nil {
 		return err
 	}
+	if err := validateBody(&req, s.today()); err != nil {
+		return err
+	}
 	m, err := commandMeta(c, body)
 	if err != nil {
 		return err
@@ -154,6 +157,8 @@ func command[T any](s *Server, c echo.Context, optionalBody bool, run func(ctx c
 type ReturnRequest struct {
 	Note string `json:"note,omitempty"`
 }
+
+func (r *ReturnRequest) validate(calendar.Date) error { return domain.CheckNote("note", r.Note) }
 
 func (s *Server) returnApplication(c echo.Context) error {
 	return command(s, c, true, func(ctx context.Context, m appMeta, req ReturnRequest) (appResult, error) {
@@ -174,6 +179,17 @@ type HomeVisitRequest struct {
 	Note string `json:"note,omitempty"`
 }
 
+func (r *HomeVisitRequest) validate(today calendar.Date) error {
+	on, err := calendar.ParseDate(r.On)
+	if err != nil {
+		return domain.Invalid(map[string]string{"on": "must be a date YYYY-MM-DD"})
+	}
+	if err := domain.ValidateVisit(r.Kind, on, today); err != nil {
+		return err
+	}
+	return domain.CheckNote("note", r.Note)
+}
+
 func (s *Server) logVisit(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req HomeVisitRequest) (appResult, error) {
 		on, err := calendar.ParseDate(req.On)
@@ -188,6 +204,13 @@ func (s *Server) logVisit(c echo.Context) error {
 type FirstReviewRequest struct {
 	Outcome string `json:"outcome"`
 	Reasons string `json:"reasons,omitempty"`
+}
+
+func (r *FirstReviewRequest) validate(calendar.Date) error {
+	if err := domain.ValidateFirstReview(r.Outcome, r.Reasons != ""); err != nil {
+		return err
+	}
+	return domain.CheckNote("reasons", r.Reasons)
 }
 
 func (s *Server) firstReview(c echo.Context) error {
@@ -237,7 +260,7 @@ func (s *Server) visitQueue(c echo.Context) error {
 
 func (s *Server) importCalendar(c echo.Context) error {
 	year, err := strconv.Atoi(c.Param("year"))
-	if err != nil || year < 1912 || year > 2200 {
+	if err != nil || year < domain.MinCalendarYear || year > domain.MaxCalendarYear {
 		return domain.Invalid(map[string]string{"year": "must be an AD year such as 2026"})
 	}
 	body, err := readBody(c)
@@ -259,6 +282,13 @@ func (s *Server) importCalendar(c echo.Context) error {
 type ClosureRequest struct {
 	Date   string `json:"date"`
 	Reason string `json:"reason"`
+}
+
+func (r *ClosureRequest) validate(calendar.Date) error {
+	if _, err := calendar.ParseDate(r.Date); err != nil {
+		return domain.Invalid(map[string]string{"date": "must be a date YYYY-MM-DD"})
+	}
+	return domain.ValidateClosure(r.Reason)
 }
 
 func (s *Server) closeOffice(c echo.Context) error {
@@ -306,6 +336,8 @@ func (s *Server) workdays(c echo.Context) error {
 type ErasureRequest struct {
 	Reason string `json:"reason"`
 }
+
+func (r *ErasureRequest) validate(calendar.Date) error { return domain.ValidateErasure(r.Reason) }
 
 func (s *Server) erase(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req ErasureRequest) (appResult, error) {

@@ -41,6 +41,14 @@ type ScheduleRequest struct {
 	Title        string `json:"title,omitempty"`
 }
 
+func (r *ScheduleRequest) validate(calendar.Date) error {
+	d, err := calendar.ParseDate(r.Date)
+	if err != nil {
+		return domain.Invalid(map[string]string{"date": "must be a date YYYY-MM-DD"})
+	}
+	return domain.ValidateSchedule(r.AcademicYear, r.Kind, d, r.Title)
+}
+
 func (s *Server) scheduleMeeting(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -48,6 +56,9 @@ func (s *Server) scheduleMeeting(c echo.Context) error {
 	}
 	var req ScheduleRequest
 	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := validateBody(&req, s.today()); err != nil {
 		return err
 	}
 	d, err := calendar.ParseDate(req.Date)
@@ -82,13 +93,10 @@ func (s *Server) listMeetings(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
-	year := 0
-	if v := c.QueryParam("academic_year"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return domain.Invalid(map[string]string{"academic_year": "must be an ROC year such as 115"})
-		}
-		year = n
+	q := query{c: c}
+	year := q.academicYear()
+	if err := q.err(); err != nil {
+		return err
 	}
 	rows, err := s.reader.Meetings(c.Request().Context(), branchOf(actorOf(c)), year)
 	if err != nil {
@@ -125,11 +133,18 @@ type ResolutionRequest struct {
 	Reason     string `json:"reason,omitempty"`
 }
 
+func (r *ResolutionRequest) validate(calendar.Date) error {
+	if !domain.IsReferralID(r.CaseID) {
+		return domain.Invalid(map[string]string{"case_id": "required: a referral id (r and 24 characters a–z, 2–7)"})
+	}
+	if err := domain.ValidateResolution(r.Resolution, r.Reason != ""); err != nil {
+		return err
+	}
+	return domain.CheckNote("reason", r.Reason)
+}
+
 func (s *Server) resolve(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req ResolutionRequest) (appResult, error) {
-		if req.CaseID == "" {
-			return appResult{}, domain.Invalid(map[string]string{"case_id": "required"})
-		}
 		return s.app.Resolve(ctx, m, c.Param("id"), req.CaseID, req.Resolution, req.Reason)
 	})
 }
@@ -139,6 +154,17 @@ type CloseRequest struct {
 	// MidYearReportingDate is the reporting date the branch school sets for
 	// mid-year admissions (default: two weeks after the close).
 	MidYearReportingDate string `json:"mid_year_reporting_date,omitempty"`
+}
+
+func (r *CloseRequest) validate(today calendar.Date) error {
+	if r.MidYearReportingDate == "" {
+		return nil
+	}
+	d, err := calendar.ParseDate(r.MidYearReportingDate)
+	if err != nil {
+		return domain.Invalid(map[string]string{"mid_year_reporting_date": "must be a date YYYY-MM-DD"})
+	}
+	return domain.ValidateReportingDate(d, today)
 }
 
 func (s *Server) closeMeeting(c echo.Context) error {
@@ -209,6 +235,11 @@ func (s *Server) docket(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
+	q := query{c: c}
+	format := q.oneOf("format", []string{"json", "html"})
+	if err := q.err(); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	m, err := s.reader.Meeting(ctx, branchOf(actorOf(c)), c.Param("id"))
 	if err != nil {
@@ -219,7 +250,7 @@ func (s *Server) docket(c echo.Context) error {
 		return err
 	}
 	d := Docket{Meeting: meetingView(m), IsNext: isNext, Cases: entries, ReadPosition: s.waiter.Position()}
-	if c.QueryParam("format") == "html" || strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
+	if format == "html" || strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
 		var b strings.Builder
 		if err := docketTemplate.Execute(&b, map[string]any{"D": d, "Printed": s.today().ROC()}); err != nil {
 			return err
@@ -236,6 +267,13 @@ type AppealRequest struct {
 	Details   string   `json:"details,omitempty"`
 }
 
+func (r *AppealRequest) validate(calendar.Date) error {
+	if err := domain.ValidateAppeal(r.Attendees, r.Documents); err != nil {
+		return err
+	}
+	return domain.CheckNote("details", r.Details)
+}
+
 func (s *Server) appeal(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req AppealRequest) (appResult, error) {
 		return s.app.Appeal(ctx, m, c.Param("id"), req.Attendees, req.Documents, req.Details)
@@ -246,6 +284,8 @@ func (s *Server) appeal(c echo.Context) error {
 type WithdrawalRequest struct {
 	Reason string `json:"reason"`
 }
+
+func (r *WithdrawalRequest) validate(calendar.Date) error { return domain.ValidateRelease(r.Reason) }
 
 func (s *Server) withdraw(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req WithdrawalRequest) (appResult, error) {
@@ -258,6 +298,22 @@ type HealthCheckRequest struct {
 	ExaminedOn string `json:"examined_on"`
 	Infectious bool   `json:"infectious,omitempty"`
 	ClearedOn  string `json:"cleared_on,omitempty"`
+}
+
+func (r *HealthCheckRequest) validate(today calendar.Date) error {
+	ex, err := calendar.ParseDate(r.ExaminedOn)
+	if err != nil {
+		return domain.Invalid(map[string]string{"examined_on": "must be a date YYYY-MM-DD"})
+	}
+	var cleared *calendar.Date
+	if r.ClearedOn != "" {
+		d, err := calendar.ParseDate(r.ClearedOn)
+		if err != nil {
+			return domain.Invalid(map[string]string{"cleared_on": "must be a date YYYY-MM-DD"})
+		}
+		cleared = &d
+	}
+	return domain.ValidateHealthCheck(ex, cleared, today)
 }
 
 func (s *Server) healthCheck(c echo.Context) error {
@@ -285,6 +341,10 @@ type EnrolmentRequest struct {
 	OverrideReason string `json:"override_reason,omitempty"`
 }
 
+func (r *EnrolmentRequest) validate(calendar.Date) error {
+	return domain.ValidateEnrolment(r.Grade, r.Class, r.OverrideReason)
+}
+
 func (s *Server) enrol(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -292,6 +352,9 @@ func (s *Server) enrol(c echo.Context) error {
 	}
 	var req EnrolmentRequest
 	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := validateBody(&req, s.today()); err != nil {
 		return err
 	}
 	m, err := commandMeta(c, body)
@@ -308,6 +371,10 @@ func (s *Server) enrol(c echo.Context) error {
 // RegistrationRequest is the body of POST /v1/referrals/{id}/registrations.
 type RegistrationRequest struct {
 	Semester string `json:"semester"`
+}
+
+func (r *RegistrationRequest) validate(calendar.Date) error {
+	return domain.ValidateSemester(r.Semester)
 }
 
 func (s *Server) registration(c echo.Context) error {
@@ -355,7 +422,11 @@ func (s *Server) filings(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
-	year, _ := strconv.Atoi(c.QueryParam("academic_year"))
+	q := query{c: c}
+	year := q.academicYear()
+	if err := q.err(); err != nil {
+		return err
+	}
 	rows, err := s.reader.Admitted(c.Request().Context(), branchOf(actorOf(c)), year)
 	if err != nil {
 		return err

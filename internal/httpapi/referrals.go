@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -42,20 +43,9 @@ type OpenReferralRequest struct {
 	Reason          string        `json:"reason"`
 }
 
-func (s *Server) openReferral(c echo.Context) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	var req OpenReferralRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return err
-	}
-	m, err := commandMeta(c, body)
-	if err != nil {
-		return err
-	}
-	res, err := s.app.OpenReferral(c.Request().Context(), m, domain.OpenReferral{
+// command returns the domain command the request asks for.
+func (req *OpenReferralRequest) command(now time.Time) domain.OpenReferral {
+	return domain.OpenReferral{
 		OriginSchool:       req.OriginSchool,
 		Route:              req.Route,
 		Channel:            req.Channel,
@@ -80,7 +70,31 @@ func (s *Server) openReferral(c echo.Context) error {
 			ExclusionReason:  req.ExclusionReason,
 			Family:           req.Family,
 		},
-	})
+		Now: now,
+	}
+}
+
+func (req *OpenReferralRequest) validate(today calendar.Date) error {
+	return req.command(today.Time()).Validate()
+}
+
+func (s *Server) openReferral(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req OpenReferralRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := validateBody(&req, s.today()); err != nil {
+		return err
+	}
+	m, err := commandMeta(c, body)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.OpenReferral(c.Request().Context(), m, req.command(time.Time{}))
 	if err != nil {
 		return err
 	}
@@ -207,25 +221,17 @@ func (s *Server) listReferrals(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
-	f := projections.CaseFilter{Scope: scope(actorOf(c)), Stage: c.QueryParam("status"), School: c.QueryParam("school"), After: c.QueryParam("cursor"), Limit: 50}
-	bad := map[string]string{}
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			bad["limit"] = "must be an integer from 1 to 500"
-		}
-		f.Limit = n
+	q := query{c: c}
+	f := projections.CaseFilter{Scope: scope(actorOf(c)), Stage: q.oneOf("status", domain.Stages), School: q.code("school"),
+		Limit: q.intIn("limit", 1, 500, 50), AcademicYear: q.academicYear()}
+	if err := q.err(); err != nil {
+		return err
 	}
-	if v := c.QueryParam("academic_year"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 100 || n > 300 {
-			bad["academic_year"] = "must be an ROC year such as 115"
-		}
-		f.AcademicYear = n
+	after, err := parseCursor(c.QueryParam("cursor"))
+	if err != nil {
+		return err
 	}
-	if len(bad) > 0 {
-		return domain.Invalid(bad)
-	}
+	f.After = after
 	cases, err := s.reader.Cases(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -277,6 +283,20 @@ type DocumentRequest struct {
 	Note            string  `json:"note,omitempty"`
 }
 
+// validate checks the body's own fields; which of them a role may send,
+// and the item's rules, are checked by the handler and the domain.
+func (r *DocumentRequest) validate(calendar.Date) error {
+	var ck domain.Check
+	if r.Pages != nil {
+		ck.Int("pages", *r.Pages, domain.MinPages, domain.MaxPages)
+	}
+	if r.IssuedOn != nil {
+		ck.Date("issued_on", *r.IssuedOn)
+	}
+	ck.Text("note", r.Note, domain.MaxNoteLen, false)
+	return ck.Err()
+}
+
 func (s *Server) putDocument(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -284,6 +304,9 @@ func (s *Server) putDocument(c echo.Context) error {
 	}
 	var req DocumentRequest
 	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if err := validateBody(&req, s.today()); err != nil {
 		return err
 	}
 	item, err := strconv.Atoi(c.Param("item"))

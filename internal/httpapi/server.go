@@ -99,6 +99,7 @@ func New(cfg Config) *Server {
 	e.GET("/openapi.json", s.openapi)
 
 	v1 := e.Group("/v1", s.authenticate)
+	v1.Use(validPathParams) // path ids checked before anything is loaded (decode.go)
 	v1.POST("/referrals", s.openReferral, roles(domain.RoleOriginSchool, domain.RoleBureau))
 	v1.GET("/referrals", s.listReferrals)
 	v1.GET("/referrals/:id", s.getReferral)
@@ -218,9 +219,9 @@ func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
 		m.RequestHash = hex.EncodeToString(h.Sum(nil))
 	}
 	if im := c.Request().Header.Get("If-Match"); im != "" {
-		v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(im, "W/"), `"`), 10, 64)
+		v, err := parseIfMatch(im)
 		if err != nil {
-			return m, domain.Invalid(map[string]string{"If-Match": `must be a version such as "3"`})
+			return m, err
 		}
 		m.IfMatch = &v
 	}

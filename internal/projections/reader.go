@@ -151,6 +151,9 @@ func scopeWhere(s Scope, args []any) (string, []any) {
 // outside the scope is not found, never forbidden: its existence is not
 // revealed.
 func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool) (Case, error) {
+	if !domain.IsReferralID(id) {
+		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
+	}
 	where, args := scopeWhere(s, []any{id})
 	var c Case
 	err := r.db.GetContext(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = $1`+where, args...)
@@ -205,6 +208,13 @@ type CaseFilter struct {
 	Limit        int
 }
 
+// invalidCursor is the one answer to a cursor the list cannot continue
+// from: malformed, unknown, or a case outside the caller's scope. So a
+// cursor tells nothing about cases the caller may not see (issue 7).
+func invalidCursor() error {
+	return domain.Invalid(map[string]string{"cursor": domain.MsgInvalidCursor})
+}
+
 // Cases lists cases in order of receipt.
 func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	where, args := scopeWhere(f.Scope, nil)
@@ -221,9 +231,21 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		where += " AND origin_school = $" + strconv.Itoa(len(args))
 	}
 	if f.After != "" {
-		args = append(args, f.After)
-		n := strconv.Itoa(len(args))
-		where += " AND (received_on, id) > (SELECT received_on, id FROM cases WHERE id = $" + n + ")"
+		// The cursor is scoped like the list it pages.
+		if !domain.IsReferralID(f.After) {
+			return nil, invalidCursor()
+		}
+		cw, cargs := scopeWhere(f.Scope, []any{f.After})
+		var at string
+		err := r.db.GetContext(ctx, &at, `SELECT to_char(received_on, 'YYYY-MM-DD') FROM cases WHERE id = $1`+cw, cargs...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, invalidCursor()
+		}
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, at, f.After)
+		where += " AND (received_on, id) > ($" + strconv.Itoa(len(args)-1) + "::date, $" + strconv.Itoa(len(args)) + ")"
 	}
 	args = append(args, f.Limit)
 	out := []Case{}
