@@ -85,8 +85,16 @@ type validator interface {
 	validate(today calendar.Date) error
 }
 
-// validateBody runs v's checks when it has any.
-func validateBody(v any, today calendar.Date) error {
+// decodeCommand is the pure first step of every command endpoint, run
+// before anything is loaded: decode the body strictly (an optional body
+// may be empty) and let it check its fields.
+func decodeCommand(body []byte, v any, optional bool, today calendar.Date) error {
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := decodeStrict(body, v); err != nil {
+		return err
+	}
 	if val, ok := v.(validator); ok {
 		return val.validate(today)
 	}

@@ -115,13 +115,6 @@ func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Cal
 	return s.app.Calendar(ctx, branchOf(a))
 }
 
-// decodeOptional decodes a body that may be empty.
-func decodeOptional(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil
-	}
-	return decodeStrict(body, v)
-}
 
 // command runs the usual steps of a command endpoint: read and decode the
 // body, build the metadata, run, answer with the result.
@@ -131,15 +124,7 @@ func command[T any](s *Server, c echo.Context, optionalBody bool, run func(ctx c
 		return err
 	}
 	var req T
-	if optionalBody {
-		err = decodeOptional(body, &req)
-	} else {
-		err = decodeStrict(body, &req)
-	}
-	if err != nil {
-		return err
-	}
-	if err := validateBody(&req, s.today()); err != nil {
+	if err := decodeCommand(body, &req, optionalBody, s.today()); err != nil {
 		return err
 	}
 	m, err := commandMeta(c, body)

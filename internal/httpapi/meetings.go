@@ -55,10 +55,7 @@ func (s *Server) scheduleMeeting(c echo.Context) error {
 		return err
 	}
 	var req ScheduleRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return err
-	}
-	if err := validateBody(&req, s.today()); err != nil {
+	if err := decodeCommand(body, &req, false, s.today()); err != nil {
 		return err
 	}
 	d, err := calendar.ParseDate(req.Date)
@@ -351,10 +348,7 @@ func (s *Server) enrol(c echo.Context) error {
 		return err
 	}
 	var req EnrolmentRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return err
-	}
-	if err := validateBody(&req, s.today()); err != nil {
+	if err := decodeCommand(body, &req, false, s.today()); err != nil {
 		return err
 	}
 	m, err := commandMeta(c, body)

@@ -84,10 +84,7 @@ func (s *Server) openReferral(c echo.Context) error {
 		return err
 	}
 	var req OpenReferralRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return err
-	}
-	if err := validateBody(&req, s.today()); err != nil {
+	if err := decodeCommand(body, &req, false, s.today()); err != nil {
 		return err
 	}
 	m, err := commandMeta(c, body)
@@ -303,10 +300,7 @@ func (s *Server) putDocument(c echo.Context) error {
 		return err
 	}
 	var req DocumentRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return err
-	}
-	if err := validateBody(&req, s.today()); err != nil {
+	if err := decodeCommand(body, &req, false, s.today()); err != nil {
 		return err
 	}
 	item, err := strconv.Atoi(c.Param("item"))
