@@ -115,7 +115,6 @@ func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Cal
 	return s.app.Calendar(ctx, branchOf(a))
 }
 
-
 // command runs the usual steps of a command endpoint: read and decode the
 // body, build the metadata, run, answer with the result.
 func command[T any](s *Server, c echo.Context, optionalBody bool, run func(ctx context.Context, m appMeta, req T) (appResult, error)) error {
