@@ -3,7 +3,6 @@ package domain
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"cihui/internal/events"
@@ -102,13 +101,13 @@ const (
 
 // ParseClass reads a class label "<grade>-<n>" such as "8-2".
 func ParseClass(label string) (grade, n int, ok bool) {
-	g, c, found := strings.Cut(label, "-")
-	if !found {
+	// Exactly one digit each side: "+8-1" or "8-01" would name the same
+	// class under another label.
+	if len(label) != 3 || label[1] != '-' {
 		return 0, 0, false
 	}
-	grade, err1 := strconv.Atoi(g)
-	n, err2 := strconv.Atoi(c)
-	if err1 != nil || err2 != nil || grade < 7 || grade > 9 || n < 1 || n > MaxClassesGrade {
+	grade, n = int(label[0])-'0', int(label[2])-'0'
+	if grade < MinGrade || grade > MaxGrade || n < 1 || n > MaxClassesGrade {
 		return 0, 0, false
 	}
 	return grade, n, true

@@ -140,6 +140,8 @@ func TestCommandRanges(t *testing.T) {
 		{"appeal documents", domain.ValidateAppeal([]string{"parent"}, 1<<40), "documents"},
 		{"release reason newline", domain.ValidateRelease("left\nthe place"), "reason"},
 		{"enrolment override NUL", domain.ValidateEnrolment(8, "8-1", "\x00"), "override_reason"},
+		{"class under another label", domain.ValidateEnrolment(8, "+8-1", ""), "class"},
+		{"class with a leading zero", domain.ValidateEnrolment(8, "8-01", ""), "class"},
 		{"health check ages ago", domain.ValidateHealthCheck(old, nil, today), "examined_on"},
 		{"visit in the future", domain.ValidateVisit("visit", future, today), "on"},
 		{"note with NUL", domain.CheckNote("note", "a\x00"), "note"},
