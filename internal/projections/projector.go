@@ -269,6 +269,9 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 		stream := streamOf(env)
 		switch {
 		case blocked[stream]:
+			if err := p.eraseNow(ctx, tx, env); err != nil {
+				return res, err
+			}
 			if err := hold(ctx, tx, env); err != nil {
 				return res, err
 			}

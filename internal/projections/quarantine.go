@@ -150,6 +150,34 @@ func hold(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
 	return err
 }
 
+// eraseNow applies an erasure that is held back behind a quarantined
+// event of its case at once: an erased person leaves the read models even
+// then. The erasure is held too, so that retry applies it again in order
+// (it is idempotent) with its timeline row. Events applied after it find
+// the data key destroyed, as on a rebuild. Should it fail, it stays held,
+// and its failure is logged.
+func (p *Projector) eraseNow(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
+	if _, ok := env.Payload.(events.PersonErased); !ok || env.AggregateType != events.AggregateReferral {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT erase_now`); err != nil {
+		return err
+	}
+	err := p.applyReferral(ctx, tx, env)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT erase_now`)
+		return err
+	}
+	if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT erase_now; RELEASE SAVEPOINT erase_now`); rerr != nil {
+		return rerr
+	}
+	if transient(err) {
+		return err
+	}
+	p.log.Error("a held-back erasure failed to apply at once; retry applies it", "position", env.Position, "code", errorCode(err))
+	return nil
+}
+
 // quarantine records an event that failed to apply, and marks its case.
 func (p *Projector) quarantine(ctx context.Context, tx *sqlx.Tx, env events.Envelope, code string, attempts int) error {
 	p.log.Error("event quarantined: its stream is held back until `projector retry`",
