@@ -20,10 +20,10 @@ func TestTransientErrorsNeverQuarantine(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{&pq.Error{Code: "08006"}, true},   // connection failure
-		{&pq.Error{Code: "57P01"}, true},   // admin shutdown
-		{&pq.Error{Code: "40P01"}, true},   // deadlock
-		{&pq.Error{Code: "53100"}, true},   // disk full
+		{&pq.Error{Code: "08006"}, true}, // connection failure
+		{&pq.Error{Code: "57P01"}, true}, // admin shutdown
+		{&pq.Error{Code: "40P01"}, true}, // deadlock
+		{&pq.Error{Code: "53100"}, true}, // disk full
 		{fmt.Errorf("x: %w", driver.ErrBadConn), true},
 		{context.Canceled, true},
 		{&pq.Error{Code: "22021"}, false}, // NUL byte
