@@ -184,8 +184,9 @@ func TestPoisonEventQuarantinedOtherCasesGoOnRetryCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	poison := inject(t, e, a, events.DocumentSubmitted{Item: 4, Pages: 5000})
-	// A count beyond int range fits the widened columns: no quarantine.
-	huge := inject(t, e, b, events.DocumentSubmitted{Item: 4, Pages: math.MaxInt32 + 1})
+	// Finding 1: pages 9223372036854775807 (22003 before) fits the widened
+	// columns: no quarantine.
+	huge := inject(t, e, b, events.DocumentSubmitted{Item: 4, Pages: math.MaxInt64})
 	heldA := submit(t, e, school, a, 6, 2)
 	submit(t, e, school, b, 6, 2)
 	// An erasure is never held back: the person leaves the read models at
@@ -219,8 +220,8 @@ func TestPoisonEventQuarantinedOtherCasesGoOnRetryCatchesUp(t *testing.T) {
 		t.Fatalf("other case's items %v: it must go on", got)
 	}
 	var hugePages int64
-	if err := e.DB.Get(&hugePages, `SELECT pages FROM case_documents WHERE case_id = $1 AND item = 4`, b); err != nil || hugePages != math.MaxInt32+1 {
-		t.Fatalf("pages = %d (%v), want %d at %d", hugePages, err, int64(math.MaxInt32+1), huge)
+	if err := e.DB.Get(&hugePages, `SELECT pages FROM case_documents WHERE case_id = $1 AND item = 4`, b); err != nil || hugePages != math.MaxInt64 {
+		t.Fatalf("pages = %d (%v), want %d at %d", hugePages, err, int64(math.MaxInt64), huge)
 	}
 	if got := submittedItems(t, e, a); fmt.Sprint(got) != "[1 2 3]" {
 		t.Fatalf("stale case's items %v: the poison and the event after it must not apply", got)
