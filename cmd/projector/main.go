@@ -88,7 +88,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and master.key)")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json, master.key and nats-auth/projector.nk)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
 	m.NATSAuth.Flags(fs)
