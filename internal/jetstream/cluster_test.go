@@ -35,14 +35,20 @@ type testCluster struct {
 	nodes []*clusterNode
 }
 
+// freePort returns a free port below the kernel's ephemeral range (from
+// 32768), so that no outgoing connection takes it while its node is down.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			_ = l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port")
+	return 0
 }
 
 func newTestCluster(t *testing.T) *testCluster {

@@ -5,8 +5,10 @@ package jetstream
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -31,6 +33,9 @@ type ServerOptions struct {
 	// Cluster, when set, joins a JetStream cluster (routes between the
 	// servers); nil runs a single server.
 	Cluster *ClusterOptions
+	// ReadyTimeout bounds the wait for the server to accept connections
+	// (recovering a large store takes a while); default one minute.
+	ReadyTimeout time.Duration
 }
 
 // ClusterOptions join the embedded server to a JetStream cluster.
@@ -97,14 +102,27 @@ func RunServer(o ServerOptions) (*server.Server, error) {
 			opts.Routes = append(opts.Routes, u)
 		}
 	}
+	// A port in use is reported at once, not after the ready timeout.
+	for _, port := range []int{opts.Port, opts.Cluster.Port} {
+		if port > 0 {
+			l, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(port)))
+			if err != nil {
+				return nil, fmt.Errorf("jetstream: embedded server: %w", err)
+			}
+			_ = l.Close()
+		}
+	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = time.Minute
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: embedded server: %w", err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
+	if !s.ReadyForConnections(o.ReadyTimeout) {
 		s.Shutdown()
-		return nil, errors.New("jetstream: embedded server did not become ready")
+		return nil, fmt.Errorf("jetstream: embedded server %s did not become ready in %s", o.Name, o.ReadyTimeout)
 	}
 	return s, nil
 }
