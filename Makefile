@@ -18,11 +18,12 @@ test:
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## fuzz: every Go fuzz target (found with `go test -list '^Fuzz'`), one at
-## a time, FUZZTIME each (default 10m); FUZZPARALLEL, FUZZTARGETS,
-## FUZZMINIMIZETIME: see scripts/fuzz.sh.
+## a time, FUZZTIME each (default 10m), then the black-box HTTP fuzzer for
+## FUZZTIME; FUZZPARALLEL, FUZZTARGETS, FUZZMINIMIZETIME: see scripts/fuzz.sh.
 FUZZTIME ?= 10m
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+	CIHUI_HTTPFUZZ_DURATION=$(FUZZTIME) $(GO) test -count=1 -timeout 0 -v -run '^TestHTTPFuzz$$' ./internal/httpfuzz
 
 ## fuzz-ci: every fuzz target for a few seconds (CI).
 fuzz-ci:

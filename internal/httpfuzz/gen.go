@@ -185,6 +185,7 @@ var rawBodies = []string{
 	"", "null", "[]", "0", `"string"`, "{", `{"a":`, "{}}", `{"a":1,"a":2}`, "\x00", "\xff\xfe\xfd",
 	`{"student":{"name":"\ud800"}}`, strings.Repeat("[", 10000), `{"` + strings.Repeat("k", 5000) + `":1}`,
 	"西元日期,星期,是否放假,備註\r\n20260101,四,2,\r\n", "\xef\xbb\xbf{}", "<xml/>",
+	`{"reason":"` + strings.Repeat("a", 1<<20) + `"}`, // over the 1 MB body limit
 }
 
 // mutateBody returns a body derived from the valid value v by one of the

@@ -261,3 +261,14 @@ func watchPanics(t *testing.T) *panicWatch {
 	})
 	return p
 }
+
+// TestWatchPanicsCounts proves the panic check can fail: a line of echo's
+// recover middleware written to os.Stdout is counted, other lines are not.
+func TestWatchPanicsCounts(t *testing.T) {
+	p := watchPanics(t)
+	fmt.Println("an ordinary line")
+	fmt.Fprintf(os.Stdout, "{\"time\":\"x\",\"level\":\"-\",\"prefix\":\"echo\",\"message\":\"[PANIC RECOVER] boom goroutine 1 [running]:\"}\n")
+	if n := p.count(); n != 1 {
+		t.Fatalf("counted %d panics, want 1", n)
+	}
+}
