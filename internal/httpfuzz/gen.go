@@ -205,7 +205,7 @@ func (g *generator) mutateBody(v any) ([]byte, string) {
 	case 0:
 		return []byte(rawBodies[g.pick(len(rawBodies))]), "raw"
 	case 1: // a field removed
-		if m, path := g.randomObject(v); m != nil && len(m) > 0 {
+		if m, path := g.randomObject(v); len(m) > 0 {
 			k := sortedKeys(m)[g.pick(len(m))]
 			delete(m, k)
 			return marshal(v), "missing " + path + k
@@ -239,7 +239,7 @@ func (g *generator) mutateBody(v any) ([]byte, string) {
 		}
 	}
 	// a value of some field replaced by a hostile one
-	if m, path := g.randomObject(v); m != nil && len(m) > 0 {
+	if m, path := g.randomObject(v); len(m) > 0 {
 		k := sortedKeys(m)[g.pick(len(m))]
 		m[k] = hostile[g.pick(len(hostile))]
 		return marshal(v), "hostile " + path + k
