@@ -3,6 +3,7 @@
 //
 //	projector [flags]           follow the stream from the checkpoint
 //	projector rebuild [flags]   empty the read models, replay from the first event, then follow
+//	projector retry [flags]     apply the quarantined and held-back events again, then exit
 //
 // Without DATABASE_URL and NATS_URL it uses the services the API started
 // under the data directory (<data-dir>/endpoints.json).
@@ -42,6 +43,8 @@ func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "rebuild" {
 		m.Rebuild, args = true, args[1:]
+	} else if len(args) > 0 && args[0] == "retry" {
+		m.Retry, args = true, args[1:]
 	}
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -66,6 +69,7 @@ type Main struct {
 	LogLevel    string
 	BatchSize   int
 	Rebuild     bool
+	Retry       bool
 
 	log *slog.Logger
 	db  *sqlx.DB
@@ -79,6 +83,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(fs.Output(), `Usage:
   projector [flags]           follow the stream from the checkpoint
   projector rebuild [flags]   empty the read models, replay from the first event, then follow
+  projector retry [flags]     apply the quarantined and held-back events again (after a fix), then exit
 
 Reads CIHUI_MASTER_KEY (or <data-dir>/master.key) to open sealed personal data.
 
@@ -158,6 +163,9 @@ func (m *Main) Run(ctx context.Context) error {
 		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
 		Opener: events.NewSealer(keys, keys.Pepper()), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
 	})
+	if m.Retry {
+		return m.retry(ctx, p)
+	}
 	if m.MetricsAddr != "" {
 		srv := &http.Server{Addr: m.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 		go func() {

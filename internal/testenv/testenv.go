@@ -74,6 +74,9 @@ type Options struct {
 	// Now is the initial clock (default 2026-02-11 09:00 Taipei, inside the
 	// mid-year window of academic year 114).
 	Now time.Time
+	// Database is the DSN of an empty database to use instead of a fresh
+	// pgtest one: for a test that stops its own cluster.
+	Database string
 }
 
 // New starts everything; it is torn down when the test ends.
@@ -104,7 +107,10 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 
-	e.DSN = pgtest.NewDatabase(t)
+	e.DSN = o.Database
+	if e.DSN == "" {
+		e.DSN = pgtest.NewDatabase(t)
+	}
 	if e.DB, err = postgres.Open(ctx, e.DSN); err != nil {
 		t.Fatal(err)
 	}
