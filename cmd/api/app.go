@@ -40,6 +40,8 @@ type Main struct {
 	Replicas    int
 	Dev         bool
 	LogLevel    string
+	// MasterKeyFile holds the master key (outside the data directory).
+	MasterKeyFile string
 
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
@@ -61,9 +63,11 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
   api token list | api token revoke ID [flags]
+  api keys rotate --new-master-key-file F [flags]   re-wrap every data key under a new master key
 
 The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY
-(32 bytes, base64) or, in development, <data-dir>/master.key.
+(32 bytes, base64) or --master-key-file; a missing key is an error. Only
+--dev keeps one in <data-dir>/master.key (created when missing).
 
 Flags:
 `)
@@ -76,7 +80,8 @@ Flags:
 	config.StringFlag(fs, &m.NATSListen, "nats-listen", "CIHUI_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server listens (loopback, for the projector)")
 	replicas := config.Env("CIHUI_STREAM_REPLICAS", "1")
 	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
-	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json")
+	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json; keep the master key in <data-dir>/master.key")
+	config.StringFlag(fs, &m.MasterKeyFile, "master-key-file", "CIHUI_MASTER_KEY_FILE", "", "file holding the master key (32 bytes, base64), kept apart from the data; CIHUI_MASTER_KEY takes precedence")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -131,6 +136,10 @@ func (m *Main) openDB(ctx context.Context) error {
 
 // Run starts everything and serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
+	master, err := m.masterKey() // before anything starts: a missing key is a clear start-up error
+	if err != nil {
+		return err
+	}
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
@@ -143,40 +152,22 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	natsURL := m.NATSURL
-	if natsURL == "" {
-		host, port, err := splitHostPort(m.NATSListen)
-		if err != nil {
-			return err
-		}
-		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), Host: host, Port: port})
-		if err != nil {
-			return err
-		}
-		m.natsSrv = s
-		natsURL = s.ClientURL()
-		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always")
-	}
-	nc, err := nats.Connect(natsURL, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	natsURL, err := m.openNATS()
 	if err != nil {
-		return fmt.Errorf("connecting to NATS: %w", err)
+		return err
 	}
-	m.nc = nc
+	nc := m.nc
 	codec := events.NewCodec(events.DefaultRegistry())
 	store, err := jetstream.Open(ctx, nc, codec, jetstream.Config{Replicas: m.Replicas})
 	if err != nil {
 		return err
 	}
 
-	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), m.cluster != nil || m.Dev)
+	keys, err := openKeys(ctx, nc, m.db, store, master, m.Replicas, m.log)
 	if err != nil {
 		return err
 	}
-	keys, err := postgres.NewKeyRing(m.db, master)
-	if err != nil {
-		return err
-	}
-	sealer := events.NewSealer(keys, keys.Pepper())
+	sealer := keys.sealer
 	tokens := postgres.NewTokens(m.db)
 	if m.Dev {
 		if err := m.devTokens(ctx, tokens); err != nil {
@@ -206,6 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 		},
 		Reader: reader, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg,
+		RequestHashKey: keys.requestSecret,
 	})
 
 	errc := make(chan error, 1)
@@ -220,6 +212,31 @@ func (m *Main) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// openNATS connects to NATS, starting the embedded server if no URL is
+// configured, and returns the URL.
+func (m *Main) openNATS() (string, error) {
+	natsURL := m.NATSURL
+	if natsURL == "" {
+		host, port, err := splitHostPort(m.NATSListen)
+		if err != nil {
+			return "", err
+		}
+		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), Host: host, Port: port})
+		if err != nil {
+			return "", err
+		}
+		m.natsSrv = s
+		natsURL = s.ClientURL()
+		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always")
+	}
+	nc, err := nats.Connect(natsURL, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	if err != nil {
+		return "", fmt.Errorf("connecting to NATS: %w", err)
+	}
+	m.nc = nc
+	return natsURL, nil
 }
 
 // devTokens creates one token per role and writes them to
