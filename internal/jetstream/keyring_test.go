@@ -254,5 +254,3 @@ func scan(t *testing.T, dir string, needle []byte) int {
 	}
 	return n
 }
-
-
