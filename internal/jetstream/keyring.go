@@ -401,6 +401,12 @@ func (k *KeyRing) exists(ctx context.Context, subject string) (bool, error) {
 // eraseSubject securely deletes every message on subject, calling seen
 // with each first.
 func (k *KeyRing) eraseSubject(ctx context.Context, subject string, seen func(*js.RawStreamMsg)) error {
+	return k.eraseSubjectExcept(ctx, subject, 0, seen)
+}
+
+// eraseSubjectExcept securely deletes every message on subject but the one
+// at sequence keep.
+func (k *KeyRing) eraseSubjectExcept(ctx context.Context, subject string, keep uint64, seen ...func(*js.RawStreamMsg)) error {
 	for seq := uint64(1); ; {
 		m, err := k.stream.GetMsg(ctx, seq, js.WithGetMsgSubject(subject))
 		if errors.Is(err, js.ErrMsgNotFound) {
@@ -409,13 +415,18 @@ func (k *KeyRing) eraseSubject(ctx context.Context, subject string, seen func(*j
 		if err != nil {
 			return unavailable(err)
 		}
-		if seen != nil {
-			seen(m)
+		seq = m.Sequence + 1
+		if m.Sequence == keep {
+			continue
+		}
+		for _, f := range seen {
+			if f != nil {
+				f(m)
+			}
 		}
 		if err := k.stream.SecureDeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, js.ErrMsgNotFound) {
 			return unavailable(err)
 		}
-		seq = m.Sequence + 1
 	}
 }
 
