@@ -42,6 +42,8 @@ type Main struct {
 	LogLevel    string
 	// MasterKeyFile holds the master key (outside the data directory).
 	MasterKeyFile string
+	// NewMasterKeyFile holds the new master key (keys rotate).
+	NewMasterKeyFile string
 
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
@@ -63,7 +65,7 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
   api token list | api token revoke ID [flags]
-  api keys rotate --new-master-key-file F [flags]   re-wrap every data key under a new master key
+  api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
 
 The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY
 (32 bytes, base64) or --master-key-file; a missing key is an error. Only
@@ -82,6 +84,7 @@ Flags:
 	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
 	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json; keep the master key in <data-dir>/master.key")
 	config.StringFlag(fs, &m.MasterKeyFile, "master-key-file", "CIHUI_MASTER_KEY_FILE", "", "file holding the master key (32 bytes, base64), kept apart from the data; CIHUI_MASTER_KEY takes precedence")
+	config.StringFlag(fs, &m.NewMasterKeyFile, "new-master-key-file", "CIHUI_NEW_MASTER_KEY_FILE", "", "keys rotate: file holding the new master key; or set CIHUI_NEW_MASTER_KEY")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,13 +20,10 @@ func (m *Main) Keys(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "rotate" {
 		return errors.New("keys: rotate --new-master-key-file F (or CIHUI_NEW_MASTER_KEY)")
 	}
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	var newFile string
-	config.StringFlag(fs, &newFile, "new-master-key-file", "CIHUI_NEW_MASTER_KEY_FILE", "", "file holding the new master key (32 bytes, base64); or set CIHUI_NEW_MASTER_KEY")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	if len(args) > 1 {
+		return fmt.Errorf("keys rotate: unexpected arguments %q", args[1:])
 	}
-	newMaster, err := newMasterKey(newFile)
+	newMaster, err := newMasterKey(m.NewMasterKeyFile)
 	if err != nil {
 		return err
 	}

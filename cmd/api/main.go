@@ -47,6 +47,14 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve") {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
+		// keys rotate takes the usual flags after the subcommand.
+		rest, err := m.ParseFlags(args[1:])
+		if err != nil {
+			return err
+		}
+		return m.Keys(ctx, append([]string{"rotate"}, rest...))
+	}
 	rest, err := m.ParseFlags(args)
 	if err != nil {
 		return err

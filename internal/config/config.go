@@ -158,7 +158,7 @@ func NewMasterKey() ([]byte, error) {
 
 // WriteMasterKey writes k, base64-encoded, to path (mode 0600), atomically.
 func WriteMasterKey(path string, k []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { // the data directory: the key file itself is 0600
 		return err
 	}
 	return writeFileAtomic(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600)
