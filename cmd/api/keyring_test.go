@@ -16,8 +16,6 @@ import (
 	"cihui/internal/postgres"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
 // oneKey is a key ring holding fixed keys (to seal as an earlier version).
 type oneKey map[string][]byte
 
@@ -38,12 +36,17 @@ func (k oneKey) DestroyKey(context.Context, string) error { return nil }
 // the table is dropped. A second start finds nothing to move.
 func TestLegacyKeysMigrate(t *testing.T) {
 	ctx := context.Background()
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), Port: -1})
+	auth := t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), AuthDir: auth, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := nats.Connect(srv.ClientURL())
+	creds, err := jetstream.Credentials(auth, jetstream.UserAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), creds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,16 +52,25 @@ type BlindIndex interface {
 // Sealer seals and opens personal data with keys from a KeyRing.
 type Sealer struct {
 	keys  KeyRing
+	index BlindIndex
 	blind []byte
 }
 
 // NewSealer returns a sealer over keys. blindSecret keys the blind index
 // of national IDs (an HMAC): a deployment secret, independent of the
 // master key, that must stay stable for the life of the data. If keys is
-// also a BlindIndex, filings of one living person share one key;
-// otherwise every filing gets a new key.
+// also a BlindIndex it serves PersonKeyID; a ring wrapped in something
+// else (a cache) names its index with WithBlindIndex.
 func NewSealer(keys KeyRing, blindSecret []byte) *Sealer {
-	return &Sealer{keys: keys, blind: blindSecret}
+	s := &Sealer{keys: keys, blind: blindSecret}
+	s.index, _ = keys.(BlindIndex)
+	return s
+}
+
+// WithBlindIndex sets the blind index PersonKeyID uses and returns s.
+func (s *Sealer) WithBlindIndex(index BlindIndex) *Sealer {
+	s.index = index
+	return s
 }
 
 // NewKeyID returns a new random data-key id: it is derived from nothing,
@@ -88,13 +97,13 @@ func BlindIndexOf(secret []byte, nationalID string) string {
 // random key. After an erasure the same national ID gets a new key and
 // nothing links it to the past.
 func (s *Sealer) PersonKeyID(ctx context.Context, nationalID string) (string, error) {
-	if bi, ok := s.keys.(BlindIndex); ok {
-		if len(s.blind) < 16 {
-			return "", errors.New("events: the blind-index secret is missing")
-		}
-		return bi.PersonKey(ctx, BlindIndexOf(s.blind, nationalID))
+	if s.index == nil {
+		return "", errors.New("events: the sealer has no blind index: it cannot choose person keys")
 	}
-	return NewKeyID(), nil
+	if len(s.blind) < 16 {
+		return "", errors.New("events: the blind-index secret is missing")
+	}
+	return s.index.PersonKey(ctx, BlindIndexOf(s.blind, nationalID))
 }
 
 // Seal marshals v as JSON and encrypts it with the data key keyID,

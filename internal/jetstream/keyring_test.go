@@ -21,6 +21,7 @@ import (
 
 type ringEnv struct {
 	dir    string
+	auth   string
 	srv    *server.Server
 	nc     *nats.Conn
 	ring   *jetstream.KeyRing
@@ -31,14 +32,8 @@ func newRing(t *testing.T) *ringEnv {
 	t.Helper()
 	e := &ringEnv{dir: t.TempDir(), master: randomKey(t)}
 	var err error
-	if e.srv, err = jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.dir, Port: -1}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.srv.Shutdown(); e.srv.WaitForShutdown() })
-	if e.nc, err = nats.Connect(e.srv.ClientURL()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.nc.Close)
+	e.srv, e.auth = runServer(t, jetstream.ServerOptions{StoreDir: e.dir, Port: -1})
+	e.nc = connect(t, e.srv, e.auth, jetstream.UserAPI)
 	if e.ring, err = jetstream.OpenKeyRing(context.Background(), e.nc, e.master, jetstream.KeyRingConfig{}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,16 +208,8 @@ func TestKeyRingDestroyOverwritesStoredBytes(t *testing.T) {
 	}
 
 	// Restarted, the ring still reports the key destroyed (tombstone).
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.dir, Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	srv, _ := runServer(t, jetstream.ServerOptions{StoreDir: e.dir, AuthDir: e.auth, Port: -1})
+	nc := connect(t, srv, e.auth, jetstream.UserAPI)
 	ring, err := jetstream.OpenKeyRing(ctx, nc, e.master, jetstream.KeyRingConfig{})
 	if err != nil {
 		t.Fatal(err)
