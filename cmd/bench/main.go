@@ -136,11 +136,15 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	}
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
-	keys, err := postgres.NewKeyRing(e.db, master)
+	keys, err := jetstream.OpenKeyRing(ctx, e.nc, master, jetstream.KeyRingConfig{})
 	if err != nil {
 		return nil, cleanup, err
 	}
-	e.sealer = events.NewSealer(keys, keys.Pepper())
+	blindSecret, err := keys.Secret(ctx, jetstream.SecretBlindIndex)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	e.sealer = events.NewSealer(keys, blindSecret)
 	branch := domain.DefaultBranch()
 	e.svc = &app.Service{Store: e.store, Sealer: e.sealer, Clock: domain.ClockFunc(func() time.Time {
 		return time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei)

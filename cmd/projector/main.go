@@ -72,6 +72,8 @@ type Main struct {
 	BatchSize   int
 	Rebuild     bool
 	Retry       bool
+	// MasterKeyFile: see the API's --master-key-file.
+	MasterKeyFile string
 
 	log *slog.Logger
 	db  *sqlx.DB
@@ -87,7 +89,9 @@ func (m *Main) ParseFlags(args []string) error {
   projector rebuild [flags]   empty the read models, replay from the first event, then follow
   projector retry [flags]     apply the quarantined and held-back events again (after a fix), then exit
 
-Reads CIHUI_MASTER_KEY (or <data-dir>/master.key) to open sealed personal data.
+Reads the master key (CIHUI_MASTER_KEY, --master-key-file, or the API's
+development key <data-dir>/master.key) to open sealed personal data with
+the key ring in CIHUI_KEYS, until the read models hold sealed values.
 
 Flags:
 `)
@@ -98,6 +102,7 @@ Flags:
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
 	m.NATSAuth.Flags(fs)
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
+	config.StringFlag(fs, &m.MasterKeyFile, "master-key-file", "CIHUI_MASTER_KEY_FILE", "", "file holding the master key; CIHUI_MASTER_KEY takes precedence")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
 	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
 	if err := fs.Parse(args); err != nil {
@@ -152,11 +157,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), false)
+	// The API's development key is used only if it exists: the projector
+	// never creates one.
+	devKey := filepath.Join(m.DataDir, "master.key")
+	_, statErr := os.Stat(devKey)
+	master, err := config.MasterKey(config.MasterKeyOptions{File: m.MasterKeyFile, Dev: statErr == nil, DevFile: devKey})
 	if err != nil {
 		return err
 	}
-	keys, err := postgres.NewKeyRing(db, master)
+	// The API creates the key ring; the projector only reads keys.
+	keys, err := jetstream.OpenKeyRing(ctx, nc, master, jetstream.KeyRingConfig{NoCreate: true})
 	if err != nil {
 		return err
 	}
@@ -170,7 +180,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p := projections.New(projections.Options{
 		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
-		Opener: events.NewSealer(keys, keys.Pepper()), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
+		Opener: events.NewSealer(keys, nil), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
 	})
 	if m.Retry {
 		return m.retry(ctx, p)

@@ -4,7 +4,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -65,6 +64,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxWait bounds how long a read waits for min_position (default 2 s).
 	MaxWait time.Duration
+	// RequestHashKey keys request_hash (an HMAC); the key ring holds it.
+	RequestHashKey []byte
 	// Limits bound connections and requests; zero fields take
 	// DefaultLimits.
 	Limits Limits
@@ -166,6 +167,7 @@ func New(cfg Config) *Server {
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(requestHashKey(cfg.RequestHashKey))
 	e.Use(requestTimeout(l.RequestTimeout))
 
 	// Every GET route answers HEAD too (RFC 9110 9.3.2); a method a path
@@ -305,7 +307,7 @@ func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
 			return m, domain.Invalid(map[string]string{"Idempotency-Key": "at most 200 characters"})
 		}
 		m.IdempotencyKey = k
-		h := sha256.New()
+		h := requestHasher(c)
 		h.Write([]byte(c.Request().Method + " " + c.Path() + "\x00"))
 		for _, n := range c.ParamNames() {
 			h.Write([]byte(n + "=" + c.Param(n) + "\x00"))

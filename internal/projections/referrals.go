@@ -234,7 +234,7 @@ func Summary(env events.Envelope) string {
 	case events.Rejected:
 		return "複審未通過"
 	case events.PlaceReleased:
-		return "釋出就讀名額（" + e.Reason + "）"
+		return "釋出就讀名額" // the reason is sealed: free text about the student
 	case events.HealthCheckRecorded:
 		return "登錄入學健康檢查（" + e.ExaminedOn.ROC() + "）"
 	case events.Enrolled:

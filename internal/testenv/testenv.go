@@ -58,7 +58,7 @@ type Env struct {
 	DB          *sqlx.DB
 	DSN         string
 	Master      []byte // the master key wrapping data keys
-	Keys        *postgres.KeyRing
+	Keys        *jetstream.KeyRing
 	Sealer      *events.Sealer
 	Tokens      *postgres.Tokens
 	App         *app.Service
@@ -135,10 +135,18 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Master = make([]byte, 32)
 	_, _ = rand.Read(e.Master)
-	if e.Keys, err = postgres.NewKeyRing(e.DB, e.Master); err != nil {
+	if e.Keys, err = jetstream.OpenKeyRing(ctx, e.NC, e.Master, jetstream.KeyRingConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
+	blindSecret, err := e.Keys.Secret(ctx, jetstream.SecretBlindIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Sealer = events.NewSealer(e.Keys, blindSecret)
+	requestSecret, err := e.Keys.Secret(ctx, jetstream.SecretRequestHash)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Tokens = postgres.NewTokens(e.DB)
 	reader := projections.NewReader(e.DB)
 	e.App = &app.Service{
@@ -153,6 +161,7 @@ func New(t testing.TB, o Options) *Env {
 	api := httpapi.New(httpapi.Config{
 		App: e.App, Reader: reader, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
+		RequestHashKey: requestSecret,
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
