@@ -24,6 +24,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -176,7 +177,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sealer := events.NewSealer(keys, keys.Pepper())
+	// Reads open personal data with keys cached in memory, bounded and for
+	// at most keycache.DefaultTTL: a person erased by another API instance
+	// stops opening here within that time; erased by this one, at once.
+	sealer := events.NewSealer(keycache.New(keys, keycache.DefaultSize, keycache.DefaultTTL), keys.Pepper())
 	tokens := postgres.NewTokens(m.db)
 	if m.Dev {
 		if err := m.devTokens(ctx, tokens); err != nil {
@@ -204,7 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
 			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
 		},
-		Reader: reader, Waiter: waiter, Auth: tokens,
+		Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg,
 	})
 

@@ -5,7 +5,8 @@
 //	projector rebuild [flags]   empty the read models, replay from the first event, then follow
 //
 // Without DATABASE_URL and NATS_URL it uses the services the API started
-// under the data directory (<data-dir>/endpoints.json).
+// under the data directory (<data-dir>/endpoints.json). It holds no key:
+// personal data stays sealed in the read models as it is in the events.
 package main
 
 import (
@@ -80,13 +81,14 @@ func (m *Main) ParseFlags(args []string) error {
   projector [flags]           follow the stream from the checkpoint
   projector rebuild [flags]   empty the read models, replay from the first event, then follow
 
-Reads CIHUI_MASTER_KEY (or <data-dir>/master.key) to open sealed personal data.
+Needs no master key: personal data is copied into the read models sealed,
+and only the API opens it.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and master.key)")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
@@ -138,14 +140,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), false)
-	if err != nil {
-		return err
-	}
-	keys, err := postgres.NewKeyRing(db, master)
-	if err != nil {
-		return err
-	}
 	if m.Rebuild {
 		m.log.Info("rebuilding the read models from the first event")
 		if err := projections.Reset(ctx, db); err != nil {
@@ -156,7 +150,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p := projections.New(projections.Options{
 		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
-		Opener: events.NewSealer(keys, keys.Pepper()), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
+		Log: m.log, BatchSize: m.BatchSize, Registry: reg,
 	})
 	if m.MetricsAddr != "" {
 		srv := &http.Server{Addr: m.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}

@@ -31,9 +31,11 @@ type Projector struct {
 	js        js.JetStream
 	stream    string
 	codec     *events.Codec
-	opener    Opener
 	log       *slog.Logger
 	batchSize int
+	// known is the checkpoint this run started from or last committed;
+	// a checkpoint found below it was reset under the running projector.
+	known uint64
 
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.
@@ -47,18 +49,12 @@ type Projector struct {
 	lag      prometheus.Gauge
 }
 
-// Opener opens sealed personal data (events.Sealer).
-type Opener interface {
-	Open(ctx context.Context, s events.Sealed, v any) error
-}
-
 // Options configure a projector.
 type Options struct {
 	DB        *sqlx.DB
 	JetStream js.JetStream
 	Stream    string
 	Codec     *events.Codec
-	Opener    Opener
 	Log       *slog.Logger
 	BatchSize int
 	Registry  prometheus.Registerer
@@ -73,7 +69,7 @@ func New(o Options) *Projector {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	p := &Projector{
-		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec, opener: o.Opener,
+		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec,
 		log: o.Log, batchSize: o.BatchSize,
 		applied:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_applied_total", Help: "Events applied to the read models."}),
 		skipped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_skipped_total", Help: "Messages skipped: unknown event types or undecodable."}),
@@ -115,6 +111,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
 	defer it.Stop()
+	p.known = start
 	go p.watchLag(ctx)
 	p.log.Info("projector started", "from_position", start)
 
@@ -182,6 +179,11 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		RETURNING position`, Name); err != nil {
 		return err
 	}
+	if uint64(cp) < p.known {
+		// A migration or rebuild reset the read models: start again from
+		// the checkpoint (RunWithRestart does).
+		return errCheckpointReset
+	}
 	n := 0
 	var pend pending
 	for _, env := range batch {
@@ -212,6 +214,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	p.known = max(last, uint64(cp))
 	p.applied.Add(float64(n))
 	p.skipped.Add(float64(skipped))
 	p.position.Set(float64(last))
@@ -275,6 +278,9 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 // readModelTables are the tables Reset empties.
 const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions"
 
+// errCheckpointReset stops a run whose checkpoint was reset under it.
+var errCheckpointReset = errors.New("projections: the checkpoint was reset; restarting from it")
+
 // RunWithRestart runs the projector, restarting it with backoff after an
 // error, until ctx is done.
 func (p *Projector) RunWithRestart(ctx context.Context) {
@@ -283,6 +289,10 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 		err := p.Run(ctx)
 		if err == nil || errors.Is(err, context.Canceled) {
 			return
+		}
+		if errors.Is(err, errCheckpointReset) {
+			p.log.Info("the read models were reset: rebuilding from the first event")
+			continue
 		}
 		p.log.Error("projector stopped; restarting", "err", logsafe.Err(err), "backoff", backoff)
 		select {

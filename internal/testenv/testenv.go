@@ -22,6 +22,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -51,6 +52,7 @@ type Env struct {
 	DSN        string
 	Master     []byte // the master key wrapping data keys
 	Keys       *postgres.KeyRing
+	KeyCache   *keycache.Ring // the API's cache of unwrapped keys over Keys
 	Sealer     *events.Sealer
 	Tokens     *postgres.Tokens
 	App        *app.Service
@@ -120,7 +122,9 @@ func New(t testing.TB, o Options) *Env {
 	if e.Keys, err = postgres.NewKeyRing(e.DB, e.Master); err != nil {
 		t.Fatal(err)
 	}
-	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
+	// The API's path: the keys through the bounded, short-lived cache.
+	e.KeyCache = keycache.New(e.Keys, 0, 0)
+	e.Sealer = events.NewSealer(e.KeyCache, e.Keys.Pepper())
 	e.Tokens = postgres.NewTokens(e.DB)
 	reader := projections.NewReader(e.DB)
 	e.App = &app.Service{
@@ -133,7 +137,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{
-		App: e.App, Reader: reader, Waiter: e.Waiter, Auth: e.Tokens,
+		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
 	})
 	e.HTTP = httptest.NewServer(api)
@@ -147,7 +151,7 @@ func New(t testing.TB, o Options) *Env {
 // NewProjector returns a projector on the environment (not started).
 func (e *Env) NewProjector() *projections.Projector {
 	return projections.New(projections.Options{
-		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
+		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec, BatchSize: 16,
 	})
 }
 
