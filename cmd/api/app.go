@@ -41,6 +41,8 @@ type Main struct {
 	Replicas    int
 	Dev         bool
 	LogLevel    string
+	// Clock is the API's clock; nil is the system clock (tests set it).
+	Clock domain.Clock
 
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
@@ -205,7 +207,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reader := projections.NewReader(m.db)
 	srv := httpapi.New(httpapi.Config{
 		App: &app.Service{
-			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
+			Store: store, Sealer: sealer, Clock: m.clock(),
 			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
 		},
 		Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
@@ -224,6 +226,13 @@ func (m *Main) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+func (m *Main) clock() domain.Clock {
+	if m.Clock != nil {
+		return m.Clock
+	}
+	return domain.ClockFunc(time.Now)
 }
 
 // devTokens creates one token per role and writes them to
