@@ -4,10 +4,11 @@
 -- nonce, ciphertext) and the API opens them for a caller who may see them.
 -- No plaintext personal data reaches PostgreSQL, its WAL or its backups.
 --
--- The plaintext the earlier projector wrote must go. TRUNCATE gives every
--- read-model table new, empty files and unlinks the old ones when this
--- transaction commits, so the old heap and TOAST pages are gone from the
--- data directory (no VACUUM FULL needed). WAL segments written before this
+-- The plaintext the earlier projector wrote must go. TRUNCATE (like DROP
+-- TABLE) gives every read-model table new, empty files; the old heap and
+-- TOAST files are emptied when this transaction commits and unlinked at
+-- the next checkpoint, so the old pages leave the data directory (no
+-- VACUUM FULL needed; TestMigration00008RemovesPlaintextAndResetsCheckpoint). WAL segments written before this
 -- migration still hold the old plaintext until PostgreSQL recycles them
 -- after later checkpoints; WAL archives and backups taken before it hold
 -- it for as long as they are kept (see README, Privacy).
