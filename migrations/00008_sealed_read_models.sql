@@ -16,7 +16,8 @@
 -- The checkpoint goes back to zero: the projector rebuilds every read
 -- model from the first event on its next start (a projector still running
 -- notices the reset and restarts from it).
-TRUNCATE cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions CASCADE;
+TRUNCATE cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions,
+         projection_quarantine, projection_held CASCADE;
 DELETE FROM projection_checkpoints WHERE name = 'read_models';
 
 DROP TABLE case_personal;
@@ -43,7 +44,8 @@ CREATE INDEX case_visits_case_idx ON case_visits (case_id, position);
 
 -- +goose Down
 -- Back to plaintext columns, empty: the earlier projector rebuilds them.
-TRUNCATE cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions CASCADE;
+TRUNCATE cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions,
+         projection_quarantine, projection_held CASCADE;
 DELETE FROM projection_checkpoints WHERE name = 'read_models';
 DROP TABLE case_visits;
 CREATE TABLE case_visits (

@@ -38,9 +38,11 @@ type Main struct {
 	DatabaseURL string
 	NATSURL     string
 	NATSListen  string
+	NATSAuth    config.NATSAuth
 	Replicas    int
 	Dev         bool
 	LogLevel    string
+	Limits      httpapi.Limits
 	// Clock is the API's clock; nil is the system clock (tests set it).
 	Clock domain.Clock
 
@@ -76,15 +78,22 @@ Flags:
 	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory: embedded NATS storage, local PostgreSQL cluster, dev tokens")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: start a local cluster under <data-dir>/pg")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "external NATS URL; empty: run an embedded server with storage under <data-dir>/nats")
+	m.NATSAuth.Flags(fs)
 	config.StringFlag(fs, &m.NATSListen, "nats-listen", "CIHUI_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server listens (loopback, for the projector)")
 	replicas := config.Env("CIHUI_STREAM_REPLICAS", "1")
 	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
 	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	if err := limitFlags(fs, &m.Limits); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
 		}
+		return nil, err
+	}
+	if err := checkLimits(m.Limits); err != nil {
 		return nil, err
 	}
 	m.log = config.Logger(m.LogLevel)
@@ -152,15 +161,20 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), Host: host, Port: port})
+		authDir := filepath.Join(m.DataDir, config.NATSAuthDir)
+		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), AuthDir: authDir, Host: host, Port: port})
 		if err != nil {
 			return err
 		}
 		m.natsSrv = s
 		natsURL = s.ClientURL()
-		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always")
+		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always", "credentials", authDir)
 	}
-	nc, err := nats.Connect(natsURL, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserAPI)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(natsURL, append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS: %w", err)
 	}
@@ -211,7 +225,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
 		},
 		Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
-		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg,
+		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 	})
 
 	errc := make(chan error, 1)
@@ -330,59 +344,6 @@ func (m *Main) Migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("schema version %d, pending: %v\n", v, pending)
-	return nil
-}
-
-// Token runs `api token create|list|revoke`.
-func (m *Main) Token(ctx context.Context, args []string) error {
-	defer m.Close()
-	if len(args) == 0 {
-		return errors.New("token: create, list or revoke")
-	}
-	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
-	var info postgres.TokenInfo
-	var role string
-	fs.StringVar(&role, "role", "", "origin_school, social_worker, committee, bureau or admin")
-	fs.StringVar(&info.School, "school", "", "school code (origin_school)")
-	fs.StringVar(&info.Branch, "branch", "", "branch school code (branch staff; default: the default branch)")
-	fs.StringVar(&info.Label, "label", "", "a label to recognise the token by")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := m.openDB(ctx); err != nil {
-		return err
-	}
-	tokens := postgres.NewTokens(m.db)
-	switch args[0] {
-	case "create":
-		info.Role = events.Role(role)
-		if info.Branch == "" && (info.Role == domain.RoleSocialWorker || info.Role == domain.RoleCommittee) {
-			info.Branch = domain.DefaultBranchCode
-		}
-		t, id, err := tokens.Create(ctx, info)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("id: %s\ntoken: %s\n(the token is shown once; store it safely)\n", id, t)
-	case "list":
-		list, err := tokens.List(ctx)
-		if err != nil {
-			return err
-		}
-		for _, t := range list {
-			fmt.Printf("%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.School, t.Branch, t.Label)
-		}
-	case "revoke":
-		if fs.NArg() != 1 {
-			return errors.New("token revoke ID")
-		}
-		if err := tokens.Revoke(ctx, fs.Arg(0)); err != nil {
-			return err
-		}
-		fmt.Println("revoked", fs.Arg(0))
-	default:
-		return fmt.Errorf("token: unknown subcommand %q", args[0])
-	}
 	return nil
 }
 

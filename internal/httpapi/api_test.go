@@ -308,7 +308,12 @@ func TestSocialWorkerScopedToBranch(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	school := e.Token(domain.RoleOriginSchool, "034501")
 	id, pos := open(t, e, school, testenv.ValidReferral("A123456789"))
-	other, _, err := e.Tokens.Create(context.Background(), postgres.TokenInfo{Role: domain.RoleSocialWorker, Branch: "otherbranch"})
+	otherBranch := domain.DefaultBranch()
+	otherBranch.Code = "otherbranch"
+	if err := postgres.NewBranches(e.DB).Put(context.Background(), otherBranch); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := e.Tokens.Create(context.Background(), postgres.TokenInfo{Role: domain.RoleSocialWorker, Branch: otherBranch.Code})
 	if err != nil {
 		t.Fatal(err)
 	}

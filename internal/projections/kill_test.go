@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cihui/internal/jetstream"
 	"cihui/internal/projections"
 	"cihui/internal/testenv"
 )
@@ -33,6 +34,7 @@ func TestProjectorProcessKilledAndRestartedEqualsRebuild(t *testing.T) {
 		cmd := exec.Command(bin, "--batch", "4", "--metrics-addr", "", "--data-dir", t.TempDir())
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.DSN, "NATS_URL="+e.Server.ClientURL(),
+			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector),
 			"CIHUI_LOG_LEVEL=error")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
