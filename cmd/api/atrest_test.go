@@ -560,14 +560,18 @@ func recoverDataKeys(files []dataFile, master []byte, blobs []sealedBlob) map[st
 }
 
 // unwrapCandidates are the key-encryption keys a wrapped data key may be
-// under: the one the PostgreSQL key ring derives (HMAC-SHA256 of the
-// master key, "cihui/kek") and the master key itself. A key ring that
-// wraps differently must be added here.
+// under: those the key rings derive from the master key (HMAC-SHA256 of
+// it, "cihui/kek" in PostgreSQL, "cihui/keyring/kek" in JetStream) and the
+// master key itself. A key ring that wraps differently must be added here.
 func unwrapCandidates(master []byte) []cipher.AEAD {
-	m := hmac.New(sha256.New, master)
-	m.Write([]byte("cihui/kek"))
+	keys := [][]byte{master}
+	for _, label := range []string{"cihui/kek", "cihui/keyring/kek"} {
+		m := hmac.New(sha256.New, master)
+		m.Write([]byte(label))
+		keys = append(keys, m.Sum(nil))
+	}
 	var out []cipher.AEAD
-	for _, k := range [][]byte{m.Sum(nil), master} {
+	for _, k := range keys {
 		if a, err := gcm(k); err == nil {
 			out = append(out, a)
 		}
