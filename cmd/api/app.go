@@ -46,6 +46,8 @@ type Main struct {
 	MasterKeyFile string
 	// NewMasterKeyFile holds the new master key (keys rotate).
 	NewMasterKeyFile string
+	// Clock is the API's clock; nil is the system clock (tests set it).
+	Clock domain.Clock
 
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
@@ -204,10 +206,10 @@ func (m *Main) Run(ctx context.Context) error {
 	reader := projections.NewReader(m.db)
 	srv := httpapi.New(httpapi.Config{
 		App: &app.Service{
-			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
+			Store: store, Sealer: sealer, Clock: m.clock(),
 			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
 		},
-		Reader: reader, Waiter: waiter, Auth: tokens,
+		Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret,
 	})
@@ -254,6 +256,13 @@ func (m *Main) openNATS() (string, error) {
 	}
 	m.nc = nc
 	return natsURL, nil
+}
+
+func (m *Main) clock() domain.Clock {
+	if m.Clock != nil {
+		return m.Clock
+	}
+	return domain.ClockFunc(time.Now)
 }
 
 // devTokens creates one token per role and writes them to

@@ -37,6 +37,7 @@ type Server struct {
 	echo    *echo.Echo
 	app     *app.Service
 	reader  *projections.Reader
+	opener  Opener
 	waiter  *projections.Waiter
 	auth    Authenticator
 	db      *sqlx.DB
@@ -53,8 +54,11 @@ type Server struct {
 
 // Config wires a server.
 type Config struct {
-	App      *app.Service
-	Reader   *projections.Reader
+	App    *app.Service
+	Reader *projections.Reader
+	// Opener opens the sealed personal data the read models hold, for the
+	// callers who may see it; nil shows every person as erased.
+	Opener   Opener
 	Waiter   *projections.Waiter
 	Auth     Authenticator
 	DB       *sqlx.DB
@@ -139,7 +143,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{
-		echo: echo.New(), app: cfg.App, reader: cfg.Reader, waiter: cfg.Waiter, auth: cfg.Auth,
+		echo: echo.New(), app: cfg.App, reader: cfg.Reader, opener: cfg.Opener, waiter: cfg.Waiter, auth: cfg.Auth,
 		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),

@@ -23,6 +23,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -59,6 +60,7 @@ type Env struct {
 	DSN         string
 	Master      []byte // the master key wrapping data keys
 	Keys        *jetstream.KeyRing
+	KeyCache    *keycache.Ring // the API's cache of unwrapped keys over Keys
 	Sealer      *events.Sealer
 	Tokens      *postgres.Tokens
 	App         *app.Service
@@ -142,7 +144,9 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Sealer = events.NewSealer(e.Keys, blindSecret)
+	// The API's path: the keys through the bounded, short-lived cache.
+	e.KeyCache = keycache.New(e.Keys, 0, 0)
+	e.Sealer = events.NewSealer(e.KeyCache, blindSecret).WithBlindIndex(e.Keys)
 	requestSecret, err := e.Keys.Secret(ctx, jetstream.SecretRequestHash)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +163,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{
-		App: e.App, Reader: reader, Waiter: e.Waiter, Auth: e.Tokens,
+		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
 		RequestHashKey: requestSecret,
 	})
@@ -189,7 +193,7 @@ func (e *Env) NewProjector() *projections.Projector {
 		e.T.Fatal(err)
 	}
 	return projections.New(projections.Options{
-		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
+		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, BatchSize: 16,
 	})
 }
 
