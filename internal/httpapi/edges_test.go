@@ -205,6 +205,9 @@ func TestPostgresDown503WithRetryAfter(t *testing.T) {
 			t.Errorf("%s: problem %v", rq.name, p)
 		}
 	}
+	if r := e.Do("GET", "/readyz", "", nil); r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("/readyz with PostgreSQL down: %d Retry-After %q", r.Status, r.Header.Get("Retry-After"))
+	}
 }
 
 // Issue 7, finding 4, for NATS: with the NATS server gone a command
