@@ -386,6 +386,10 @@ type Readiness struct {
 	ReadModels    uint64 `json:"read_model_position"`
 	ProjectorLag  uint64 `json:"projector_lag"`
 	MaxLagAllowed uint64 `json:"max_lag_allowed"`
+	// Quarantined events (issue 7): the status is then "degraded".
+	QuarantinedEvents        int    `json:"quarantined_events"`
+	FirstQuarantinedPosition uint64 `json:"first_quarantined_position,omitempty"`
+	HeldEvents               int    `json:"held_events"`
 }
 
 // maxReadyLag is the projector lag above which the API reports not ready.
@@ -414,8 +418,14 @@ func (s *Server) readyz(c echo.Context) error {
 	if r.ProjectorLag > maxReadyLag {
 		r.Status = "not_ready"
 	}
+	if q, err := projections.Quarantined(ctx, s.db); err == nil && q.Events > 0 {
+		r.QuarantinedEvents, r.FirstQuarantinedPosition, r.HeldEvents = q.Events, q.FirstPosition, q.Held
+		if r.Status == "ready" {
+			r.Status = "degraded" // still serving: every other case is current
+		}
+	}
 	status := http.StatusOK
-	if r.Status != "ready" {
+	if r.Status == "not_ready" {
 		status = http.StatusServiceUnavailable
 	}
 	return c.JSON(status, r)

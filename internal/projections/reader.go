@@ -61,6 +61,9 @@ type Case struct {
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
 	Visits              []VisitEntry   `db:"-" json:"-"`
+	// ProjectionError: an event of this case is quarantined, so the case
+	// is stale from there on (issue 7).
+	ProjectionError bool `db:"projection_error" json:"projection_error"`
 }
 
 // Letter is a letter sent to a school.
@@ -132,7 +135,8 @@ type Scope struct {
 const caseColumns = `id, branch, origin_school, academic_year, route, channel, grade, sex, grounds, stage,
 	received_on, version, position, opened_at, updated_at, dropout_record, returned_missing, visit_contacts,
 	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on, application_position, appealed,
-	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations`
+	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations,
+	projection_error`
 
 func scopeWhere(s Scope, args []any) (string, []any) {
 	where := ""
