@@ -168,6 +168,7 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(requestIDs)
+	e.Use(retryAfter503)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))

@@ -87,6 +87,10 @@ type Options struct {
 	// Database is the DSN of an empty database to use instead of a fresh
 	// pgtest one: for a test that stops its own cluster.
 	Database string
+	// Limits are the API's request limits (zero: httpapi.DefaultLimits).
+	// The test server applies RequestTimeout; the connection limits belong
+	// to the API's own http.Server, which tests start with Serve.
+	Limits httpapi.Limits
 }
 
 // New starts everything; it is torn down when the test ends.
@@ -164,7 +168,7 @@ func New(t testing.TB, o Options) *Env {
 	}
 	api := httpapi.New(httpapi.Config{
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
-		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
+		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret,
 	})
 	e.HTTP = httptest.NewServer(api)
