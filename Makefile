@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 DATA    ?= ./.data
 
-.PHONY: run test build bench lint vet fmt clean generate
+.PHONY: run test build bench lint vet fmt clean generate fuzz fuzz-ci
 
 ## run: build and run the whole system on the embedded default (local
 ## PostgreSQL under $(DATA)/pg, embedded NATS under $(DATA)/nats, API on
@@ -16,6 +16,18 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+## fuzz: every Go fuzz target (found with `go test -list '^Fuzz'`), one at
+## a time, FUZZTIME each (default 10m), then the black-box HTTP fuzzer for
+## FUZZTIME; FUZZPARALLEL, FUZZTARGETS, FUZZMINIMIZETIME: see scripts/fuzz.sh.
+FUZZTIME ?= 10m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+	CIHUI_HTTPFUZZ_DURATION=$(FUZZTIME) $(GO) test -count=1 -timeout 0 -v -run '^TestHTTPFuzz$$' ./internal/httpfuzz
+
+## fuzz-ci: every fuzz target for a few seconds (CI).
+fuzz-ci:
+	GO=$(GO) FUZZTIME=3s FUZZMINIMIZETIME=2s ./scripts/fuzz.sh
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...

@@ -3,9 +3,13 @@
 //
 //	projector [flags]           follow the stream from the checkpoint
 //	projector rebuild [flags]   empty the read models, replay from the first event, then follow
+//	projector retry [flags]     apply the quarantined and held-back events again, then exit
 //
 // Without DATABASE_URL and NATS_URL it uses the services the API started
-// under the data directory (<data-dir>/endpoints.json).
+// under the data directory (<data-dir>/endpoints.json), and authenticates
+// to NATS as the projector user with <data-dir>/nats-auth/projector.nk.
+// It holds no key: personal data stays sealed in the read models as it is
+// in the events.
 package main
 
 import (
@@ -42,6 +46,8 @@ func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "rebuild" {
 		m.Rebuild, args = true, args[1:]
+	} else if len(args) > 0 && args[0] == "retry" {
+		m.Retry, args = true, args[1:]
 	}
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -62,10 +68,12 @@ type Main struct {
 	DataDir     string
 	DatabaseURL string
 	NATSURL     string
+	NATSAuth    config.NATSAuth
 	MetricsAddr string
 	LogLevel    string
 	BatchSize   int
 	Rebuild     bool
+	Retry       bool
 
 	log *slog.Logger
 	db  *sqlx.DB
@@ -79,16 +87,19 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(fs.Output(), `Usage:
   projector [flags]           follow the stream from the checkpoint
   projector rebuild [flags]   empty the read models, replay from the first event, then follow
+  projector retry [flags]     apply the quarantined and held-back events again (after a fix), then exit
 
-Reads CIHUI_MASTER_KEY (or <data-dir>/master.key) to open sealed personal data.
+Needs no master key: personal data is copied into the read models sealed,
+and only the API opens it.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and master.key)")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and nats-auth/projector.nk)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
+	m.NATSAuth.Flags(fs)
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
 	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
@@ -128,21 +139,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := postgres.Migrate(ctx, db, m.log); err != nil {
 		return err
 	}
-	nc, err := nats.Connect(m.NATSURL, nats.Name("cihui-projector"), nats.MaxReconnects(-1))
+	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserProjector)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(m.NATSURL, append(natsAuth, nats.Name("cihui-projector"), nats.MaxReconnects(-1))...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS: %w", err)
 	}
 	m.nc = nc
 	codec := events.NewCodec(events.DefaultRegistry())
-	store, err := jetstream.Open(ctx, nc, codec, jetstream.Config{})
-	if err != nil {
-		return err
-	}
-	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), false)
-	if err != nil {
-		return err
-	}
-	keys, err := postgres.NewKeyRing(db, master)
+	// Read-only: the projector's credentials cannot create or change the
+	// stream, so it waits for the API to have created it.
+	store, err := jetstream.Attach(ctx, nc, codec, jetstream.Config{})
 	if err != nil {
 		return err
 	}
@@ -156,8 +165,11 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p := projections.New(projections.Options{
 		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
-		Opener: events.NewSealer(keys, keys.Pepper()), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
+		Log: m.log, BatchSize: m.BatchSize, Registry: reg,
 	})
+	if m.Retry {
+		return m.retry(ctx, p)
+	}
 	if m.MetricsAddr != "" {
 		srv := &http.Server{Addr: m.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 		go func() {

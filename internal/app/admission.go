@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -303,6 +304,9 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 	if err != nil {
 		return Result{}, err
 	}
+	if err := domain.ValidateRelease(reason); err != nil {
+		return Result{}, err
+	}
 	if !domain.IsReferralID(caseID) {
 		return Result{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
@@ -318,7 +322,12 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 				return nil, err
 			}
 		}
-		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, reason, s.today(), s.today().AddDays(14))
+		reason = strings.TrimSpace(reason)
+		sealed, err := s.sealIfAlive(ctx, r, reason)
+		if err != nil {
+			return nil, err
+		}
+		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, sealed, reason != "", s.today(), s.today().AddDays(14))
 		if err != nil {
 			return nil, err
 		}
@@ -360,6 +369,9 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 	if err != nil {
 		return Result{}, nil, err
 	}
+	if err := domain.ValidateEnrolment(grade, class, override); err != nil {
+		return Result{}, nil, err
+	}
 	if !domain.IsReferralID(id) {
 		return Result{}, nil, domain.Errorf(domain.ENotFound, "no such referral")
 	}
@@ -369,7 +381,12 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 		if err != nil {
 			return nil, err
 		}
-		e, seat, w, err := r.Enrol(m.Actor, roster, grade, class, override, s.today())
+		override = strings.TrimSpace(override)
+		sealed, err := s.sealIfAlive(ctx, r, override)
+		if err != nil {
+			return nil, err
+		}
+		e, seat, w, err := r.Enrol(m.Actor, roster, grade, class, sealed, override != "", s.today())
 		if err != nil {
 			return nil, err
 		}

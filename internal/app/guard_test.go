@@ -34,7 +34,7 @@ func TestStorableRefusesWhatNoStoreCanHold(t *testing.T) {
 		{"invalid UTF-8 in a nested struct", events.Append{Events: []events.Event{events.Waitlisted{Letter: events.Letter{Outcome: "secret\xff"}}}}, "Waitlisted.Letter.Outcome"},
 		{"invalid UTF-8 in a slice", events.Append{Events: []events.Event{events.AppealFiled{Attendees: []string{"parent", "secret\xc3\x28"}}}}, "AppealFiled.Attendees[]"},
 		{"an int no column holds", events.Append{Events: []events.Event{events.DocumentSubmitted{Item: 3, Pages: 9223372036854775807}}}, "DocumentSubmitted.Pages"},
-		{"a pointer to an unstorable value", events.Append{Events: []events.Event{&events.PlaceReleased{Reason: "secret\x00"}}}, "PlaceReleased.Reason"},
+		{"a pointer to an unstorable value", events.Append{Events: []events.Event{&events.OfficeClosed{Reason: "secret\x00"}}}, "OfficeClosed.Reason"},
 		{"NUL in the metadata", events.Append{Meta: events.Metadata{CorrelationID: "secret\x00"}, Events: ok}, "metadata.correlation_id"},
 	} {
 		err := Storable(events.Append{Events: ok}, c.a)
@@ -51,12 +51,17 @@ func TestStorableRefusesWhatNoStoreCanHold(t *testing.T) {
 // The guard runs before every append: an event that bypassed the domain's
 // checks is refused and the stream does not move.
 func TestAppendGuardKeepsTheLogClean(t *testing.T) {
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), Port: -1})
+	authDir := t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), AuthDir: authDir, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := nats.Connect(srv.ClientURL())
+	creds, err := jetstream.Credentials(authDir, jetstream.UserAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), creds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -350,12 +350,11 @@ type ReleasePlan struct {
 	OfferEvents  []events.Event
 }
 
-// ValidateRelease checks the reason a place is released: one line, kept
-// in the clear, so a category such as declined_place or left rather than
-// anything about the person.
+// ValidateRelease checks the reason a place is released: free text about
+// the student (sealed before it is recorded), required.
 func ValidateRelease(reason string) error {
 	var c Check
-	c.Line("reason", reason, MaxLineLen, false)
+	c.Text("reason", reason, MaxNoteLen, false)
 	if !c.Has("reason") && isBlank(reason) {
 		c.Set("reason", "required, e.g. declined_place or left")
 	}
@@ -372,13 +371,15 @@ func ValidateReportingDate(d, today calendar.Date) error {
 
 // PlanRelease records that an admitted or enrolled student leaves the
 // place, and offers the freed place to the first on the waiting list
-// (R-SOY-5), all in one atomic append.
-func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason string, today, reportBy calendar.Date) (ReleasePlan, error) {
+// (R-SOY-5), all in one atomic append. The reason is free text about the
+// student: the caller seals it with the student's key (hasReason says
+// whether one was given).
+func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason events.Sealed, hasReason bool, today, reportBy calendar.Date) (ReleasePlan, error) {
 	if a.Role != RoleSocialWorker {
 		return ReleasePlan{}, Errorf(EForbidden, "places are released by the branch school")
 	}
-	if err := ValidateRelease(reason); err != nil {
-		return ReleasePlan{}, err
+	if !hasReason {
+		return ReleasePlan{}, Invalid(map[string]string{"reason": "required, e.g. declined_place or left"})
 	}
 	if r.Stage != StageAdmitted && r.Stage != StageEnrolled {
 		return ReleasePlan{}, Errorf(EConflict, "the case holds no place (%s)", r.Stage)
@@ -388,7 +389,7 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 	}
 	p := ReleasePlan{
 		Case:   []events.Event{events.PlaceReleased{Reason: reason}},
-		Roster: []events.Event{events.SeatReleased{CaseID: r.ID, Reason: reason}},
+		Roster: []events.Event{events.SeatReleased{CaseID: r.ID}},
 	}
 	if first != nil && roster.Taken()-1 < capacity {
 		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, Cap: capacity, Taken: roster.Taken()})
@@ -427,7 +428,7 @@ func (r *Referral) RecordHealthCheck(a events.Actor, examined calendar.Date, inf
 }
 
 // ValidateEnrolment checks an enrolment's grade, class label and
-// override reason (R-CAP-2); the reason is kept in the clear, one line.
+// override reason (R-CAP-2), free text sealed before it is recorded.
 func ValidateEnrolment(grade int, class, override string) error {
 	var c Check
 	if grade < MinGrade || grade > MaxGrade {
@@ -435,20 +436,21 @@ func ValidateEnrolment(grade int, class, override string) error {
 	} else if g, _, ok := ParseClass(class); !ok || g != grade {
 		c.Set("class", fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (2–3 classes a grade, R-CAP-2)", grade, grade))
 	}
-	c.Line("override_reason", override, MaxLineLen, false)
+	c.Text("override_reason", override, MaxNoteLen, false)
 	return c.Err()
 }
 
 // Enrol enrols an admitted student in a class, holding the place on the
 // roster. R-ENR-1: a health check from the last two months is required,
 // and a student with an infectious disease enrols only after cure.
-// R-CAP-2: class sizes.
-func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, override string, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
+// R-CAP-2: class sizes; the override reason is free text, sealed by the
+// caller (hasOverride says whether one was given).
+func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string, override events.Sealed, hasOverride bool, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
 	var zero events.Enrolled
 	if a.Role != RoleSocialWorker {
 		return zero, events.SeatEnrolled{}, nil, Errorf(EForbidden, "students are enrolled by the branch school")
 	}
-	if err := ValidateEnrolment(grade, class, override); err != nil {
+	if err := ValidateEnrolment(grade, class, ""); err != nil { // the override is sealed: checked before sealing
 		return zero, events.SeatEnrolled{}, nil, err
 	}
 	if r.Stage != StageAdmitted {
@@ -467,7 +469,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, overr
 	case r.Admission.Infectious && r.Admission.HealthCleared == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a student with an infectious disease enrols after cure")
 	}
-	warnings, err := roster.CheckClass(grade, class, override)
+	warnings, err := roster.CheckClass(grade, class, hasOverride)
 	if err != nil {
 		return zero, events.SeatEnrolled{}, nil, err
 	}

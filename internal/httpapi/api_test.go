@@ -308,7 +308,12 @@ func TestSocialWorkerScopedToBranch(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	school := e.Token(domain.RoleOriginSchool, "034501")
 	id, pos := open(t, e, school, testenv.ValidReferral("A123456789"))
-	other, _, err := e.Tokens.Create(context.Background(), postgres.TokenInfo{Role: domain.RoleSocialWorker, Branch: "otherbranch"})
+	otherBranch := domain.DefaultBranch()
+	otherBranch.Code = "otherbranch"
+	if err := postgres.NewBranches(e.DB).Put(context.Background(), otherBranch); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := e.Tokens.Create(context.Background(), postgres.TokenInfo{Role: domain.RoleSocialWorker, Branch: otherBranch.Code})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +370,9 @@ func TestErasure(t *testing.T) {
 	if r := e.Do("PUT", referralPath(id)+"/documents/1", sw, map[string]any{"conforms": true, "note": "新備註"}); r.Status != http.StatusConflict {
 		t.Fatalf("a note after erasure: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral("A123456789")); r.Status != http.StatusConflict {
+	// Re-filing the erased student is a new person (issue 8, finding 4):
+	// see TestErasedStudentReferredAgainAsNewPerson.
+	if r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral("A123456789")); r.Status != http.StatusCreated {
 		t.Fatalf("re-filing an erased person: %d %s", r.Status, r.Body)
 	}
 }

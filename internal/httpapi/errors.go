@@ -23,8 +23,21 @@ type Problem struct {
 	Instance string            `json:"instance,omitempty"`
 }
 
+// Codes of the HTTP layer alone: the domain never produces them.
+const (
+	eMethod    domain.Code = "method_not_allowed"     // no such method on the resource; Allow lists those there are
+	eMediaType domain.Code = "unsupported_media_type" // the body is not JSON where JSON is expected
+)
+
+// retryAfter is the Retry-After, in seconds, of every 503 (a dependency
+// that is down, read models that lag, /readyz not ready); see
+// retryAfter503.
+const retryAfter = "2"
+
 // statusOf maps every error code to its HTTP status, in one place.
 var statusOf = map[domain.Code]int{
+	eMethod:               http.StatusMethodNotAllowed,
+	eMediaType:            http.StatusUnsupportedMediaType,
 	domain.EInvalid:       http.StatusBadRequest,
 	domain.EUnauthorized:  http.StatusUnauthorized,
 	domain.EForbidden:     http.StatusForbidden,
@@ -51,6 +64,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	case errors.As(err, &e):
 	case errors.As(err, &he):
 		e = httpError(he)
+	case dependencyDown(err):
+		e = &domain.Error{Code: domain.EUnavailable, Message: "a service the API depends on is unavailable; retry shortly"}
 	default:
 		e = domain.AsError(err)
 	}
@@ -88,7 +103,7 @@ func httpError(he *echo.HTTPError) *domain.Error {
 	case http.StatusNotFound:
 		return &domain.Error{Code: domain.ENotFound, Message: "no such resource"}
 	case http.StatusMethodNotAllowed:
-		return &domain.Error{Code: domain.EInvalid, Message: "method not allowed on this resource"}
+		return &domain.Error{Code: eMethod, Message: "method not allowed on this resource; Allow lists the methods it has"}
 	case http.StatusRequestEntityTooLarge:
 		return &domain.Error{Code: domain.ETooManyInputs, Message: "the request body is too large"}
 	case http.StatusUnauthorized:

@@ -4,11 +4,11 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,6 +37,7 @@ type Server struct {
 	echo    *echo.Echo
 	app     *app.Service
 	reader  *projections.Reader
+	opener  Opener
 	waiter  *projections.Waiter
 	auth    Authenticator
 	db      *sqlx.DB
@@ -44,6 +45,7 @@ type Server struct {
 	store   events.Store
 	log     *slog.Logger
 	maxWait time.Duration
+	http    *http.Server
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -52,8 +54,11 @@ type Server struct {
 
 // Config wires a server.
 type Config struct {
-	App      *app.Service
-	Reader   *projections.Reader
+	App    *app.Service
+	Reader *projections.Reader
+	// Opener opens the sealed personal data the read models hold, for the
+	// callers who may see it; nil shows every person as erased.
+	Opener   Opener
 	Waiter   *projections.Waiter
 	Auth     Authenticator
 	DB       *sqlx.DB
@@ -63,6 +68,69 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxWait bounds how long a read waits for min_position (default 2 s).
 	MaxWait time.Duration
+	// RequestHashKey keys request_hash (an HMAC); the key ring holds it.
+	RequestHashKey []byte
+	// Limits bound connections and requests; zero fields take
+	// DefaultLimits.
+	Limits Limits
+}
+
+// Limits bound what one connection or request may hold of the server
+// (issue 7, finding 3).
+type Limits struct {
+	// ReadHeaderTimeout bounds reading a request's headers: a client that
+	// never finishes them is cut off.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included (1 MB at
+	// most: an office-calendar file is the largest).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the
+	// end of the response. It must exceed RequestTimeout.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a kept-alive connection with no request.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers (431 beyond).
+	MaxHeaderBytes int
+	// RequestTimeout is the deadline of a request's context: database and
+	// NATS calls that hang end as 503. It covers the read-your-writes
+	// wait (at most 2 s) and rendering a docket page with ample room.
+	RequestTimeout time.Duration
+}
+
+// DefaultLimits are the limits used where a field of Limits is zero.
+func DefaultLimits() Limits {
+	return Limits{
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		RequestTimeout:    20 * time.Second,
+	}
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = d.ReadHeaderTimeout
+	}
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = d.ReadTimeout
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = d.WriteTimeout
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = d.IdleTimeout
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = d.RequestTimeout
+	}
+	return l
 }
 
 // New returns a server with every route registered.
@@ -73,8 +141,9 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{
-		echo: echo.New(), app: cfg.App, reader: cfg.Reader, waiter: cfg.Waiter, auth: cfg.Auth,
+		echo: echo.New(), app: cfg.App, reader: cfg.Reader, opener: cfg.Opener, waiter: cfg.Waiter, auth: cfg.Auth,
 		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
@@ -85,51 +154,84 @@ func New(cfg Config) *Server {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(s.requests, s.latency, s.lag)
+	l := cfg.Limits
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
+	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(middleware.RequestID())
+	e.Use(requestIDs)
+	e.Use(retryAfter503)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(requestHashKey(cfg.RequestHashKey))
+	e.Use(requestTimeout(l.RequestTimeout))
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	e.GET("/openapi.json", s.openapi)
+	// Every GET route answers HEAD too (RFC 9110 9.3.2); a method a path
+	// does not have is 405 with Allow. Routes are registered one by one,
+	// not under a group with middleware: echo gives such a group a
+	// catch-all 404 route that would hide the 405.
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.GET(path, h, m...)
+		e.HEAD(path, h, m...)
+	}
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	get("/openapi.json", s.openapi)
 
-	v1 := e.Group("/v1", s.authenticate)
-	v1.Use(validPathParams) // path ids checked before anything is loaded (decode.go)
-	v1.POST("/referrals", s.openReferral, roles(domain.RoleOriginSchool, domain.RoleBureau))
-	v1.GET("/referrals", s.listReferrals)
-	v1.GET("/referrals/:id", s.getReferral)
-	v1.GET("/referrals/:id/events", s.referralEvents)
-	v1.PUT("/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
-	v1.POST("/referrals/:id/home-visits", s.logVisit, roles(domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/first-review", s.firstReview, roles(domain.RoleSocialWorker))
-	v1.GET("/home-visits/queue", s.visitQueue, roles(domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/erasure", s.erase, roles(domain.RoleAdmin))
-	v1.PUT("/calendar/:year", s.importCalendar, roles(domain.RoleAdmin))
-	v1.POST("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
-	v1.GET("/calendar/workdays", s.workdays)
+	// /v1: every route checks the token first; commands that take a JSON
+	// body refuse any other (415).
+	read := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		get("/v1"+path, h, append([]echo.MiddlewareFunc{s.authenticate, validPathParams}, m...)...)
+	}
+	command := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		mw := append([]echo.MiddlewareFunc{s.authenticate, validPathParams}, m...)
+		e.Add(method, "/v1"+path, h, append(mw, s.storeUp, requireJSON)...)
+	}
+	post := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		command(http.MethodPost, path, h, m...)
+	}
+
+	post("/referrals", s.openReferral, roles(domain.RoleOriginSchool, domain.RoleBureau))
+	read("/referrals", s.listReferrals)
+	read("/referrals/:id", s.getReferral)
+	read("/referrals/:id/events", s.referralEvents)
+	command(http.MethodPut, "/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	post("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/home-visits", s.logVisit, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/first-review", s.firstReview, roles(domain.RoleSocialWorker))
+	read("/home-visits/queue", s.visitQueue, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/erasure", s.erase, roles(domain.RoleAdmin))
+	// The office calendar is imported as published: a CSV file, not JSON.
+	e.PUT("/v1/calendar/:year", s.importCalendar, s.authenticate, validPathParams, roles(domain.RoleAdmin), s.storeUp)
+	post("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
+	read("/calendar/workdays", s.workdays)
 
 	staff := roles(domain.RoleCommittee, domain.RoleBureau, domain.RoleSocialWorker)
-	v1.POST("/meetings", s.scheduleMeeting, roles(domain.RoleCommittee, domain.RoleBureau))
-	v1.GET("/meetings", s.listMeetings, staff)
-	v1.GET("/meetings/:id", s.getMeeting, staff)
-	v1.POST("/meetings/:id/open", s.openMeeting, roles(domain.RoleCommittee))
-	v1.GET("/meetings/:id/docket", s.docket, staff)
-	v1.POST("/meetings/:id/resolutions", s.resolve, roles(domain.RoleCommittee))
-	v1.POST("/meetings/:id/close", s.closeMeeting, roles(domain.RoleCommittee))
-	v1.POST("/referrals/:id/appeals", s.appeal, roles(domain.RoleOriginSchool))
-	v1.POST("/referrals/:id/withdrawal", s.withdraw, roles(domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
-	v1.POST("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
-	v1.GET("/capacity", s.capacity, staff)
-	v1.GET("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	post("/meetings", s.scheduleMeeting, roles(domain.RoleCommittee, domain.RoleBureau))
+	read("/meetings", s.listMeetings, staff)
+	read("/meetings/:id", s.getMeeting, staff)
+	post("/meetings/:id/open", s.openMeeting, roles(domain.RoleCommittee))
+	read("/meetings/:id/docket", s.docket, staff)
+	post("/meetings/:id/resolutions", s.resolve, roles(domain.RoleCommittee))
+	post("/meetings/:id/close", s.closeMeeting, roles(domain.RoleCommittee))
+	post("/referrals/:id/appeals", s.appeal, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/withdrawal", s.withdraw, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
+	read("/capacity", s.capacity, staff)
+	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	return s
 }
 
@@ -210,7 +312,7 @@ func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
 			return m, domain.Invalid(map[string]string{"Idempotency-Key": "at most 200 characters"})
 		}
 		m.IdempotencyKey = k
-		h := sha256.New()
+		h := requestHasher(c)
 		h.Write([]byte(c.Request().Method + " " + c.Path() + "\x00"))
 		for _, n := range c.ParamNames() {
 			h.Write([]byte(n + "=" + c.Param(n) + "\x00"))
@@ -219,7 +321,7 @@ func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
 		m.RequestHash = hex.EncodeToString(h.Sum(nil))
 	}
 	if im := c.Request().Header.Get("If-Match"); im != "" {
-		v, err := parseIfMatch(im)
+		v, err := parseIfMatch(im) // decode.go
 		if err != nil {
 			return m, err
 		}
@@ -290,6 +392,10 @@ type Readiness struct {
 	ReadModels    uint64 `json:"read_model_position"`
 	ProjectorLag  uint64 `json:"projector_lag"`
 	MaxLagAllowed uint64 `json:"max_lag_allowed"`
+	// Quarantined events (issue 7): the status is then "degraded".
+	QuarantinedEvents        int    `json:"quarantined_events"`
+	FirstQuarantinedPosition uint64 `json:"first_quarantined_position,omitempty"`
+	HeldEvents               int    `json:"held_events"`
 }
 
 // maxReadyLag is the projector lag above which the API reports not ready.
@@ -318,8 +424,14 @@ func (s *Server) readyz(c echo.Context) error {
 	if r.ProjectorLag > maxReadyLag {
 		r.Status = "not_ready"
 	}
+	if q, err := projections.Quarantined(ctx, s.db); err == nil && q.Events > 0 {
+		r.QuarantinedEvents, r.FirstQuarantinedPosition, r.HeldEvents = q.Events, q.FirstPosition, q.Held
+		if r.Status == "ready" {
+			r.Status = "degraded" // still serving: every other case is current
+		}
+	}
 	status := http.StatusOK
-	if r.Status != "ready" {
+	if r.Status == "not_ready" {
 		status = http.StatusServiceUnavailable
 	}
 	return c.JSON(status, r)
@@ -327,7 +439,16 @@ func (s *Server) readyz(c echo.Context) error {
 
 // Start serves on addr until Shutdown.
 func (s *Server) Start(addr string) error {
-	err := s.echo.Start(addr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve serves on l until Shutdown, with the server's Limits.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.http.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -335,7 +456,7 @@ func (s *Server) Start(addr string) error {
 }
 
 // Shutdown drains in-flight requests.
-func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
 type (
 	appMeta   = app.Meta

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -34,14 +35,27 @@ type TokenInfo struct {
 const tokenPrefix = "chk_"
 
 // Create issues a token for role. An origin school token needs a school
-// code; branch staff tokens are scoped to a branch. It returns the token,
-// shown once, and its id.
+// code; branch staff tokens are scoped to a branch. A malformed school
+// code and a branch that is not configured are refused (issue 7,
+// finding 6). It returns the token, shown once, and its id.
 func (t *Tokens) Create(ctx context.Context, info TokenInfo) (token string, id string, err error) {
 	if !info.Role.Valid() {
 		return "", "", domain.Invalid(map[string]string{"role": "unknown role"})
 	}
 	if info.Role == events.RoleOriginSchool && info.School == "" {
 		return "", "", domain.Invalid(map[string]string{"school": "an origin_school token needs a school code"})
+	}
+	if info.School != "" && !ValidSchoolCode(info.School) {
+		return "", "", domain.Invalid(map[string]string{"school": "must be a 6-digit Ministry of Education school code such as 034501"})
+	}
+	if info.Branch != "" {
+		var known bool
+		if err := t.db.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM branches WHERE code = $1)`, info.Branch); err != nil {
+			return "", "", fmt.Errorf("postgres: looking up branch: %w", err)
+		}
+		if !known {
+			return "", "", domain.Invalid(map[string]string{"branch": "no such branch school is configured"})
+		}
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -61,6 +75,21 @@ func (t *Tokens) Create(ctx context.Context, info TokenInfo) (token string, id s
 	return token, id, nil
 }
 
+// ValidSchoolCode reports whether code has the form of a Ministry of
+// Education school code: six digits (e.g. 034501). There is no registry of
+// schools in the system to check it against, so only the form is checked.
+func ValidSchoolCode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Authenticate returns the actor of a valid, unrevoked token.
 func (t *Tokens) Authenticate(ctx context.Context, token string) (events.Actor, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
@@ -74,7 +103,9 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (events.Actor, 
 		return events.Actor{}, domain.Errorf(domain.EUnauthorized, "invalid or revoked token")
 	}
 	if err != nil {
-		return events.Actor{}, err
+		// Connection failures stay recognisable (errors.Is/As): the HTTP
+		// layer answers them 503, not 500.
+		return events.Actor{}, fmt.Errorf("postgres: looking up a token: %w", err)
 	}
 	return events.Actor{Role: info.Role, School: info.School, Branch: info.Branch, UserID: info.ID}, nil
 }

@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"encoding/base64"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cihui/internal/jetstream"
 	"cihui/internal/projections"
 	"cihui/internal/testenv"
 )
@@ -34,7 +34,8 @@ func TestProjectorProcessKilledAndRestartedEqualsRebuild(t *testing.T) {
 		cmd := exec.Command(bin, "--batch", "4", "--metrics-addr", "", "--data-dir", t.TempDir())
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.DSN, "NATS_URL="+e.Server.ClientURL(),
-			"CIHUI_MASTER_KEY="+base64.StdEncoding.EncodeToString(e.Master), "CIHUI_LOG_LEVEL=error")
+			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector),
+			"CIHUI_LOG_LEVEL=error")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -31,9 +31,14 @@ type Projector struct {
 	js        js.JetStream
 	stream    string
 	codec     *events.Codec
-	opener    Opener
 	log       *slog.Logger
 	batchSize int
+	// known is the checkpoint this run started from or last committed;
+	// a checkpoint found below it was reset under the running projector.
+	known uint64
+	// maxAttempts bounds how often an event is applied alone before it
+	// is quarantined.
+	maxAttempts int
 
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.
@@ -45,11 +50,11 @@ type Projector struct {
 	sizes    prometheus.Histogram
 	position prometheus.Gauge
 	lag      prometheus.Gauge
-}
 
-// Opener opens sealed personal data (events.Sealer).
-type Opener interface {
-	Open(ctx context.Context, s events.Sealed, v any) error
+	quarantinedTotal prometheus.Counter
+	heldTotal        prometheus.Counter
+	quarantinedNow   prometheus.Gauge
+	heldNow          prometheus.Gauge
 }
 
 // Options configure a projector.
@@ -58,10 +63,12 @@ type Options struct {
 	JetStream js.JetStream
 	Stream    string
 	Codec     *events.Codec
-	Opener    Opener
 	Log       *slog.Logger
 	BatchSize int
 	Registry  prometheus.Registerer
+	// MaxAttempts is how often an event that fails is applied alone
+	// before it is quarantined (default DefaultMaxAttempts).
+	MaxAttempts int
 }
 
 // New returns a projector.
@@ -69,21 +76,30 @@ func New(o Options) *Projector {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 256
 	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	p := &Projector{
-		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec, opener: o.Opener,
-		log: o.Log, batchSize: o.BatchSize,
+		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec,
+		log: o.Log, batchSize: o.BatchSize, maxAttempts: o.MaxAttempts,
 		applied:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_applied_total", Help: "Events applied to the read models."}),
 		skipped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_skipped_total", Help: "Messages skipped: unknown event types or undecodable."}),
 		batches:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cihui_projector_batch_seconds", Help: "Time to apply and commit one batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		sizes:    prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cihui_projector_batch_events", Help: "Events per committed batch.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
 		position: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_position", Help: "Last stream position applied to the read models."}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_lag_events", Help: "Stream last sequence minus the read models' checkpoint."}),
+
+		quarantinedTotal: prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_quarantined_total", Help: "Events quarantined because they failed to apply."}),
+		heldTotal:        prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_held_total", Help: "Events held back behind a quarantined event of their stream."}),
+		quarantinedNow:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_quarantined_events", Help: "Events in quarantine now."}),
+		heldNow:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_projector_held_events", Help: "Events held back now."}),
 	}
 	if o.Registry != nil {
-		o.Registry.MustRegister(p.applied, p.skipped, p.batches, p.sizes, p.position, p.lag)
+		o.Registry.MustRegister(p.applied, p.skipped, p.batches, p.sizes, p.position, p.lag,
+			p.quarantinedTotal, p.heldTotal, p.quarantinedNow, p.heldNow)
 	}
 	return p
 }
@@ -95,8 +111,11 @@ func Checkpoint(ctx context.Context, q sqlx.QueryerContext) (uint64, error) {
 	return uint64(pos), err
 }
 
-// Run applies events until ctx is done. A failed batch rolls back as a
-// whole; Run then returns the error and the caller restarts it.
+// Run applies events until ctx is done. A batch in which an event fails
+// rolls back and is applied again one event at a time, quarantining the
+// events that keep failing (see quarantine.go). An error of the
+// infrastructure rolls the batch back; Run then returns the error and the
+// caller restarts it.
 func (p *Projector) Run(ctx context.Context) error {
 	start, err := Checkpoint(ctx, p.db)
 	if err != nil {
@@ -115,7 +134,11 @@ func (p *Projector) Run(ctx context.Context) error {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
 	defer it.Stop()
-	go p.watchLag(ctx)
+	p.known = start
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch() // one watcher per run, not one more per restart
+	go p.watchLag(wctx)
+	p.refreshQuarantineGauges(ctx)
 	p.log.Info("projector started", "from_position", start)
 
 	for {
@@ -145,6 +168,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	batch := make([]events.Envelope, 0, len(msgs))
 	var last uint64
 	skipped := 0
+	var undecodable map[uint64]bool
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -154,8 +178,19 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env, err := p.codec.Decode(m.Data())
 		if events.IsUnknownType(err) {
 			// Written by a newer build: skip it, never crash-loop.
-			p.log.Warn("skipping event of unknown type", "type", env.Type, "position", last)
+			p.log.Warn("skipping event of unknown type", "type", storable(env.Type), "position", last)
 			skipped++
+			continue
+		}
+		if err != nil && env.Type != "" && env.AggregateType != "" {
+			// An envelope of a known type whose payload does not decode:
+			// its stream is quarantined like any event that cannot apply.
+			env.Position = last
+			if undecodable == nil {
+				undecodable = map[uint64]bool{}
+			}
+			undecodable[last] = true
+			batch = append(batch, env)
 			continue
 		}
 		if err != nil {
@@ -168,56 +203,149 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env.Position = last
 		batch = append(batch, env)
 	}
-	tx, err := p.db.BeginTxx(ctx, nil)
+	res, err := p.commitBatch(ctx, batch, undecodable, last, false)
+	var ae *applyError
+	if errors.As(err, &ae) && !transient(ae.err) && ctx.Err() == nil {
+		// One event (or the batch's timeline) failed: apply the batch
+		// again event by event, so the good ones still commit with the
+		// checkpoint and the bad one is quarantined.
+		pos := uint64(0)
+		if ae.ev != nil {
+			pos = ae.ev.Position
+		}
+		p.log.Warn("an event of the batch failed to apply; applying the batch one event at a time",
+			"position", pos, "code", errorCode(ae.err))
+		res, err = p.commitBatch(ctx, batch, undecodable, last, true)
+	}
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	// Never apply anything twice: the checkpoint row is locked, and events
-	// at or below it are ignored (a redelivery after a reconnect).
-	var cp int64
-	if err := tx.GetContext(ctx, &cp, `
-		INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0)
-		ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-		RETURNING position`, Name); err != nil {
-		return err
-	}
-	n := 0
-	var pend pending
-	for _, env := range batch {
-		if env.Position <= uint64(cp) {
-			continue
-		}
-		if err := p.apply(ctx, tx, &pend, env); err != nil {
-			return fmt.Errorf("projections: applying %s at %d: %w", env.Type, env.Position, err)
-		}
-		n++
-	}
-	if err := pend.flush(ctx, tx); err != nil {
-		return fmt.Errorf("projections: writing the batch's timeline: %w", err)
-	}
-	if p.beforeCommit != nil {
-		if err := p.beforeCommit(batch); err != nil {
-			return err
-		}
-	}
-	if last > uint64(cp) {
-		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(last)); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	p.applied.Add(float64(n))
+	p.applied.Add(float64(res.applied))
 	p.skipped.Add(float64(skipped))
+	p.quarantinedTotal.Add(float64(res.quarantined))
+	p.heldTotal.Add(float64(res.held))
+	if res.quarantined+res.held > 0 {
+		p.refreshQuarantineGauges(ctx)
+	}
 	p.position.Set(float64(last))
 	p.batches.Observe(time.Since(t0).Seconds())
 	p.sizes.Observe(float64(len(msgs)))
 	return nil
+}
+
+// batchResult counts what a committed batch did.
+type batchResult struct{ applied, quarantined, held int }
+
+// commitBatch applies a batch and advances the checkpoint to last, in one
+// transaction. Events of a stream with a quarantined event are held back.
+// With alone, each event is applied inside its own savepoint and one that
+// keeps failing is quarantined; otherwise the first failure returns an
+// *applyError and nothing commits. Undecodable events (by position) are
+// quarantined at once.
+func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, undecodable map[uint64]bool, last uint64, alone bool) (batchResult, error) {
+	var res batchResult
+	tx, err := p.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	cp, err := lockCheckpoint(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	if cp < p.known {
+		// A migration or rebuild reset the read models: start again from
+		// the checkpoint (RunWithRestart does).
+		return res, errCheckpointReset
+	}
+	blocked, err := blockedStreams(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	var pend pending
+	for i := range batch {
+		env := batch[i]
+		if env.Position <= cp {
+			continue
+		}
+		stream := streamOf(env)
+		switch {
+		case blocked[stream]:
+			if err := p.eraseNow(ctx, tx, env); err != nil {
+				return res, err
+			}
+			if err := hold(ctx, tx, env); err != nil {
+				return res, err
+			}
+			res.held++
+		case undecodable[env.Position]:
+			if err := p.quarantine(ctx, tx, env, codeDecode, 1); err != nil {
+				return res, err
+			}
+			blocked[stream] = true
+			res.quarantined++
+		case !alone:
+			if err := p.applyGuarded(ctx, tx, &pend, env); err != nil {
+				return res, &applyError{ev: &batch[i], err: err}
+			}
+			res.applied++
+		default:
+			code, attempts, err := p.applyAlone(ctx, tx, env)
+			if err != nil {
+				return res, err
+			}
+			if code == "" {
+				res.applied++
+				continue
+			}
+			if err := p.quarantine(ctx, tx, env, code, attempts); err != nil {
+				return res, err
+			}
+			blocked[stream] = true
+			res.quarantined++
+		}
+	}
+	if err := pend.flush(ctx, tx); err != nil {
+		return res, &applyError{err: err}
+	}
+	if p.beforeCommit != nil {
+		if err := p.beforeCommit(batch); err != nil {
+			return res, err
+		}
+	}
+	if last > cp {
+		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
+			return res, err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(last)); err != nil {
+			return res, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return res, err
+	}
+	p.known = max(last, cp)
+	return res, nil
+}
+
+// lockCheckpoint locks the checkpoint row and returns its position. Never
+// apply anything twice: events at or below it are ignored (a redelivery
+// after a reconnect), and the lock serialises the projector with retry.
+func lockCheckpoint(ctx context.Context, tx *sqlx.Tx) (uint64, error) {
+	var cp int64
+	err := tx.GetContext(ctx, &cp, `
+		INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0)
+		ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+		RETURNING position`, Name)
+	return uint64(cp), err
+}
+
+// refreshQuarantineGauges sets the gauges of quarantined and held events.
+func (p *Projector) refreshQuarantineGauges(ctx context.Context) {
+	if q, err := Quarantined(ctx, p.db); err == nil {
+		p.quarantinedNow.Set(float64(q.Events))
+		p.heldNow.Set(float64(q.Held))
+	}
 }
 
 func (p *Projector) watchLag(ctx context.Context) {
@@ -232,6 +360,8 @@ func (p *Projector) watchLag(ctx context.Context) {
 		if lag, err := Lag(ctx, p.db, p.js, p.stream); err == nil {
 			p.lag.Set(float64(lag))
 		}
+		// bin/projector retry runs in another process.
+		p.refreshQuarantineGauges(ctx)
 	}
 }
 
@@ -273,7 +403,10 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held"
+
+// errCheckpointReset stops a run whose checkpoint was reset under it.
+var errCheckpointReset = errors.New("projections: the checkpoint was reset; restarting from it")
 
 // RunWithRestart runs the projector, restarting it with backoff after an
 // error, until ctx is done.
@@ -283,6 +416,10 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 		err := p.Run(ctx)
 		if err == nil || errors.Is(err, context.Canceled) {
 			return
+		}
+		if errors.Is(err, errCheckpointReset) {
+			p.log.Info("the read models were reset: rebuilding from the first event")
+			continue
 		}
 		p.log.Error("projector stopped; restarting", "err", logsafe.Err(err), "backoff", backoff)
 		select {

@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	js "github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"cihui/internal/app"
@@ -22,6 +23,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -41,26 +43,34 @@ func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 // Env is a running system.
 type Env struct {
-	T          testing.TB
-	NATSDir    string
-	Server     *server.Server
-	NC         *nats.Conn
-	Store      *jetstream.Store
-	Codec      *events.Codec
-	DB         *sqlx.DB
-	DSN        string
-	Master     []byte // the master key wrapping data keys
-	Keys       *postgres.KeyRing
-	Sealer     *events.Sealer
-	Tokens     *postgres.Tokens
-	App        *app.Service
-	Clock      *Clock
-	Branch     domain.Branch
-	HTTP       *httptest.Server
-	Registry   *prometheus.Registry
-	Waiter     *projections.Waiter
-	cancelProj context.CancelFunc
-	projDone   chan struct{}
+	T       testing.TB
+	NATSDir string
+	// NATSAuthDir holds the embedded server's nkey seeds (one per user,
+	// see jetstream.Users).
+	NATSAuthDir string
+	Server      *server.Server
+	// NC is the API's connection (user jetstream.UserAPI).
+	NC *nats.Conn
+	// ProjectorNC is the projector's read-only connection (user
+	// jetstream.UserProjector), as in production.
+	ProjectorNC *nats.Conn
+	Store       *jetstream.Store
+	Codec       *events.Codec
+	DB          *sqlx.DB
+	DSN         string
+	Master      []byte // the master key wrapping data keys
+	Keys        *jetstream.KeyRing
+	KeyCache    *keycache.Ring // the API's cache of unwrapped keys over Keys
+	Sealer      *events.Sealer
+	Tokens      *postgres.Tokens
+	App         *app.Service
+	Clock       *Clock
+	Branch      domain.Branch
+	HTTP        *httptest.Server
+	Registry    *prometheus.Registry
+	Waiter      *projections.Waiter
+	cancelProj  context.CancelFunc
+	projDone    chan struct{}
 }
 
 // Options tune the environment.
@@ -74,6 +84,13 @@ type Options struct {
 	// Now is the initial clock (default 2026-02-11 09:00 Taipei, inside the
 	// mid-year window of academic year 114).
 	Now time.Time
+	// Database is the DSN of an empty database to use instead of a fresh
+	// pgtest one: for a test that stops its own cluster.
+	Database string
+	// Limits are the API's request limits (zero: httpapi.DefaultLimits).
+	// The test server applies RequestTimeout; the connection limits belong
+	// to the API's own http.Server, which tests start with Serve.
+	Limits httpapi.Limits
 }
 
 // New starts everything; it is torn down when the test ends.
@@ -88,23 +105,30 @@ func New(t testing.TB, o Options) *Env {
 		e.Branch.Cap = o.Cap
 	}
 
-	e.NATSDir = t.TempDir()
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.NATSDir, Port: -1})
+	e.NATSDir, e.NATSAuthDir = t.TempDir(), t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.NATSDir, AuthDir: e.NATSAuthDir, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Server = srv
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	if e.NC, err = nats.Connect(srv.ClientURL()); err != nil {
+	if e.NC, err = e.ConnectNATS(jetstream.UserAPI); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.NC.Close)
+	if e.ProjectorNC, err = e.ConnectNATS(jetstream.UserProjector); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.ProjectorNC.Close)
 	e.Codec = events.NewCodec(events.DefaultRegistry())
 	if e.Store, err = jetstream.Open(ctx, e.NC, e.Codec, jetstream.Config{Duplicates: o.Duplicates}); err != nil {
 		t.Fatal(err)
 	}
 
-	e.DSN = pgtest.NewDatabase(t)
+	e.DSN = o.Database
+	if e.DSN == "" {
+		e.DSN = pgtest.NewDatabase(t)
+	}
 	if e.DB, err = postgres.Open(ctx, e.DSN); err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +141,20 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Master = make([]byte, 32)
 	_, _ = rand.Read(e.Master)
-	if e.Keys, err = postgres.NewKeyRing(e.DB, e.Master); err != nil {
+	if e.Keys, err = jetstream.OpenKeyRing(ctx, e.NC, e.Master, jetstream.KeyRingConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
+	blindSecret, err := e.Keys.Secret(ctx, jetstream.SecretBlindIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API's path: the keys through the bounded, short-lived cache.
+	e.KeyCache = keycache.New(e.Keys, 0, 0)
+	e.Sealer = events.NewSealer(e.KeyCache, blindSecret).WithBlindIndex(e.Keys)
+	requestSecret, err := e.Keys.Secret(ctx, jetstream.SecretRequestHash)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Tokens = postgres.NewTokens(e.DB)
 	reader := projections.NewReader(e.DB)
 	e.App = &app.Service{
@@ -133,8 +167,9 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{
-		App: e.App, Reader: reader, Waiter: e.Waiter, Auth: e.Tokens,
-		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
+		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
+		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
+		RequestHashKey: requestSecret,
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
@@ -144,10 +179,25 @@ func New(t testing.TB, o Options) *Env {
 	return e
 }
 
-// NewProjector returns a projector on the environment (not started).
+// ConnectNATS connects to the embedded server as user (jetstream.UserAPI
+// or jetstream.UserProjector) with its credentials; the caller closes it.
+func (e *Env) ConnectNATS(user string, opts ...nats.Option) (*nats.Conn, error) {
+	creds, err := jetstream.Credentials(e.NATSAuthDir, user)
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(e.Server.ClientURL(), append([]nats.Option{creds, nats.Name("cihui-test-" + user)}, opts...)...)
+}
+
+// NewProjector returns a projector on the environment (not started),
+// reading with the projector's read-only credentials.
 func (e *Env) NewProjector() *projections.Projector {
+	j, err := js.New(e.ProjectorNC)
+	if err != nil {
+		e.T.Fatal(err)
+	}
 	return projections.New(projections.Options{
-		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
+		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, BatchSize: 16,
 	})
 }
 

@@ -23,17 +23,19 @@ var (
 // codes 30 to 35.
 const letterCodes = "10 11 12 13 14 15 16 17 34 18 19 20 21 22 35 23 24 25 26 27 28 29 32 30 31 33"
 
-// Normalize returns s without surrounding white space and with ASCII
-// letters in upper case, the form that [Validate] expects. Only a to z
-// are mapped: a non-ASCII letter that upper-cases to an ASCII one (such as
-// U+017F) stays as it is, and [Validate] refuses it.
+// Normalize returns s without surrounding white space and with the ASCII
+// letters a to z in upper case, the form that [Validate] expects. Only
+// ASCII is folded: Unicode case mapping would turn look-alikes such as
+// "ı" (dotless i) or "ſ" (long s) into the letters I and S, and so accept
+// a number that was never typed.
 func Normalize(s string) string {
+	s = strings.TrimSpace(s)
 	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' {
+		if 'a' <= r && r <= 'z' {
 			return r - 'a' + 'A'
 		}
 		return r
-	}, strings.TrimSpace(s))
+	}, s)
 }
 
 // Validate reports whether s is a well-formed national ID or new-format
