@@ -160,6 +160,7 @@ func DefaultRegistry() *Registry {
 		MeetingScheduled{}, MeetingOpened{}, ResolutionRecorded{}, MeetingClosed{}, AppealFiled{},
 		SeatTaken{}, SeatReleased{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{}, PlaceReleased{},
 		HealthCheckRecorded{}, Enrolled{}, SeatEnrolled{}, RegistrationRecorded{},
+		LegalHoldPlaced{}, LegalHoldLifted{},
 	} {
 		r.Register(e, 1)
 	}

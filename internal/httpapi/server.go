@@ -44,6 +44,7 @@ type Server struct {
 	store   events.Store
 	log     *slog.Logger
 	maxWait time.Duration
+	access  AccessWriter
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -63,6 +64,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxWait bounds how long a read waits for min_position (default 2 s).
 	MaxWait time.Duration
+	// Access records reads of personal data; without it they fail (503).
+	Access AccessWriter
 }
 
 // New returns a server with every route registered.
@@ -75,7 +78,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		echo: echo.New(), app: cfg.App, reader: cfg.Reader, waiter: cfg.Waiter, auth: cfg.Auth,
-		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait,
+		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait, access: cfg.Access,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
@@ -113,6 +116,11 @@ func New(cfg Config) *Server {
 	v1.PUT("/calendar/:year", s.importCalendar, roles(domain.RoleAdmin))
 	v1.POST("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
 	v1.GET("/calendar/workdays", s.workdays)
+	v1.GET("/access-log", s.accessLog, roles(domain.RoleAdmin))
+	v1.GET("/referrals/:id/export", s.export, roles(domain.RoleAdmin))
+	v1.GET("/retention/due", s.retentionDue, roles(domain.RoleAdmin))
+	v1.POST("/referrals/:id/legal-hold", s.placeLegalHold, roles(domain.RoleAdmin))
+	v1.DELETE("/referrals/:id/legal-hold", s.liftLegalHold, roles(domain.RoleAdmin))
 
 	staff := roles(domain.RoleCommittee, domain.RoleBureau, domain.RoleSocialWorker)
 	v1.POST("/meetings", s.scheduleMeeting, roles(domain.RoleCommittee, domain.RoleBureau))

@@ -273,7 +273,7 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, case_retention"
 
 // RunWithRestart runs the projector, restarting it with backoff after an
 // error, until ctx is done.

@@ -23,6 +23,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyRetention(ctx, tx, env); err != nil {
+			return err
+		}
 		pend.timeline(env)
 		return nil
 	case events.AggregateMeeting:
