@@ -85,7 +85,7 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 
 	type read struct {
 		tokenID, role, route, requestID string
-		cases                             []string
+		cases                           []string
 	}
 	var reads []read
 	do := func(token, tokenID, role, route, path string, ids ...string) testenv.Response {
