@@ -41,6 +41,9 @@ type Main struct {
 	Dev         bool
 	LogLevel    string
 
+	AccessMaxAge      string
+	RetentionInterval string
+
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
 	natsSrv *server.Server
@@ -78,6 +81,7 @@ Flags:
 	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
 	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	m.accessRetentionFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
@@ -199,14 +203,21 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reader := projections.NewReader(m.db)
+	access, err := m.openAccessLog(ctx, nc)
+	if err != nil {
+		return err
+	}
+	svc := &app.Service{
+		Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
+		Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+	}
 	srv := httpapi.New(httpapi.Config{
-		App: &app.Service{
-			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
-			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
-		},
-		Reader: reader, Waiter: waiter, Auth: tokens,
-		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg,
+		App: svc, Reader: reader, Waiter: waiter, Auth: tokens,
+		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Access: access,
 	})
+	if err := m.startRetention(svc, reader, waiter, store); err != nil {
+		return err
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start(m.Addr) }()
