@@ -115,4 +115,3 @@ func httpGet(url, token string) error {
 	}
 	return nil
 }
-
