@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,11 @@ func TestRetention_TenYearsAndADayLegalHoldAndPerPerson(t *testing.T) {
 	mustStatus(t, e.Do("POST", referralPath(held)+"/legal-hold", a.sw, map[string]any{"reason": "litigation"}), http.StatusForbidden)
 	mustStatus(t, e.Do("POST", referralPath(held)+"/legal-hold", a.admin, map[string]any{"reason": "litigation", "note": "訴訟中，保存至判決確定"}), 200)
 	mustStatus(t, e.Do("POST", referralPath(held)+"/legal-hold", a.admin, map[string]any{"reason": "audit"}), http.StatusConflict)
+	// The timeline shows the hold's category, never its note.
+	htl := mustStatus(t, e.Do("GET", fmt.Sprintf("%s/events?min_position=%d", referralPath(held), lastPos(t, e)), a.admin, nil), 200)
+	if !strings.Contains(string(htl.Body), "legal hold：litigation") || strings.Contains(string(htl.Body), "訴訟中") {
+		t.Errorf("the hold in the timeline: %s", htl.Body)
+	}
 
 	// Ten years and a day after 2026-02-11; ten years less a day after 2026-02-13.
 	e.Clock.Set(time.Date(2036, 2, 12, 3, 0, 0, 0, domain.Taipei))
