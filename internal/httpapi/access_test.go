@@ -240,3 +240,31 @@ func TestAccessLog_ReadFailsClosedWhenTheAccessStoreIsDown(t *testing.T) {
 		t.Fatalf("%d records after the restore, want 1", n)
 	}
 }
+
+// One malformed message in the access stream (not a record, or a record
+// with free text where an id belongs) is skipped: the records after it are
+// projected all the same.
+func TestAccessLog_BadRecordDoesNotStopTheProjection(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	ctx := context.Background()
+	j := e.Access.JetStream()
+	for _, bad := range []string{`not json`, `{"id":"x","method":"GET","route":"/v1/referrals/:id","actor":{"role":"admin"},"cases":["王小明"]}`} {
+		if _, err := j.Publish(ctx, "cihui_access.admin", []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	mustStatus(t, e.Do("GET", fmt.Sprintf("%s?min_position=%d", referralPath(id), lastPos(t, e)), a.sw, nil), 200)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		items := mustStatus(t, e.Do("GET", "/v1/access-log", a.admin, nil), 200).JSON(t)["items"].([]any)
+		if len(items) == 1 && cases(items[0].(map[string]any))[0] == id {
+			break
+		}
+		if len(items) > 1 || time.Now().After(deadline) {
+			t.Fatalf("access log: %v, want the one valid record", items)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -127,7 +127,8 @@ func (p *AccessProjector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 			continue
 		}
 		var r accesslog.Record
-		if err := json.Unmarshal(m.Data(), &r); err == nil {
+		err = json.Unmarshal(m.Data(), &r)
+		if err == nil {
 			err = r.Validate()
 		}
 		if err != nil {
