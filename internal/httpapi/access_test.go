@@ -103,6 +103,7 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 	meeting := scheduleAndOpen(t, e, committee, "march", "2026-03-23")
 	do(committee, committeeID, "committee", "/v1/meetings/:id/docket", "/v1/meetings/"+meeting+"/docket"+q, id, other)
 	do(committee, committeeID, "committee", "/v1/meetings/:id/docket", "/v1/meetings/"+meeting+"/docket?format=html", id, other)
+	do(bureau, bureauID, "bureau", "/v1/referrals/:id", referralPath(other)+q, other)
 	do(bureau, bureauID, "bureau", "/v1/filings/admitted", "/v1/filings/admitted?academic_year=114") // nobody admitted: no one's data
 	ex := do(admin, adminID, "admin", "/v1/referrals/:id/export", referralPath(id)+"/export"+q, id).JSON(t)
 	if ex["student"].(map[string]any)["name"] != "測試" || len(ex["timeline"].([]any)) == 0 || ex["visit_log"] == nil {
@@ -134,8 +135,8 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 	}
 
 	// Filters: by case, by actor, by time.
-	if got := accessLog(t, e, admin, "case="+other); len(got) != 3 {
-		t.Errorf("case filter: %d records of %s, want 3 (list, two dockets)", len(got), other)
+	if got := accessLog(t, e, admin, "case="+other); len(got) != 4 {
+		t.Errorf("case filter: %d records of %s, want 4 (list, two dockets, bureau detail)", len(got), other)
 	}
 	if got := accessLog(t, e, admin, "actor="+swID); len(got) != 2 {
 		t.Errorf("actor filter: %d records, want 2", len(got))

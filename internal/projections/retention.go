@@ -29,10 +29,17 @@ func applyRetention(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error
 		_, err = tx.ExecContext(ctx, `UPDATE case_retention SET grade = $2 WHERE case_id = $1`, id, e.Grade)
 	case events.LegalHoldPlaced:
 		_, err = tx.ExecContext(ctx, `UPDATE case_retention SET on_hold = true, hold_reason = $2, hold_since = $3 WHERE case_id = $1`, id, e.Reason, on)
+		return err
 	case events.LegalHoldLifted:
 		_, err = tx.ExecContext(ctx, `UPDATE case_retention SET on_hold = false, hold_reason = NULL, hold_since = NULL WHERE case_id = $1`, id)
+		return err
 	case events.PersonErased:
 		_, err = tx.ExecContext(ctx, `UPDATE case_retention SET erased_on = coalesce(erased_on, $2) WHERE person_key = $1`, e.PersonKey, on)
+		return err
+	case events.DocumentSubmitted, events.DocumentChecked, events.HomeVisitLogged, events.AssessmentReportFinished,
+		events.HealthCheckRecorded, events.RegistrationRecorded:
+		// The bulk of a case's events, none of which moves its stage.
+		return nil
 	}
 	if err != nil {
 		return err
