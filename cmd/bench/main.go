@@ -11,6 +11,8 @@
 //     INSERT of the same number of rows
 //   - visibility: command → read-model latency p50/p99 vs raw JetStream
 //     publish → consumer delivery latency
+//   - reads: a case detail and a 100-row list through the API with the
+//     access record vs without it (issue 8, finding 6)
 package main
 
 import (
@@ -188,7 +190,10 @@ func run(n int) error {
 	if err := benchReplay(ctx, e); err != nil {
 		return err
 	}
-	return benchVisibility(ctx, e)
+	if err := benchVisibility(ctx, e); err != nil {
+		return err
+	}
+	return benchReads(ctx, e)
 }
 
 // rawEnvelope is a stored event of a comparable size, of an aggregate type

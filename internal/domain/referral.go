@@ -549,7 +549,8 @@ func ValidateErasure(reason string) error {
 // Erase records that the student's personal data is erased by destroying
 // the data key (crypto-shredding). The caller destroys the key.
 func (r *Referral) Erase(a events.Actor, reason string) (events.PersonErased, error) {
-	if a.Role != RoleAdmin {
+	// The retention job (system) erases only for retention (§10).
+	if a.Role != RoleAdmin && (a.Role != events.RoleSystem || reason != ErasureRetention) {
 		return events.PersonErased{}, Errorf(EForbidden, "personal data is erased by an admin")
 	}
 	if err := ValidateErasure(reason); err != nil {

@@ -23,6 +23,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyRetention(ctx, tx, env); err != nil {
+			return err
+		}
 		pend.timeline(env)
 		return nil
 	case events.AggregateMeeting:
@@ -217,6 +220,10 @@ func Summary(env events.Envelope) string {
 		return fmt.Sprintf("報到入學，編入 %s 班", e.Class)
 	case events.RegistrationRecorded:
 		return "原學籍學校完成 " + e.Semester + " 學期註冊"
+	case events.LegalHoldPlaced:
+		return "依法暫緩銷毀（legal hold：" + e.Reason + "）"
+	case events.LegalHoldLifted:
+		return "解除暫緩銷毀（legal hold lifted）"
 	}
 	return env.Type
 }
