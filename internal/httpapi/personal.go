@@ -23,8 +23,14 @@ type Opener interface {
 // Whatever the caller may not see stays sealed and is never shown. An
 // erased person (the key destroyed) shows as erased: no student, no notes.
 func (s *Server) openCase(ctx context.Context, c *projections.Case, a events.Actor) error {
+	return s.openCaseParts(ctx, c, seesPersonal(a), a.Role == domain.RoleSocialWorker)
+}
+
+// openCaseParts opens the student when person is true, and the checklist
+// notes and the home-visit log when notes is true; the rest stays sealed.
+func (s *Server) openCaseParts(ctx context.Context, c *projections.Case, person, notes bool) error {
 	c.Student = nil
-	if seesPersonal(a) {
+	if person {
 		var p domain.Person
 		ok, err := s.openSealed(ctx, c.Personal, &p)
 		if err != nil {
@@ -37,7 +43,7 @@ func (s *Server) openCase(ctx context.Context, c *projections.Case, a events.Act
 		}
 	}
 	var err error
-	sw := a.Role == domain.RoleSocialWorker
+	sw := notes
 	for i := range c.Documents {
 		d := &c.Documents[i]
 		d.Note = nil
