@@ -23,6 +23,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -58,7 +59,8 @@ type Env struct {
 	DB          *sqlx.DB
 	DSN         string
 	Master      []byte // the master key wrapping data keys
-	Keys        *postgres.KeyRing
+	Keys        *jetstream.KeyRing
+	KeyCache    *keycache.Ring // the API's cache of unwrapped keys over Keys
 	Sealer      *events.Sealer
 	Tokens      *postgres.Tokens
 	App         *app.Service
@@ -85,6 +87,10 @@ type Options struct {
 	// Database is the DSN of an empty database to use instead of a fresh
 	// pgtest one: for a test that stops its own cluster.
 	Database string
+	// Limits are the API's request limits (zero: httpapi.DefaultLimits).
+	// The test server applies RequestTimeout; the connection limits belong
+	// to the API's own http.Server, which tests start with Serve.
+	Limits httpapi.Limits
 }
 
 // New starts everything; it is torn down when the test ends.
@@ -135,10 +141,20 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Master = make([]byte, 32)
 	_, _ = rand.Read(e.Master)
-	if e.Keys, err = postgres.NewKeyRing(e.DB, e.Master); err != nil {
+	if e.Keys, err = jetstream.OpenKeyRing(ctx, e.NC, e.Master, jetstream.KeyRingConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	e.Sealer = events.NewSealer(e.Keys, e.Keys.Pepper())
+	blindSecret, err := e.Keys.Secret(ctx, jetstream.SecretBlindIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API's path: the keys through the bounded, short-lived cache.
+	e.KeyCache = keycache.New(e.Keys, 0, 0)
+	e.Sealer = events.NewSealer(e.KeyCache, blindSecret).WithBlindIndex(e.Keys)
+	requestSecret, err := e.Keys.Secret(ctx, jetstream.SecretRequestHash)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Tokens = postgres.NewTokens(e.DB)
 	reader := projections.NewReader(e.DB)
 	e.App = &app.Service{
@@ -151,8 +167,9 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{
-		App: e.App, Reader: reader, Waiter: e.Waiter, Auth: e.Tokens,
-		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
+		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
+		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
+		RequestHashKey: requestSecret,
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
@@ -180,7 +197,7 @@ func (e *Env) NewProjector() *projections.Projector {
 		e.T.Fatal(err)
 	}
 	return projections.New(projections.Options{
-		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
+		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, BatchSize: 16,
 	})
 }
 
