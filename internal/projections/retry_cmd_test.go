@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"cihui/internal/events"
+	"cihui/internal/jetstream"
 	"cihui/internal/testenv"
 )
 
@@ -44,6 +45,7 @@ func TestProjectorRetryCommandAfterFix(t *testing.T) {
 		cmd := exec.CommandContext(context.Background(), bin, "retry", "--metrics-addr", "", "--data-dir", t.TempDir())
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.DSN, "NATS_URL="+e.Server.ClientURL(),
+			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector),
 			"CIHUI_MASTER_KEY="+base64.StdEncoding.EncodeToString(e.Master), "CIHUI_LOG_LEVEL=error")
 		out, err := cmd.Output()
 		var exit *exec.ExitError
