@@ -8,6 +8,8 @@
 // Without DATABASE_URL and NATS_URL it uses the services the API started
 // under the data directory (<data-dir>/endpoints.json), and authenticates
 // to NATS as the projector user with <data-dir>/nats-auth/projector.nk.
+// It holds no key: personal data stays sealed in the read models as it is
+// in the events.
 package main
 
 import (
@@ -87,13 +89,14 @@ func (m *Main) ParseFlags(args []string) error {
   projector rebuild [flags]   empty the read models, replay from the first event, then follow
   projector retry [flags]     apply the quarantined and held-back events again (after a fix), then exit
 
-Reads CIHUI_MASTER_KEY (or <data-dir>/master.key) to open sealed personal data.
+Needs no master key: personal data is copied into the read models sealed,
+and only the API opens it.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json, master.key and nats-auth/projector.nk)")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and nats-auth/projector.nk)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
 	m.NATSAuth.Flags(fs)
@@ -152,14 +155,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), false)
-	if err != nil {
-		return err
-	}
-	keys, err := postgres.NewKeyRing(db, master)
-	if err != nil {
-		return err
-	}
 	if m.Rebuild {
 		m.log.Info("rebuilding the read models from the first event")
 		if err := projections.Reset(ctx, db); err != nil {
@@ -170,7 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p := projections.New(projections.Options{
 		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
-		Opener: events.NewSealer(keys, keys.Pepper()), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
+		Log: m.log, BatchSize: m.BatchSize, Registry: reg,
 	})
 	if m.Retry {
 		return m.retry(ctx, p)
@@ -184,7 +179,13 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 		defer srv.Close()
 	}
+	// The access log (stream CIHUI_ACCESS, written by the API) has its own
+	// projector and checkpoint, beside the read models'.
+	ap := projections.NewAccess(projections.AccessOptions{DB: db, JetStream: store.JetStream(), Log: m.log, BatchSize: m.BatchSize})
+	accessDone := make(chan struct{})
+	go func() { defer close(accessDone); ap.RunWithRestart(ctx) }()
 	p.RunWithRestart(ctx)
+	<-accessDone
 	return nil
 }
 
