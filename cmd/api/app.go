@@ -37,6 +37,7 @@ type Main struct {
 	DatabaseURL string
 	NATSURL     string
 	NATSListen  string
+	NATSAuth    config.NATSAuth
 	Replicas    int
 	Dev         bool
 	LogLevel    string
@@ -74,6 +75,7 @@ Flags:
 	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory: embedded NATS storage, local PostgreSQL cluster, dev tokens")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: start a local cluster under <data-dir>/pg")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "external NATS URL; empty: run an embedded server with storage under <data-dir>/nats")
+	m.NATSAuth.Flags(fs)
 	config.StringFlag(fs, &m.NATSListen, "nats-listen", "CIHUI_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server listens (loopback, for the projector)")
 	replicas := config.Env("CIHUI_STREAM_REPLICAS", "1")
 	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
@@ -156,15 +158,20 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), Host: host, Port: port})
+		authDir := filepath.Join(m.DataDir, config.NATSAuthDir)
+		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), AuthDir: authDir, Host: host, Port: port})
 		if err != nil {
 			return err
 		}
 		m.natsSrv = s
 		natsURL = s.ClientURL()
-		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always")
+		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always", "credentials", authDir)
 	}
-	nc, err := nats.Connect(natsURL, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserAPI)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(natsURL, append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS: %w", err)
 	}

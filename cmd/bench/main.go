@@ -99,13 +99,18 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 			cleanups[i]()
 		}
 	}
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(dir, "nats"), Port: -1})
+	authDir := filepath.Join(dir, "nats-auth")
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(dir, "nats"), AuthDir: authDir, Port: -1})
 	if err != nil {
 		return nil, cleanup, err
 	}
 	e.srv = srv
 	cleanups = append(cleanups, func() { srv.Shutdown(); srv.WaitForShutdown() })
-	if e.nc, err = nats.Connect(srv.ClientURL()); err != nil {
+	creds, err := jetstream.Credentials(authDir, jetstream.UserAPI)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	if e.nc, err = nats.Connect(srv.ClientURL(), creds); err != nil {
 		return nil, cleanup, err
 	}
 	cleanups = append(cleanups, e.nc.Close)

@@ -6,7 +6,8 @@
 //	projector retry [flags]     apply the quarantined and held-back events again, then exit
 //
 // Without DATABASE_URL and NATS_URL it uses the services the API started
-// under the data directory (<data-dir>/endpoints.json).
+// under the data directory (<data-dir>/endpoints.json), and authenticates
+// to NATS as the projector user with <data-dir>/nats-auth/projector.nk.
 package main
 
 import (
@@ -65,6 +66,7 @@ type Main struct {
 	DataDir     string
 	DatabaseURL string
 	NATSURL     string
+	NATSAuth    config.NATSAuth
 	MetricsAddr string
 	LogLevel    string
 	BatchSize   int
@@ -91,9 +93,10 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and master.key)")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json, master.key and nats-auth/projector.nk)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
+	m.NATSAuth.Flags(fs)
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
 	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
@@ -133,13 +136,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := postgres.Migrate(ctx, db, m.log); err != nil {
 		return err
 	}
-	nc, err := nats.Connect(m.NATSURL, nats.Name("cihui-projector"), nats.MaxReconnects(-1))
+	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserProjector)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(m.NATSURL, append(natsAuth, nats.Name("cihui-projector"), nats.MaxReconnects(-1))...)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS: %w", err)
 	}
 	m.nc = nc
 	codec := events.NewCodec(events.DefaultRegistry())
-	store, err := jetstream.Open(ctx, nc, codec, jetstream.Config{})
+	// Read-only: the projector's credentials cannot create or change the
+	// stream, so it waits for the API to have created it.
+	store, err := jetstream.Attach(ctx, nc, codec, jetstream.Config{})
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"cihui/internal/events"
 	"cihui/internal/jetstream"
 )
@@ -33,16 +31,8 @@ func TestAtomicBatchNeverExceedsCapUnderParallelAdmitters(t *testing.T) {
 	reg := events.NewRegistry()
 	reg.Register(seatTaken{}, 1)
 	reg.Register(admitted{}, 1)
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	srv, auth := runServer(t, jetstream.ServerOptions{StoreDir: t.TempDir(), Port: -1})
+	nc := connect(t, srv, auth, jetstream.UserAPI)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := jetstream.Open(ctx, nc, events.NewCodec(reg), jetstream.Config{})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"cihui/internal/events"
@@ -12,21 +13,44 @@ import (
 	"cihui/internal/jetstream"
 )
 
+// runServer starts an embedded server (with its users' credentials in a
+// temp dir unless o.AuthDir is set), stopped when the test ends; it returns
+// the server and its auth dir.
+func runServer(t *testing.T, o jetstream.ServerOptions) (*server.Server, string) {
+	t.Helper()
+	if o.AuthDir == "" {
+		o.AuthDir = t.TempDir()
+	}
+	srv, err := jetstream.RunServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	return srv, o.AuthDir
+}
+
+// connect connects to srv as user, closed when the test ends.
+func connect(t *testing.T, srv *server.Server, authDir, user string) *nats.Conn {
+	t.Helper()
+	creds, err := jetstream.Credentials(authDir, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), creds, nats.Name(user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // newStore starts an embedded JetStream server in a temp dir and returns a
 // store on it.
 func newStore(t *testing.T, cfg jetstream.Config) (*jetstream.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: dir, Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	srv, auth := runServer(t, jetstream.ServerOptions{StoreDir: dir, Port: -1})
+	nc := connect(t, srv, auth, jetstream.UserAPI)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := jetstream.Open(ctx, nc, events.NewCodec(events.DefaultRegistry()), cfg)

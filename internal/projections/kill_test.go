@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"cihui/internal/jetstream"
 	"cihui/internal/projections"
 	"cihui/internal/testenv"
 )
@@ -34,6 +35,7 @@ func TestProjectorProcessKilledAndRestartedEqualsRebuild(t *testing.T) {
 		cmd := exec.Command(bin, "--batch", "4", "--metrics-addr", "", "--data-dir", t.TempDir())
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.DSN, "NATS_URL="+e.Server.ClientURL(),
+			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector),
 			"CIHUI_MASTER_KEY="+base64.StdEncoding.EncodeToString(e.Master), "CIHUI_LOG_LEVEL=error")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

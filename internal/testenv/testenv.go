@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	js "github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"cihui/internal/app"
@@ -41,26 +42,33 @@ func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 // Env is a running system.
 type Env struct {
-	T          testing.TB
-	NATSDir    string
-	Server     *server.Server
-	NC         *nats.Conn
-	Store      *jetstream.Store
-	Codec      *events.Codec
-	DB         *sqlx.DB
-	DSN        string
-	Master     []byte // the master key wrapping data keys
-	Keys       *postgres.KeyRing
-	Sealer     *events.Sealer
-	Tokens     *postgres.Tokens
-	App        *app.Service
-	Clock      *Clock
-	Branch     domain.Branch
-	HTTP       *httptest.Server
-	Registry   *prometheus.Registry
-	Waiter     *projections.Waiter
-	cancelProj context.CancelFunc
-	projDone   chan struct{}
+	T       testing.TB
+	NATSDir string
+	// NATSAuthDir holds the embedded server's nkey seeds (one per user,
+	// see jetstream.Users).
+	NATSAuthDir string
+	Server      *server.Server
+	// NC is the API's connection (user jetstream.UserAPI).
+	NC *nats.Conn
+	// ProjectorNC is the projector's read-only connection (user
+	// jetstream.UserProjector), as in production.
+	ProjectorNC *nats.Conn
+	Store       *jetstream.Store
+	Codec       *events.Codec
+	DB          *sqlx.DB
+	DSN         string
+	Master      []byte // the master key wrapping data keys
+	Keys        *postgres.KeyRing
+	Sealer      *events.Sealer
+	Tokens      *postgres.Tokens
+	App         *app.Service
+	Clock       *Clock
+	Branch      domain.Branch
+	HTTP        *httptest.Server
+	Registry    *prometheus.Registry
+	Waiter      *projections.Waiter
+	cancelProj  context.CancelFunc
+	projDone    chan struct{}
 }
 
 // Options tune the environment.
@@ -91,17 +99,21 @@ func New(t testing.TB, o Options) *Env {
 		e.Branch.Cap = o.Cap
 	}
 
-	e.NATSDir = t.TempDir()
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.NATSDir, Port: -1})
+	e.NATSDir, e.NATSAuthDir = t.TempDir(), t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: e.NATSDir, AuthDir: e.NATSAuthDir, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Server = srv
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	if e.NC, err = nats.Connect(srv.ClientURL()); err != nil {
+	if e.NC, err = e.ConnectNATS(jetstream.UserAPI); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.NC.Close)
+	if e.ProjectorNC, err = e.ConnectNATS(jetstream.UserProjector); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.ProjectorNC.Close)
 	e.Codec = events.NewCodec(events.DefaultRegistry())
 	if e.Store, err = jetstream.Open(ctx, e.NC, e.Codec, jetstream.Config{Duplicates: o.Duplicates}); err != nil {
 		t.Fatal(err)
@@ -150,10 +162,25 @@ func New(t testing.TB, o Options) *Env {
 	return e
 }
 
-// NewProjector returns a projector on the environment (not started).
+// ConnectNATS connects to the embedded server as user (jetstream.UserAPI
+// or jetstream.UserProjector) with its credentials; the caller closes it.
+func (e *Env) ConnectNATS(user string, opts ...nats.Option) (*nats.Conn, error) {
+	creds, err := jetstream.Credentials(e.NATSAuthDir, user)
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(e.Server.ClientURL(), append([]nats.Option{creds, nats.Name("cihui-test-" + user)}, opts...)...)
+}
+
+// NewProjector returns a projector on the environment (not started),
+// reading with the projector's read-only credentials.
 func (e *Env) NewProjector() *projections.Projector {
+	j, err := js.New(e.ProjectorNC)
+	if err != nil {
+		e.T.Fatal(err)
+	}
 	return projections.New(projections.Options{
-		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
+		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer, BatchSize: 16,
 	})
 }
 
