@@ -95,6 +95,13 @@ func TestKeyRingLifecycle(t *testing.T) {
 	if _, err := e.ring.DataKey(ctx, fresh, false); err != nil {
 		t.Fatalf("the new person's key: %v", err)
 	}
+	// A key id never seen: nothing to open; created on demand.
+	if _, err := e.ring.DataKey(ctx, "p_unknown", false); !errors.Is(err, events.ErrKeyDestroyed) {
+		t.Fatalf("an unknown key: %v", err)
+	}
+	if k, err := e.ring.DataKey(ctx, "p_created", true); err != nil || len(k) != 32 {
+		t.Fatalf("creating a key on demand: %v", err)
+	}
 }
 
 // Two concurrent filings of the same new student end with one key id: the
