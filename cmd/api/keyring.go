@@ -19,7 +19,10 @@ import (
 // keys is what the key ring gives the API.
 type keys struct {
 	ring   *jetstream.KeyRing
-	sealer *events.Sealer
+	sealer *events.Sealer // over ring; a cache may wrap ring: see blindSecret
+	// blindSecret keys the blind index; a sealer over a wrapped ring is
+	// events.NewSealer(wrapped, blindSecret).WithBlindIndex(ring).
+	blindSecret []byte
 	// requestSecret keys the HMAC of idempotent requests (request_hash).
 	requestSecret []byte
 }
@@ -48,7 +51,7 @@ func openKeys(ctx context.Context, nc *nats.Conn, db *sqlx.DB, store *jetstream.
 	if err != nil {
 		return keys{}, err
 	}
-	k := keys{ring: ring, sealer: events.NewSealer(ring, blind), requestSecret: request}
+	k := keys{ring: ring, sealer: events.NewSealer(ring, blind), blindSecret: blind, requestSecret: request}
 	if err := migrateLegacyKeys(ctx, db, store, ring, k.sealer, master, blind, log); err != nil {
 		return keys{}, fmt.Errorf("moving data keys from PostgreSQL to %s: %w", jetstream.KeyRingStream, err)
 	}
