@@ -46,6 +46,11 @@ type Main struct {
 	MasterKeyFile string
 	// NewMasterKeyFile holds the new master key (keys rotate).
 	NewMasterKeyFile string
+	// Clock is the API's clock; nil is the system clock (tests set it).
+	Clock domain.Clock
+
+	AccessMaxAge      string
+	RetentionInterval string
 
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
@@ -92,6 +97,7 @@ Flags:
 	if err := limitFlags(fs, &m.Limits); err != nil {
 		return nil, err
 	}
+	m.accessRetentionFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
@@ -202,15 +208,22 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reader := projections.NewReader(m.db)
+	access, err := m.openAccessLog(ctx, nc)
+	if err != nil {
+		return err
+	}
+	svc := &app.Service{
+		Store: store, Sealer: sealer, Clock: m.clock(),
+		Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+	}
 	srv := httpapi.New(httpapi.Config{
-		App: &app.Service{
-			Store: store, Sealer: sealer, Clock: domain.ClockFunc(time.Now),
-			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
-		},
-		Reader: reader, Waiter: waiter, Auth: tokens,
+		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
-		RequestHashKey: keys.requestSecret,
+		RequestHashKey: keys.requestSecret, Access: access,
 	})
+	if err := m.startRetention(svc, reader, waiter, store); err != nil {
+		return err
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start(m.Addr) }()
@@ -254,6 +267,13 @@ func (m *Main) openNATS() (string, error) {
 	}
 	m.nc = nc
 	return natsURL, nil
+}
+
+func (m *Main) clock() domain.Clock {
+	if m.Clock != nil {
+		return m.Clock
+	}
+	return domain.ClockFunc(time.Now)
 }
 
 // devTokens creates one token per role and writes them to

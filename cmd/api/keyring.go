@@ -13,16 +13,14 @@ import (
 	"cihui/internal/config"
 	"cihui/internal/events"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/postgres"
 )
 
 // keys is what the key ring gives the API.
 type keys struct {
 	ring   *jetstream.KeyRing
-	sealer *events.Sealer // over ring; a cache may wrap ring: see blindSecret
-	// blindSecret keys the blind index; a sealer over a wrapped ring is
-	// events.NewSealer(wrapped, blindSecret).WithBlindIndex(ring).
-	blindSecret []byte
+	sealer *events.Sealer // over a cache of ring, with ring as its blind index
 	// requestSecret keys the HMAC of idempotent requests (request_hash).
 	requestSecret []byte
 }
@@ -51,7 +49,11 @@ func openKeys(ctx context.Context, nc *nats.Conn, db *sqlx.DB, store *jetstream.
 	if err != nil {
 		return keys{}, err
 	}
-	k := keys{ring: ring, sealer: events.NewSealer(ring, blind), blindSecret: blind, requestSecret: request}
+	// Reads open personal data with keys cached in memory, bounded and for
+	// at most keycache.DefaultTTL: a person erased by another API instance
+	// stops opening here within that time; erased by this one, at once.
+	cache := keycache.New(ring, keycache.DefaultSize, keycache.DefaultTTL)
+	k := keys{ring: ring, sealer: events.NewSealer(cache, blind).WithBlindIndex(ring), requestSecret: request}
 	if err := migrateLegacyKeys(ctx, db, store, ring, k.sealer, master, blind, log); err != nil {
 		return keys{}, fmt.Errorf("moving data keys from PostgreSQL to %s: %w", jetstream.KeyRingStream, err)
 	}

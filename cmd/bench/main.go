@@ -11,6 +11,8 @@
 //     INSERT of the same number of rows
 //   - visibility: command → read-model latency p50/p99 vs raw JetStream
 //     publish → consumer delivery latency
+//   - reads: a case detail and a 100-row list through the API with the
+//     access record vs without it (issue 8, finding 6)
 package main
 
 import (
@@ -39,6 +41,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/keycache"
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -144,7 +147,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if err != nil {
 		return nil, cleanup, err
 	}
-	e.sealer = events.NewSealer(keys, blindSecret)
+	e.sealer = events.NewSealer(keycache.New(keys, 0, 0), blindSecret).WithBlindIndex(keys)
 	branch := domain.DefaultBranch()
 	e.svc = &app.Service{Store: e.store, Sealer: e.sealer, Clock: domain.ClockFunc(func() time.Time {
 		return time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei)
@@ -155,7 +158,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 		return nil, cleanup, err
 	}
 	tokens := postgres.NewTokens(e.db)
-	e.http = httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Waiter: e.waiter,
+	e.http = httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Opener: e.sealer, Waiter: e.waiter,
 		Auth: tokens, DB: e.db, NATS: e.nc, Store: e.store}))
 	cleanups = append(cleanups, e.http.Close)
 	return e, cleanup, nil
@@ -187,7 +190,10 @@ func run(n int) error {
 	if err := benchReplay(ctx, e); err != nil {
 		return err
 	}
-	return benchVisibility(ctx, e)
+	if err := benchVisibility(ctx, e); err != nil {
+		return err
+	}
+	return benchReads(ctx, e)
 }
 
 // rawEnvelope is a stored event of a comparable size, of an aggregate type
@@ -368,7 +374,7 @@ func benchReplay(ctx context.Context, e *env) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	p := projections.New(projections.Options{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(), Codec: e.codec, Opener: e.sealer,
+	p := projections.New(projections.Options{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(), Codec: e.codec,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Registry: reg})
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -415,7 +421,7 @@ func benchReplay(ctx context.Context, e *env) error {
 }
 
 func benchVisibility(ctx context.Context, e *env) error {
-	p := projections.New(projections.Options{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(), Codec: e.codec, Opener: e.sealer, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	p := projections.New(projections.Options{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(), Codec: e.codec, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); p.RunWithRestart(pctx) }()

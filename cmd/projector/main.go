@@ -8,6 +8,8 @@
 // Without DATABASE_URL and NATS_URL it uses the services the API started
 // under the data directory (<data-dir>/endpoints.json), and authenticates
 // to NATS as the projector user with <data-dir>/nats-auth/projector.nk.
+// It holds no key: personal data stays sealed in the read models as it is
+// in the events.
 package main
 
 import (
@@ -72,8 +74,6 @@ type Main struct {
 	BatchSize   int
 	Rebuild     bool
 	Retry       bool
-	// MasterKeyFile: see the API's --master-key-file.
-	MasterKeyFile string
 
 	log *slog.Logger
 	db  *sqlx.DB
@@ -89,20 +89,18 @@ func (m *Main) ParseFlags(args []string) error {
   projector rebuild [flags]   empty the read models, replay from the first event, then follow
   projector retry [flags]     apply the quarantined and held-back events again (after a fix), then exit
 
-Reads the master key (CIHUI_MASTER_KEY, --master-key-file, or the API's
-development key <data-dir>/master.key) to open sealed personal data with
-the key ring in CIHUI_KEYS, until the read models hold sealed values.
+Needs no master key: personal data is copied into the read models sealed,
+and only the API opens it.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json, master.key and nats-auth/projector.nk)")
+	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory of a local API (for endpoints.json and nats-auth/projector.nk)")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: the API's local cluster")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "NATS URL; empty: the API's embedded server")
 	m.NATSAuth.Flags(fs)
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
-	config.StringFlag(fs, &m.MasterKeyFile, "master-key-file", "CIHUI_MASTER_KEY_FILE", "", "file holding the master key; CIHUI_MASTER_KEY takes precedence")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
 	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
 	if err := fs.Parse(args); err != nil {
@@ -157,19 +155,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The API's development key is used only if it exists: the projector
-	// never creates one.
-	devKey := filepath.Join(m.DataDir, "master.key")
-	_, statErr := os.Stat(devKey)
-	master, err := config.MasterKey(config.MasterKeyOptions{File: m.MasterKeyFile, Dev: statErr == nil, DevFile: devKey})
-	if err != nil {
-		return err
-	}
-	// The API creates the key ring; the projector only reads keys.
-	keys, err := jetstream.OpenKeyRing(ctx, nc, master, jetstream.KeyRingConfig{NoCreate: true})
-	if err != nil {
-		return err
-	}
 	if m.Rebuild {
 		m.log.Info("rebuilding the read models from the first event")
 		if err := projections.Reset(ctx, db); err != nil {
@@ -180,7 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p := projections.New(projections.Options{
 		DB: db, JetStream: store.JetStream(), Stream: store.StreamName(), Codec: codec,
-		Opener: events.NewSealer(keys, nil), Log: m.log, BatchSize: m.BatchSize, Registry: reg,
+		Log: m.log, BatchSize: m.BatchSize, Registry: reg,
 	})
 	if m.Retry {
 		return m.retry(ctx, p)
@@ -194,7 +179,13 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 		defer srv.Close()
 	}
+	// The access log (stream CIHUI_ACCESS, written by the API) has its own
+	// projector and checkpoint, beside the read models'.
+	ap := projections.NewAccess(projections.AccessOptions{DB: db, JetStream: store.JetStream(), Log: m.log, BatchSize: m.BatchSize})
+	accessDone := make(chan struct{})
+	go func() { defer close(accessDone); ap.RunWithRestart(ctx) }()
 	p.RunWithRestart(ctx)
+	<-accessDone
 	return nil
 }
 

@@ -518,7 +518,8 @@ var ErasureReasons = []string{"retention_expired", "data_subject_request", "ente
 // Erase records that the student's personal data is erased by destroying
 // the data key (crypto-shredding). The caller destroys the key.
 func (r *Referral) Erase(a events.Actor, reason string) (events.PersonErased, error) {
-	if a.Role != RoleAdmin {
+	// The retention job (system) erases only for retention (§10).
+	if a.Role != RoleAdmin && (a.Role != events.RoleSystem || reason != ErasureRetention) {
 		return events.PersonErased{}, Errorf(EForbidden, "personal data is erased by an admin")
 	}
 	if !slices.Contains(ErasureReasons, reason) {

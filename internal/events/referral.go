@@ -160,6 +160,7 @@ func DefaultRegistry() *Registry {
 		MeetingScheduled{}, MeetingOpened{}, ResolutionRecorded{}, MeetingClosed{}, AppealFiled{},
 		SeatTaken{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{},
 		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
+		LegalHoldPlaced{}, LegalHoldLifted{},
 	} {
 		r.Register(e, 1)
 	}

@@ -166,11 +166,16 @@ func (s *Server) getReferral(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hideNotes(cs, a)
+	if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
+		return err
+	}
 	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
+	if err := s.recordAccess(c, cs.ID); err != nil {
+		return err
+	}
 	if cs.Stage == string(domain.StageWaitlisted) {
 		// The rank comes from the roster stream itself (R-SOY-5).
 		if cp, err := s.app.Capacity(c.Request().Context(), events.Actor{Branch: cs.Branch}); err == nil {
@@ -185,17 +190,6 @@ func (s *Server) getReferral(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-// hideNotes keeps guidance records (R-DOC-2) and social workers' notes
-// with social workers.
-func hideNotes(cs projections.Case, a events.Actor) {
-	if a.Role == domain.RoleSocialWorker {
-		return
-	}
-	for i := range cs.Documents {
-		cs.Documents[i].Note = nil
-	}
-}
-
 // ReferralList is a page of cases.
 type ReferralList struct {
 	Items        []ReferralView `json:"items"`
@@ -207,7 +201,9 @@ func (s *Server) listReferrals(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
-	f := projections.CaseFilter{Scope: scope(actorOf(c)), Stage: c.QueryParam("status"), School: c.QueryParam("school"), After: c.QueryParam("cursor"), Limit: 50}
+	a := actorOf(c)
+	f := projections.CaseFilter{Scope: scope(a), Stage: c.QueryParam("status"), School: c.QueryParam("school"), After: c.QueryParam("cursor"), Limit: 50,
+		Personal: seesPersonal(a)}
 	bad := map[string]string{}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -230,15 +226,20 @@ func (s *Server) listReferrals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a := actorOf(c)
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
 	for _, cs := range cases {
-		hideNotes(cs, a)
+		// Each row opened with its own student's key (cached).
+		if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
+			return err
+		}
 		out.Items = append(out.Items, s.view(cs, cal, calErr, a))
 	}
 	if len(cases) == f.Limit {
 		out.NextCursor = cases[len(cases)-1].ID
+	}
+	if err := s.recordAccess(c, caseIDs(out.Items, func(v ReferralView) string { return v.ID })...); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -37,6 +37,7 @@ type Server struct {
 	echo    *echo.Echo
 	app     *app.Service
 	reader  *projections.Reader
+	opener  Opener
 	waiter  *projections.Waiter
 	auth    Authenticator
 	db      *sqlx.DB
@@ -45,6 +46,7 @@ type Server struct {
 	log     *slog.Logger
 	maxWait time.Duration
 	http    *http.Server
+	access  AccessWriter
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -53,8 +55,11 @@ type Server struct {
 
 // Config wires a server.
 type Config struct {
-	App      *app.Service
-	Reader   *projections.Reader
+	App    *app.Service
+	Reader *projections.Reader
+	// Opener opens the sealed personal data the read models hold, for the
+	// callers who may see it; nil shows every person as erased.
+	Opener   Opener
 	Waiter   *projections.Waiter
 	Auth     Authenticator
 	DB       *sqlx.DB
@@ -66,6 +71,8 @@ type Config struct {
 	MaxWait time.Duration
 	// RequestHashKey keys request_hash (an HMAC); the key ring holds it.
 	RequestHashKey []byte
+	// Access records reads of personal data; without it they fail (503).
+	Access AccessWriter
 	// Limits bound connections and requests; zero fields take
 	// DefaultLimits.
 	Limits Limits
@@ -139,8 +146,8 @@ func New(cfg Config) *Server {
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{
-		echo: echo.New(), app: cfg.App, reader: cfg.Reader, waiter: cfg.Waiter, auth: cfg.Auth,
-		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait,
+		echo: echo.New(), app: cfg.App, reader: cfg.Reader, opener: cfg.Opener, waiter: cfg.Waiter, auth: cfg.Auth,
+		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait, access: cfg.Access,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
@@ -164,6 +171,7 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(requestIDs)
+	e.Use(retryAfter503)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
@@ -211,6 +219,11 @@ func New(cfg Config) *Server {
 	e.PUT("/v1/calendar/:year", s.importCalendar, s.authenticate, roles(domain.RoleAdmin), s.storeUp)
 	post("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
 	read("/calendar/workdays", s.workdays)
+	read("/access-log", s.accessLog, roles(domain.RoleAdmin))
+	read("/referrals/:id/export", s.export, roles(domain.RoleAdmin))
+	read("/retention/due", s.retentionDue, roles(domain.RoleAdmin))
+	post("/referrals/:id/legal-hold", s.placeLegalHold, roles(domain.RoleAdmin))
+	command(http.MethodDelete, "/referrals/:id/legal-hold", s.liftLegalHold, roles(domain.RoleAdmin))
 
 	staff := roles(domain.RoleCommittee, domain.RoleBureau, domain.RoleSocialWorker)
 	post("/meetings", s.scheduleMeeting, roles(domain.RoleCommittee, domain.RoleBureau))

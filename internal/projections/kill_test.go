@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"encoding/base64"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -36,7 +35,7 @@ func TestProjectorProcessKilledAndRestartedEqualsRebuild(t *testing.T) {
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.DSN, "NATS_URL="+e.Server.ClientURL(),
 			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector),
-			"CIHUI_MASTER_KEY="+base64.StdEncoding.EncodeToString(e.Master), "CIHUI_LOG_LEVEL=error")
+			"CIHUI_LOG_LEVEL=error")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

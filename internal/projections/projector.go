@@ -31,9 +31,11 @@ type Projector struct {
 	js        js.JetStream
 	stream    string
 	codec     *events.Codec
-	opener    Opener
 	log       *slog.Logger
 	batchSize int
+	// known is the checkpoint this run started from or last committed;
+	// a checkpoint found below it was reset under the running projector.
+	known uint64
 	// maxAttempts bounds how often an event is applied alone before it
 	// is quarantined.
 	maxAttempts int
@@ -55,18 +57,12 @@ type Projector struct {
 	heldNow          prometheus.Gauge
 }
 
-// Opener opens sealed personal data (events.Sealer).
-type Opener interface {
-	Open(ctx context.Context, s events.Sealed, v any) error
-}
-
 // Options configure a projector.
 type Options struct {
 	DB        *sqlx.DB
 	JetStream js.JetStream
 	Stream    string
 	Codec     *events.Codec
-	Opener    Opener
 	Log       *slog.Logger
 	BatchSize int
 	Registry  prometheus.Registerer
@@ -87,7 +83,7 @@ func New(o Options) *Projector {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	p := &Projector{
-		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec, opener: o.Opener,
+		db: o.DB, js: o.JetStream, stream: o.Stream, codec: o.Codec,
 		log: o.Log, batchSize: o.BatchSize, maxAttempts: o.MaxAttempts,
 		applied:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_applied_total", Help: "Events applied to the read models."}),
 		skipped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cihui_projector_events_skipped_total", Help: "Messages skipped: unknown event types or undecodable."}),
@@ -138,6 +134,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
 	defer it.Stop()
+	p.known = start
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch() // one watcher per run, not one more per restart
 	go p.watchLag(wctx)
@@ -256,6 +253,11 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 	if err != nil {
 		return res, err
 	}
+	if cp < p.known {
+		// A migration or rebuild reset the read models: start again from
+		// the checkpoint (RunWithRestart does).
+		return res, errCheckpointReset
+	}
 	blocked, err := blockedStreams(ctx, tx)
 	if err != nil {
 		return res, err
@@ -319,7 +321,11 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 			return res, err
 		}
 	}
-	return res, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return res, err
+	}
+	p.known = max(last, cp)
+	return res, nil
 }
 
 // lockCheckpoint locks the checkpoint row and returns its position. Never
@@ -397,7 +403,10 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held, case_retention"
+
+// errCheckpointReset stops a run whose checkpoint was reset under it.
+var errCheckpointReset = errors.New("projections: the checkpoint was reset; restarting from it")
 
 // RunWithRestart runs the projector, restarting it with backoff after an
 // error, until ctx is done.
@@ -407,6 +416,10 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 		err := p.Run(ctx)
 		if err == nil || errors.Is(err, context.Canceled) {
 			return
+		}
+		if errors.Is(err, errCheckpointReset) {
+			p.log.Info("the read models were reset: rebuilding from the first event")
+			continue
 		}
 		p.log.Error("projector stopped; restarting", "err", logsafe.Err(err), "backoff", backoff)
 		select {

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -164,6 +165,25 @@ func TestRestartContinuesFromCheckpoint(t *testing.T) {
 	}
 }
 
+// A checkpoint reset under a running projector (migration 00008 empties
+// the read models to drop their plaintext) makes it rebuild from the first
+// event, not carry on from where it was with empty tables.
+func TestCheckpointResetUnderRunningProjectorRebuilds(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	waitFor(t, e, seed(t, e, 2))
+	if err := projections.Reset(context.Background(), e.DB); err != nil { // as the migration does
+		t.Fatal(err)
+	}
+	second := seed(t, e, 1)
+	waitFor(t, e, second)
+	var cases, timeline int
+	_ = e.DB.Get(&cases, `SELECT count(*) FROM cases`)
+	_ = e.DB.Get(&timeline, `SELECT count(*) FROM case_timeline`)
+	if cases != 3 || timeline != 3*7 {
+		t.Fatalf("after a reset under the running projector: %d cases, %d timeline rows; want 3 and %d", cases, timeline, 3*7)
+	}
+}
+
 // Unknown event types (from a newer build) and messages that are not
 // envelopes are skipped, not a crash loop.
 func TestUnknownEventTypeIsSkipped(t *testing.T) {
@@ -189,19 +209,21 @@ func TestUnknownEventTypeIsSkipped(t *testing.T) {
 	}
 }
 
-// Crypto-shredding: destroying a student's data key erases the person from
-// the read models on rebuild, while the case and its timeline stay.
+// Crypto-shredding: an erased student stays erased in the read models
+// after a rebuild, while the case and its timeline stay.
 func TestErasedPersonStaysErasedAfterRebuild(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
-	last := seed(t, e, 1)
+	waitFor(t, e, seed(t, e, 1))
+	var id string
+	if err := e.DB.Get(&id, `SELECT id FROM cases`); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Do("POST", "/v1/referrals/"+id+"/erasure", e.Token(domain.RoleAdmin, ""), map[string]any{"reason": "data_subject_request"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("erasure: %d %s", r.Status, r.Body)
+	}
+	last := uint64(r.JSON(t)["position"].(float64))
 	waitFor(t, e, last)
-	var key string
-	if err := e.DB.Get(&key, `SELECT person_key FROM cases`); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Sealer.Erase(context.Background(), key); err != nil {
-		t.Fatal(err)
-	}
 	e.StopProjector()
 	if err := projections.Reset(context.Background(), e.DB); err != nil {
 		t.Fatal(err)
@@ -213,7 +235,56 @@ func TestErasedPersonStaysErasedAfterRebuild(t *testing.T) {
 	_ = e.DB.Get(&cases, `SELECT count(*) FROM cases`)
 	_ = e.DB.Get(&timeline, `SELECT count(*) FROM case_timeline`)
 	_ = e.DB.Get(&notes, `SELECT count(*) FROM case_documents WHERE note IS NOT NULL`)
-	if persons != 0 || notes != 0 || cases != 1 || timeline != 7 {
+	if persons != 0 || notes != 0 || cases != 1 || timeline != 8 {
 		t.Fatalf("after erasure: persons %d notes %d cases %d timeline %d", persons, notes, cases, timeline)
+	}
+}
+
+// Finding 1 (issue 8): the read models hold personal data only sealed, as
+// in the events: no plaintext reaches PostgreSQL, and the projector needs
+// no key to write them.
+func TestReadModelsHoldPersonalDataOnlySealed(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	last := seed(t, e, 2)
+	waitFor(t, e, last)
+	var dump []string
+	for _, q := range []string{
+		`SELECT to_jsonb(p)::text FROM case_personal p`,
+		`SELECT to_jsonb(d)::text FROM case_documents d`,
+		`SELECT to_jsonb(v)::text FROM case_visits v`,
+		`SELECT to_jsonb(c)::text FROM cases c`,
+		`SELECT to_jsonb(l)::text FROM case_timeline l`,
+	} {
+		var rows []string
+		if err := e.DB.Select(&rows, q); err != nil {
+			t.Fatal(err)
+		}
+		dump = append(dump, rows...)
+	}
+	all := strings.Join(dump, "\n")
+	// testenv.ValidReferral's names, national IDs, family and reason.
+	for _, plain := range []string{"A123456789", "A800000014", "測試學生", "測試家長", "測試用轉介原因", "離異依母"} {
+		if strings.Contains(all, plain) {
+			t.Errorf("plaintext %q in the read models", plain)
+		}
+	}
+	var sealed []events.Sealed
+	var raws []string
+	if err := e.DB.Select(&raws, `SELECT personal::text FROM case_personal UNION ALL SELECT note::text FROM case_documents WHERE note IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range raws {
+		var s events.Sealed
+		if err := json.Unmarshal([]byte(raw), &s); err != nil || s.IsZero() {
+			t.Fatalf("not a sealed value: %v", err)
+		}
+		sealed = append(sealed, s)
+	}
+	if len(sealed) != 2+2*3 {
+		t.Fatalf("%d sealed values, want 2 persons and 6 notes", len(sealed))
+	}
+	var p domain.Person
+	if err := e.Sealer.Open(context.Background(), sealed[0], &p); err != nil || p.NationalID == "" {
+		t.Fatalf("the stored person does not open with the key: %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func inject(t *testing.T, e *testenv.Env, caseID string, ev events.Event) uint64
 func startProjector(t *testing.T, e *testenv.Env, reg prometheus.Registerer) (*projections.Projector, func()) {
 	t.Helper()
 	p := projections.New(projections.Options{
-		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec, Opener: e.Sealer,
+		DB: e.DB, JetStream: e.Store.JetStream(), Stream: e.Store.StreamName(), Codec: e.Codec,
 		BatchSize: 16, Registry: reg,
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -37,8 +37,12 @@ type Case struct {
 	Position     uint64         `db:"position" json:"position"`
 	OpenedAt     time.Time      `db:"opened_at" json:"opened_at"`
 	UpdatedAt    time.Time      `db:"updated_at" json:"updated_at"`
-	Student      *Student       `db:"-" json:"student"`
-	Documents    []Document     `db:"-" json:"documents,omitempty"`
+	// Personal is the sealed personal data (events.Sealed JSON of a
+	// domain.Person), loaded only when asked for; the API opens it into
+	// Student for a caller who may see it.
+	Personal  []byte     `db:"-" json:"-"`
+	Student   *Student   `db:"-" json:"student"`
+	Documents []Document `db:"-" json:"documents,omitempty"`
 
 	DropoutRecord       bool           `db:"dropout_record" json:"dropout_record"`
 	ReturnedMissing     pq.Int64Array  `db:"returned_missing" json:"returned_missing,omitempty"`
@@ -78,14 +82,17 @@ type Letter struct {
 	IssuedOn     string `db:"issued_on" json:"issued_on"`
 }
 
-// VisitEntry is one entry of the home-visit log.
+// VisitEntry is one entry of the home-visit log. SealedNote is the note
+// as stored; the API opens it into Note for social workers.
 type VisitEntry struct {
-	Kind string  `db:"kind" json:"kind"`
-	On   string  `db:"on_date" json:"on"`
-	Note *string `db:"note" json:"note,omitempty"`
+	Kind       string  `db:"kind" json:"kind"`
+	On         string  `db:"on_date" json:"on"`
+	SealedNote []byte  `db:"note" json:"-"`
+	Note       *string `db:"-" json:"note,omitempty"`
 }
 
-// Student is the personal data of a case; nil once erased.
+// Student is the personal data of a case as the API shows it, opened from
+// Case.Personal; nil once erased.
 type Student struct {
 	Name             string          `db:"student_name" json:"name"`
 	NationalID       string          `db:"national_id" json:"national_id"`
@@ -109,7 +116,10 @@ type Document struct {
 	IssuedOn        *string `db:"issued_on" json:"issued_on"`
 	Checked         bool    `db:"checked" json:"checked"`
 	Conforms        *bool   `db:"conforms" json:"conforms"`
-	Note            *string `db:"note" json:"note,omitempty"`
+	// SealedNote is the social worker's note as stored; the API opens it
+	// into Note for social workers (R-DOC-2).
+	SealedNote []byte  `db:"note" json:"-"`
+	Note       *string `db:"-" json:"note,omitempty"`
 }
 
 // TimelineEntry is one event of a case's audit trail.
@@ -151,7 +161,8 @@ func scopeWhere(s Scope, args []any) (string, []any) {
 	return where, args
 }
 
-// Case returns one case with its checklist and personal data. A case
+// Case returns one case with its checklist and, if withPersonal, its
+// sealed personal data (nil once erased). A case
 // outside the scope is not found, never forbidden: its existence is not
 // revealed.
 func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool) (Case, error) {
@@ -183,17 +194,9 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
 	}
 	if withPersonal {
-		var st Student
-		err := r.db.GetContext(ctx, &st, `
-			SELECT student_name, national_id, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, guardian_name, guardian_relation, reason,
-			       crisis_type, exclusion_reason, family
-			FROM case_personal WHERE case_id = $1`, id)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		err := r.db.GetContext(ctx, &c.Personal, `SELECT personal FROM case_personal WHERE case_id = $1`, id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return Case{}, err
-		default:
-			c.Student = &st
 		}
 	}
 	return c, nil
@@ -207,6 +210,8 @@ type CaseFilter struct {
 	School       string
 	After        string // cursor: the last id of the previous page
 	Limit        int
+	// Personal loads each case's sealed personal data.
+	Personal bool
 }
 
 // Cases lists cases in order of receipt.
@@ -236,7 +241,34 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	if err != nil || len(out) == 0 {
 		return out, err
 	}
-	return out, r.attachDocuments(ctx, out)
+	if err := r.attachDocuments(ctx, out); err != nil {
+		return nil, err
+	}
+	if f.Personal {
+		return out, r.attachPersonal(ctx, out)
+	}
+	return out, nil
+}
+
+// attachPersonal loads the sealed personal data of a page of cases in one
+// query.
+func (r *Reader) attachPersonal(ctx context.Context, cases []Case) error {
+	ids := make([]string, len(cases))
+	at := make(map[string]int, len(cases))
+	for i, c := range cases {
+		ids[i], at[c.ID] = c.ID, i
+	}
+	var rows []struct {
+		CaseID   string `db:"case_id"`
+		Personal []byte `db:"personal"`
+	}
+	if err := r.db.SelectContext(ctx, &rows, `SELECT case_id, personal FROM case_personal WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		cases[at[row.CaseID]].Personal = row.Personal
+	}
+	return nil
 }
 
 // attachDocuments loads the checklists of a page of cases in one query.

@@ -2,8 +2,8 @@ package projections
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -21,6 +21,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
+			return err
+		}
+		if err := applyRetention(ctx, tx, env); err != nil {
 			return err
 		}
 		pend.timeline(env)
@@ -46,23 +49,11 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_documents (case_id, item) SELECT $1, generate_series(1, $2::int)`, id, domain.ChecklistItems); err != nil {
 			return err
 		}
-		var person domain.Person
-		switch err := p.open(ctx, e.Personal, &person); {
-		case errors.Is(err, events.ErrKeyDestroyed):
-			return nil // erased: the case stays, the person does not
-		case err != nil:
-			return err
+		if e.Personal.IsZero() {
+			return nil
 		}
-		family, err := json.Marshal(person.Family)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO case_personal (case_id, student_name, national_id, birth_date, guardian_name, guardian_relation, reason,
-			                           crisis_type, exclusion_reason, family)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-			id, person.StudentName, person.NationalID, nullIfEmpty(person.BirthDate), person.GuardianName, person.GuardianRelation, person.Reason,
-			person.CrisisType, person.ExclusionReason, string(family))
+		// Sealed as in the event: the projector never holds a key.
+		_, err := tx.ExecContext(ctx, `INSERT INTO case_personal (case_id, personal) VALUES ($1, $2)`, id, sealedJSON(e.Personal))
 		return err
 	case events.DocumentSubmitted:
 		var issued any
@@ -76,24 +67,14 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			return err
 		}
 	case events.DocumentChecked:
-		var note any
-		if !e.Note.IsZero() {
-			var s string
-			switch err := p.open(ctx, e.Note, &s); {
-			case errors.Is(err, events.ErrKeyDestroyed):
-			case err != nil:
-				return err
-			default:
-				note = s
-			}
-		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE case_documents SET checked = true, conforms = $3, note = $4
-			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Conforms, note); err != nil {
+			WHERE case_id = $1 AND item = $2`, id, e.Item, e.Conforms, sealedJSON(e.Note)); err != nil {
 			return err
 		}
 	case events.PersonErased:
-		// Every case of the person loses the opened personal data.
+		// Every case of the person loses its sealed personal data: nothing
+		// could open it any more, and less ciphertext kept is better.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM case_personal WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
 			return err
 		}
@@ -120,14 +101,14 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 				return err
 			}
 		}
-		if err := p.visitLog(ctx, tx, env, e.Kind, e.On.String(), e.Note); err != nil {
+		if err := visitLog(ctx, tx, env, e.Kind, e.On.String(), e.Note); err != nil {
 			return err
 		}
 	case events.AssessmentReportFinished:
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET visit_report_on = $2 WHERE id = $1`, id, e.On.String()); err != nil {
 			return err
 		}
-		if err := p.visitLog(ctx, tx, env, "report", e.On.String(), e.Summary); err != nil {
+		if err := visitLog(ctx, tx, env, "report", e.On.String(), e.Summary); err != nil {
 			return err
 		}
 	case events.FirstReviewDecided:
@@ -155,33 +136,31 @@ func letter(ctx context.Context, tx *sqlx.Tx, env events.Envelope, l events.Lett
 	return err
 }
 
-// visitLog records a home-visit log entry with its opened note.
-func (p *Projector) visitLog(ctx context.Context, tx *sqlx.Tx, env events.Envelope, kind, on string, sealed events.Sealed) error {
-	var note any
-	if !sealed.IsZero() {
-		var s string
-		switch err := p.open(ctx, sealed, &s); {
-		case errors.Is(err, events.ErrKeyDestroyed):
-		case err != nil:
-			return err
-		default:
-			note = s
-		}
-	}
+// visitLog records a home-visit log entry with its sealed note.
+func visitLog(ctx context.Context, tx *sqlx.Tx, env events.Envelope, kind, on string, note events.Sealed) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO case_visits (position, case_id, kind, on_date, note) VALUES ($1,$2,$3,$4,$5)`,
-		env.Position, env.AggregateID, kind, on, note)
+		env.Position, env.AggregateID, kind, on, sealedJSON(note))
 	return err
+}
+
+// sealedJSON stores a sealed value as the read models keep it: the
+// events.Sealed JSON in a json column, NULL for none.
+type sealedJSON events.Sealed
+
+// Value implements driver.Valuer.
+func (s sealedJSON) Value() (driver.Value, error) {
+	if events.Sealed(s).IsZero() {
+		return nil, nil
+	}
+	b, err := json.Marshal(events.Sealed(s))
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
 }
 
 func dateOf(env events.Envelope) string {
 	return calendar.DateOf(env.OccurredAt, domain.Taipei).String()
-}
-
-func (p *Projector) open(ctx context.Context, s events.Sealed, v any) error {
-	if p.opener == nil {
-		return events.ErrKeyDestroyed
-	}
-	return p.opener.Open(ctx, s, v)
 }
 
 // Summary says what an event means, in plain words and without personal
@@ -241,13 +220,10 @@ func Summary(env events.Envelope) string {
 		return fmt.Sprintf("報到入學，編入 %s 班", e.Class)
 	case events.RegistrationRecorded:
 		return "原學籍學校完成 " + e.Semester + " 學期註冊"
+	case events.LegalHoldPlaced:
+		return "依法暫緩銷毀（legal hold：" + e.Reason + "）"
+	case events.LegalHoldLifted:
+		return "解除暫緩銷毀（legal hold lifted）"
 	}
 	return env.Type
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

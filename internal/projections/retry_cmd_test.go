@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -45,8 +44,7 @@ func TestProjectorRetryCommandAfterFix(t *testing.T) {
 		cmd := exec.CommandContext(context.Background(), bin, "retry", "--metrics-addr", "", "--data-dir", t.TempDir())
 		cmd.Env = append(os.Environ(),
 			"DATABASE_URL="+e.DSN, "NATS_URL="+e.Server.ClientURL(),
-			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector),
-			"CIHUI_MASTER_KEY="+base64.StdEncoding.EncodeToString(e.Master), "CIHUI_LOG_LEVEL=error")
+			"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.NATSAuthDir, jetstream.UserProjector), "CIHUI_LOG_LEVEL=error")
 		out, err := cmd.Output()
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
