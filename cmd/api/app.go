@@ -24,7 +24,6 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
-	"cihui/internal/keycache"
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -43,8 +42,15 @@ type Main struct {
 	Dev         bool
 	LogLevel    string
 	Limits      httpapi.Limits
+	// MasterKeyFile holds the master key (outside the data directory).
+	MasterKeyFile string
+	// NewMasterKeyFile holds the new master key (keys rotate).
+	NewMasterKeyFile string
 	// Clock is the API's clock; nil is the system clock (tests set it).
 	Clock domain.Clock
+
+	AccessMaxAge      string
+	RetentionInterval string
 
 	log     *slog.Logger
 	cluster *pgcluster.Cluster
@@ -66,9 +72,11 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
   api token list | api token revoke ID [flags]
+  api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
 
 The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY
-(32 bytes, base64) or, in development, <data-dir>/master.key.
+(32 bytes, base64) or --master-key-file; a missing key is an error. Only
+--dev keeps one in <data-dir>/master.key (created when missing).
 
 Flags:
 `)
@@ -82,11 +90,14 @@ Flags:
 	config.StringFlag(fs, &m.NATSListen, "nats-listen", "CIHUI_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server listens (loopback, for the projector)")
 	replicas := config.Env("CIHUI_STREAM_REPLICAS", "1")
 	fs.IntVar(&m.Replicas, "replicas", atoi(replicas, 1), "stream replicas: 1 embedded, 3 on a cluster (env CIHUI_STREAM_REPLICAS)")
-	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json")
+	config.BoolFlag(fs, &m.Dev, "dev", "CIHUI_DEV", false, "development mode: create one token per role and write them to <data-dir>/dev-tokens.json; keep the master key in <data-dir>/master.key")
+	config.StringFlag(fs, &m.MasterKeyFile, "master-key-file", "CIHUI_MASTER_KEY_FILE", "", "file holding the master key (32 bytes, base64), kept apart from the data; CIHUI_MASTER_KEY takes precedence")
+	config.StringFlag(fs, &m.NewMasterKeyFile, "new-master-key-file", "CIHUI_NEW_MASTER_KEY_FILE", "", "keys rotate: file holding the new master key; or set CIHUI_NEW_MASTER_KEY")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	if err := limitFlags(fs, &m.Limits); err != nil {
 		return nil, err
 	}
+	m.accessRetentionFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
@@ -143,6 +154,10 @@ func (m *Main) openDB(ctx context.Context) error {
 
 // Run starts everything and serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
+	master, err := m.masterKey() // before anything starts: a missing key is a clear start-up error
+	if err != nil {
+		return err
+	}
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
@@ -155,48 +170,22 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	natsURL := m.NATSURL
-	if natsURL == "" {
-		host, port, err := splitHostPort(m.NATSListen)
-		if err != nil {
-			return err
-		}
-		authDir := filepath.Join(m.DataDir, config.NATSAuthDir)
-		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), AuthDir: authDir, Host: host, Port: port})
-		if err != nil {
-			return err
-		}
-		m.natsSrv = s
-		natsURL = s.ClientURL()
-		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always", "credentials", authDir)
-	}
-	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserAPI)
+	natsURL, err := m.openNATS()
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(natsURL, append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))...)
-	if err != nil {
-		return fmt.Errorf("connecting to NATS: %w", err)
-	}
-	m.nc = nc
+	nc := m.nc
 	codec := events.NewCodec(events.DefaultRegistry())
 	store, err := jetstream.Open(ctx, nc, codec, jetstream.Config{Replicas: m.Replicas})
 	if err != nil {
 		return err
 	}
 
-	master, err := config.MasterKey(filepath.Join(m.DataDir, "master.key"), m.cluster != nil || m.Dev)
+	keys, err := openKeys(ctx, nc, m.db, store, master, m.Replicas, m.log)
 	if err != nil {
 		return err
 	}
-	keys, err := postgres.NewKeyRing(m.db, master)
-	if err != nil {
-		return err
-	}
-	// Reads open personal data with keys cached in memory, bounded and for
-	// at most keycache.DefaultTTL: a person erased by another API instance
-	// stops opening here within that time; erased by this one, at once.
-	sealer := events.NewSealer(keycache.New(keys, keycache.DefaultSize, keycache.DefaultTTL), keys.Pepper())
+	sealer := keys.sealer
 	tokens := postgres.NewTokens(m.db)
 	if m.Dev {
 		if err := m.devTokens(ctx, tokens); err != nil {
@@ -219,14 +208,22 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reader := projections.NewReader(m.db)
+	access, err := m.openAccessLog(ctx, nc)
+	if err != nil {
+		return err
+	}
+	svc := &app.Service{
+		Store: store, Sealer: sealer, Clock: m.clock(),
+		Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+	}
 	srv := httpapi.New(httpapi.Config{
-		App: &app.Service{
-			Store: store, Sealer: sealer, Clock: m.clock(),
-			Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
-		},
-		Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
+		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
+		RequestHashKey: keys.requestSecret, Access: access,
 	})
+	if err := m.startRetention(svc, reader, waiter, store); err != nil {
+		return err
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start(m.Addr) }()
@@ -240,6 +237,36 @@ func (m *Main) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// openNATS connects to NATS, starting the embedded server if no URL is
+// configured, and returns the URL.
+func (m *Main) openNATS() (string, error) {
+	natsURL := m.NATSURL
+	if natsURL == "" {
+		host, port, err := splitHostPort(m.NATSListen)
+		if err != nil {
+			return "", err
+		}
+		authDir := filepath.Join(m.DataDir, config.NATSAuthDir)
+		s, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(m.DataDir, "nats"), AuthDir: authDir, Host: host, Port: port})
+		if err != nil {
+			return "", err
+		}
+		m.natsSrv = s
+		natsURL = s.ClientURL()
+		m.log.Info("embedded NATS started", "url", natsURL, "store", filepath.Join(m.DataDir, "nats"), "sync", "always", "credentials", authDir)
+	}
+	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserAPI)
+	if err != nil {
+		return "", err
+	}
+	nc, err := nats.Connect(natsURL, append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))...)
+	if err != nil {
+		return "", fmt.Errorf("connecting to NATS: %w", err)
+	}
+	m.nc = nc
+	return natsURL, nil
 }
 
 func (m *Main) clock() domain.Clock {

@@ -7,6 +7,7 @@
 //	api migrate [up|down|status]     apply or inspect migrations
 //	api token create --role R [--school S] [--branch B] [--label L]
 //	api token list | api token revoke ID
+//	api keys rotate --new-master-key-file F
 package main
 
 import (
@@ -43,8 +44,16 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "serve") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
+		// keys rotate takes the usual flags after the subcommand.
+		rest, err := m.ParseFlags(args[1:])
+		if err != nil {
+			return err
+		}
+		return m.Keys(ctx, append([]string{"rotate"}, rest...))
 	}
 	rest, err := m.ParseFlags(args)
 	if err != nil {
@@ -55,6 +64,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Migrate(ctx, rest)
 	case "token":
 		return m.Token(ctx, rest)
+	case "keys":
+		return m.Keys(ctx, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q", rest)

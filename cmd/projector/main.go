@@ -179,7 +179,13 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 		defer srv.Close()
 	}
+	// The access log (stream CIHUI_ACCESS, written by the API) has its own
+	// projector and checkpoint, beside the read models'.
+	ap := projections.NewAccess(projections.AccessOptions{DB: db, JetStream: store.JetStream(), Log: m.log, BatchSize: m.BatchSize})
+	accessDone := make(chan struct{})
+	go func() { defer close(accessDone); ap.RunWithRestart(ctx) }()
 	p.RunWithRestart(ctx)
+	<-accessDone
 	return nil
 }
 

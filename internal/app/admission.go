@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -300,7 +301,12 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 				return nil, err
 			}
 		}
-		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, reason, s.today(), s.today().AddDays(14))
+		reason = strings.TrimSpace(reason)
+		sealed, err := s.sealIfAlive(ctx, r, reason)
+		if err != nil {
+			return nil, err
+		}
+		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, sealed, reason != "", s.today(), s.today().AddDays(14))
 		if err != nil {
 			return nil, err
 		}
@@ -345,7 +351,12 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 		if err != nil {
 			return nil, err
 		}
-		e, seat, w, err := r.Enrol(m.Actor, roster, grade, class, override, s.today())
+		override = strings.TrimSpace(override)
+		sealed, err := s.sealIfAlive(ctx, r, override)
+		if err != nil {
+			return nil, err
+		}
+		e, seat, w, err := r.Enrol(m.Actor, roster, grade, class, sealed, override != "", s.today())
 		if err != nil {
 			return nil, err
 		}

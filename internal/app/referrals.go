@@ -84,6 +84,20 @@ func (s *Service) seal(ctx context.Context, r *domain.Referral, text string) (ev
 	return sealed, err
 }
 
+// sealIfAlive is seal for a reason that accompanies a step the process
+// still needs for an erased student (a place released, a class joined):
+// the step is recorded, the reason not (it could not be kept sealed).
+func (s *Service) sealIfAlive(ctx context.Context, r *domain.Referral, text string) (events.Sealed, error) {
+	if text == "" {
+		return events.Sealed{}, nil
+	}
+	sealed, err := s.Sealer.Seal(ctx, r.PersonKey, text)
+	if errors.Is(err, events.ErrKeyDestroyed) {
+		return events.Sealed{}, nil
+	}
+	return sealed, err
+}
+
 // ReturnApplication returns an incomplete application (退件, R-MID-3).
 func (s *Service) ReturnApplication(ctx context.Context, m Meta, id, note string) (Result, error) {
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {

@@ -92,39 +92,86 @@ func WaitEndpoints(ctx context.Context, dataDir string, log *slog.Logger) (Endpo
 	}
 }
 
+// MasterKeyOptions say where the master key comes from.
+type MasterKeyOptions struct {
+	// File is a key file outside the data directory (--master-key-file,
+	// CIHUI_MASTER_KEY_FILE).
+	File string
+	// Dev allows DevFile, created when missing. Only development does:
+	// a key kept beside the data it protects protects nothing.
+	Dev bool
+	// DevFile is <data-dir>/master.key.
+	DevFile string
+}
+
+// ErrNoMasterKey is returned when no master key is configured.
+var ErrNoMasterKey = errors.New("config: no master key: set CIHUI_MASTER_KEY (32 bytes, base64) or --master-key-file / CIHUI_MASTER_KEY_FILE; only --dev creates one")
+
 // MasterKey returns the 32-byte master key that wraps the per-person data
-// keys: from CIHUI_MASTER_KEY (base64) if set, else from keyFile; when
-// create is true and the file does not exist, a new random key is written
-// there (development only: production sets the variable from a secret
-// store).
-func MasterKey(keyFile string, create bool) ([]byte, error) {
+// keys: from CIHUI_MASTER_KEY (base64) if set, else from o.File; in
+// development only, from o.DevFile, created with a new random key when
+// missing. Without any of these it fails: the key is never looked for in
+// the data directory outside development.
+func MasterKey(o MasterKeyOptions) ([]byte, error) {
 	if v := os.Getenv("CIHUI_MASTER_KEY"); v != "" {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
-		if err != nil || len(k) != 32 {
-			return nil, errors.New("config: CIHUI_MASTER_KEY must be 32 bytes, base64-encoded")
-		}
-		return k, nil
+		return decodeKey(v, "CIHUI_MASTER_KEY")
 	}
-	b, err := os.ReadFile(keyFile)
-	if errors.Is(err, os.ErrNotExist) && create {
-		k := make([]byte, 32)
-		if _, err := rand.Read(k); err != nil {
+	if o.File != "" {
+		b, err := os.ReadFile(o.File)
+		if err != nil {
+			return nil, fmt.Errorf("config: master key file: %w", err)
+		}
+		return decodeKey(string(b), o.File)
+	}
+	if !o.Dev || o.DevFile == "" {
+		if o.DevFile != "" {
+			if _, err := os.Stat(o.DevFile); err == nil {
+				return nil, fmt.Errorf("%w (found %s from development or an earlier version: move it out of the data directory, "+
+					"to a secret store or a file of its own, and pass --master-key-file)", ErrNoMasterKey, o.DevFile)
+			}
+		}
+		return nil, ErrNoMasterKey
+	}
+	b, err := os.ReadFile(o.DevFile)
+	if errors.Is(err, os.ErrNotExist) {
+		k, err := NewMasterKey()
+		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
-			return nil, err
-		}
-		if err := writeFileAtomic(keyFile, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		if err := WriteMasterKey(o.DevFile, k); err != nil {
 			return nil, err
 		}
 		return k, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("config: master key: set CIHUI_MASTER_KEY or provide %s: %w", keyFile, err)
+		return nil, err
 	}
-	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	return decodeKey(string(b), o.DevFile)
+}
+
+// NewMasterKey returns a new random master key.
+func NewMasterKey() ([]byte, error) {
+	k := make([]byte, 32)
+	_, err := rand.Read(k)
+	return k, err
+}
+
+// WriteMasterKey writes k, base64-encoded, to path (mode 0600), atomically.
+func WriteMasterKey(path string, k []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { // the data directory: the key file itself is 0600
+		return err
+	}
+	return writeFileAtomic(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600)
+}
+
+// DecodeMasterKey decodes a base64 32-byte key; what names its source in
+// errors (never the value).
+func DecodeMasterKey(v, what string) ([]byte, error) { return decodeKey(v, what) }
+
+func decodeKey(v, what string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 	if err != nil || len(k) != 32 {
-		return nil, fmt.Errorf("config: %s must hold 32 bytes, base64-encoded", keyFile)
+		return nil, fmt.Errorf("config: %s must hold 32 bytes, base64-encoded", what)
 	}
 	return k, nil
 }

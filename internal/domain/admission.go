@@ -330,12 +330,14 @@ type ReleasePlan struct {
 
 // PlanRelease records that an admitted or enrolled student leaves the
 // place, and offers the freed place to the first on the waiting list
-// (R-SOY-5), all in one atomic append.
-func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason string, today, reportBy calendar.Date) (ReleasePlan, error) {
+// (R-SOY-5), all in one atomic append. The reason is free text about the
+// student: the caller seals it with the student's key (hasReason says
+// whether one was given).
+func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason events.Sealed, hasReason bool, today, reportBy calendar.Date) (ReleasePlan, error) {
 	if a.Role != RoleSocialWorker {
 		return ReleasePlan{}, Errorf(EForbidden, "places are released by the branch school")
 	}
-	if strings.TrimSpace(reason) == "" {
+	if !hasReason {
 		return ReleasePlan{}, Invalid(map[string]string{"reason": "required, e.g. declined_place or left"})
 	}
 	if r.Stage != StageAdmitted && r.Stage != StageEnrolled {
@@ -346,7 +348,7 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 	}
 	p := ReleasePlan{
 		Case:   []events.Event{events.PlaceReleased{Reason: reason}},
-		Roster: []events.Event{events.SeatReleased{CaseID: r.ID, Reason: reason}},
+		Roster: []events.Event{events.SeatReleased{CaseID: r.ID}},
 	}
 	if first != nil && roster.Taken()-1 < capacity {
 		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, Cap: capacity, Taken: roster.Taken()})
@@ -373,8 +375,9 @@ func (r *Referral) RecordHealthCheck(a events.Actor, examined calendar.Date, inf
 // Enrol enrols an admitted student in a class, holding the place on the
 // roster. R-ENR-1: a health check from the last two months is required,
 // and a student with an infectious disease enrols only after cure.
-// R-CAP-2: class sizes.
-func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, override string, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
+// R-CAP-2: class sizes; the override reason is free text, sealed by the
+// caller (hasOverride says whether one was given).
+func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string, override events.Sealed, hasOverride bool, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
 	var zero events.Enrolled
 	if a.Role != RoleSocialWorker {
 		return zero, events.SeatEnrolled{}, nil, Errorf(EForbidden, "students are enrolled by the branch school")
@@ -398,7 +401,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class, overr
 	case r.Admission.Infectious && r.Admission.HealthCleared == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a student with an infectious disease enrols after cure")
 	}
-	warnings, err := roster.CheckClass(grade, class, override)
+	warnings, err := roster.CheckClass(grade, class, hasOverride)
 	if err != nil {
 		return zero, events.SeatEnrolled{}, nil, err
 	}

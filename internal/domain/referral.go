@@ -124,7 +124,7 @@ func validateFamily(f Family, bad map[string]string) {
 
 // Sealer seals personal data with the data key of one person.
 type Sealer interface {
-	PersonKeyID(nationalID string) string
+	PersonKeyID(ctx context.Context, nationalID string) (string, error)
 	Seal(ctx context.Context, keyID string, v any) (events.Sealed, error)
 }
 
@@ -283,10 +283,20 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		return events.ReferralOpened{}, RuleError("R-EXCL-4", "a grade-9 student in the second semester is transferred only for a major reason: record it")
 	}
 
-	key := s.PersonKeyID(p.NationalID)
-	sealed, err := s.Seal(ctx, key, p)
-	if errors.Is(err, events.ErrKeyDestroyed) {
-		return events.ReferralOpened{}, Errorf(EConflict, "this student's personal data was erased; the system cannot hold it again under the same identity")
+	// The person's key is found by a blind index of the national ID: a
+	// living student's earlier cases share it; an erased student is filed
+	// as a new person, and nothing in the answer reveals the past. An
+	// erasure between the lookup and the seal is met by looking up again.
+	var key string
+	var sealed events.Sealed
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if key, err = s.PersonKeyID(ctx, p.NationalID); err != nil {
+			return events.ReferralOpened{}, fmt.Errorf("finding the person's data key: %w", err)
+		}
+		if sealed, err = s.Seal(ctx, key, p); !errors.Is(err, events.ErrKeyDestroyed) {
+			break
+		}
 	}
 	if err != nil {
 		return events.ReferralOpened{}, fmt.Errorf("sealing personal data: %w", err)
@@ -508,7 +518,8 @@ var ErasureReasons = []string{"retention_expired", "data_subject_request", "ente
 // Erase records that the student's personal data is erased by destroying
 // the data key (crypto-shredding). The caller destroys the key.
 func (r *Referral) Erase(a events.Actor, reason string) (events.PersonErased, error) {
-	if a.Role != RoleAdmin {
+	// The retention job (system) erases only for retention (§10).
+	if a.Role != RoleAdmin && (a.Role != events.RoleSystem || reason != ErasureRetention) {
 		return events.PersonErased{}, Errorf(EForbidden, "personal data is erased by an admin")
 	}
 	if !slices.Contains(ErasureReasons, reason) {

@@ -26,7 +26,13 @@ func (k memKeys) DataKey(_ context.Context, id string, create bool) ([]byte, err
 }
 func (k memKeys) DestroyKey(_ context.Context, id string) error { delete(k, id); return nil }
 
-func sealer() *events.Sealer { return events.NewSealer(memKeys{}, []byte("pepper")) }
+// PersonKey: a new key per filing (the real blind index is tested with
+// the JetStream key ring).
+func (k memKeys) PersonKey(context.Context, string) (string, error) { return events.NewKeyID(), nil }
+
+func sealer() *events.Sealer {
+	return events.NewSealer(memKeys{}, []byte("blind-index-secret-for-tests"))
+}
 
 func at(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, domain.Taipei) }
 

@@ -118,14 +118,14 @@ func ParseClass(label string) (grade, n int, ok bool) {
 // class that would exceed 20 is refused unless an override reason is
 // given; outside the norms (12–20 a class, 2–3 classes a grade, 8 in all)
 // it warns.
-func (r *Roster) CheckClass(grade int, class, override string) (warnings []string, err error) {
+func (r *Roster) CheckClass(grade int, class string, override bool) (warnings []string, err error) {
 	g, _, ok := ParseClass(class)
 	if !ok || g != grade {
 		return nil, Invalid(map[string]string{"class": fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (2–3 classes a grade, R-CAP-2)", grade, grade)})
 	}
 	sizes := r.ClassSizes()
 	after := sizes[class] + 1
-	if after > ClassNormMax && strings.TrimSpace(override) == "" {
+	if after > ClassNormMax && !override {
 		return nil, RuleError("R-CAP-2", "class %s would have %d students (norm 12–20): give an override reason", class, after)
 	}
 	if after > ClassNormMax {

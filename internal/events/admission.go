@@ -66,10 +66,11 @@ type SeatTaken struct {
 // EventType implements Event.
 func (SeatTaken) EventType() string { return "SeatTaken" }
 
-// SeatReleased (roster): a place became free.
+// SeatReleased (roster): a place became free. Schema v1 also copied the
+// case's free-text reason here, in the clear; v2 keeps it only on the
+// case's PlaceReleased, sealed (issue 8, finding 5).
 type SeatReleased struct {
 	CaseID string `json:"case_id"`
-	Reason string `json:"reason"`
 }
 
 // EventType implements Event.
@@ -118,9 +119,13 @@ type Rejected struct {
 func (Rejected) EventType() string { return "Rejected" }
 
 // PlaceReleased (case): an admitted or enrolled student left the place
-// (declined, withdrew, exited).
+// (declined, withdrew, exited). The reason is free text about the student
+// and is sealed with their key (schema v2).
 type PlaceReleased struct {
-	Reason string `json:"reason"`
+	Reason Sealed `json:"reason,omitzero"`
+	// LegacyReason is the reason of a schema v1 event, which held it in
+	// the clear. Never written; shown nowhere.
+	LegacyReason string `json:"legacy_reason,omitempty"`
 }
 
 // EventType implements Event.
@@ -138,10 +143,15 @@ func (HealthCheckRecorded) EventType() string { return "HealthCheckRecorded" }
 
 // Enrolled (case): the student reported and was enrolled in a class.
 type Enrolled struct {
-	On             calendar.Date `json:"on"`
-	Grade          int           `json:"grade"`
-	Class          string        `json:"class"`
-	OverrideReason string        `json:"override_reason,omitempty"`
+	On    calendar.Date `json:"on"`
+	Grade int           `json:"grade"`
+	Class string        `json:"class"`
+	// OverrideReason (R-CAP-2) is free text and is sealed with the
+	// student's key (schema v2).
+	OverrideReason Sealed `json:"override_reason,omitzero"`
+	// LegacyOverrideReason is the reason of a schema v1 event, which held
+	// it in the clear. Never written; shown nowhere.
+	LegacyOverrideReason string `json:"legacy_override_reason,omitempty"`
 }
 
 // EventType implements Event.

@@ -59,3 +59,33 @@ func TestUpcastOldVersionAndUnknownType(t *testing.T) {
 	}()
 	events.NewRegistry().Register(noteV2{}, 2)
 }
+
+// Issue 8, finding 5: events of schema v1 held the withdrawal and
+// enrolment override reasons in the clear. Old logs still hold them; read
+// back, they land in legacy fields that nothing shows (or are dropped from
+// the roster, which keeps no copy), and the current fields are sealed.
+func TestV1PlaintextReasonsUpcast(t *testing.T) {
+	codec := events.NewCodec(events.DefaultRegistry())
+	decode := func(typ, data string) events.Event {
+		t.Helper()
+		env, err := codec.Decode([]byte(`{"id":"e1","type":"` + typ + `","schema_version":1,"aggregate_type":"referral","aggregate_id":"r1","branch":"b","version":1,"data":` + data + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env.Payload
+	}
+	if p := decode("PlaceReleased", `{"reason":"old text"}`).(events.PlaceReleased); p.LegacyReason != "old text" || !p.Reason.IsZero() {
+		t.Fatalf("PlaceReleased v1: %+v", p)
+	}
+	if p := decode("Enrolled", `{"on":"2026-03-01","grade":8,"class":"8-1","override_reason":"old"}`).(events.Enrolled); p.LegacyOverrideReason != "old" || !p.OverrideReason.IsZero() || p.Class != "8-1" {
+		t.Fatalf("Enrolled v1: %+v", p)
+	}
+	if p := decode("SeatReleased", `{"case_id":"r1","reason":"old"}`).(events.SeatReleased); p.CaseID != "r1" {
+		t.Fatalf("SeatReleased v1: %+v", p)
+	}
+	for _, typ := range []string{"PlaceReleased", "Enrolled", "SeatReleased"} {
+		if v, _ := events.DefaultRegistry().Version(typ); v != 2 {
+			t.Fatalf("%s is at schema version %d, want 2", typ, v)
+		}
+	}
+}

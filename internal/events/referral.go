@@ -158,10 +158,18 @@ func DefaultRegistry() *Registry {
 		ApplicationReturned{}, ApplicationResubmitted{}, HomeVisitLogged{}, AssessmentReportFinished{},
 		FirstReviewDecided{}, PersonErased{}, CalendarYearImported{}, OfficeClosed{},
 		MeetingScheduled{}, MeetingOpened{}, ResolutionRecorded{}, MeetingClosed{}, AppealFiled{},
-		SeatTaken{}, SeatReleased{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{}, PlaceReleased{},
-		HealthCheckRecorded{}, Enrolled{}, SeatEnrolled{}, RegistrationRecorded{},
+		SeatTaken{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{},
+		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
+		LegalHoldPlaced{}, LegalHoldLifted{},
 	} {
 		r.Register(e, 1)
 	}
+	// v2: free text about a person is sealed (issue 8, finding 5). Old
+	// events keep their plaintext in old logs; read back, it moves to a
+	// legacy field that nothing shows, or is dropped where a sealed copy
+	// lives elsewhere.
+	r.Register(PlaceReleased{}, 2, Upcaster{From: 1, Up: renameField("reason", "legacy_reason")})
+	r.Register(Enrolled{}, 2, Upcaster{From: 1, Up: renameField("override_reason", "legacy_override_reason")})
+	r.Register(SeatReleased{}, 2, Upcaster{From: 1, Up: renameField("reason", "")})
 	return r
 }

@@ -98,3 +98,21 @@ func (r *Registry) decode(eventType string, v int, data json.RawMessage) (Event,
 type UnknownTypeError struct{ Type string }
 
 func (e *UnknownTypeError) Error() string { return "events: unknown event type " + e.Type }
+
+// renameField returns an upcaster that moves the top-level field from to
+// to; an empty to drops it.
+func renameField(from, to string) func(json.RawMessage) (json.RawMessage, error) {
+	return func(old json.RawMessage) (json.RawMessage, error) {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(old, &m); err != nil {
+			return nil, err
+		}
+		if v, ok := m[from]; ok {
+			delete(m, from)
+			if to != "" {
+				m[to] = v
+			}
+		}
+		return json.Marshal(m)
+	}
+}

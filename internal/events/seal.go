@@ -40,27 +40,70 @@ type KeyRing interface {
 	DestroyKey(ctx context.Context, keyID string) error
 }
 
+// BlindIndex finds the data key of a living person by a keyed hash of
+// their national ID, kept with the person's key and destroyed with it.
+type BlindIndex interface {
+	// PersonKey returns the key id of the living person with blind index
+	// blind, or a new random key id when there is none (never filed, or
+	// erased). Concurrent calls for one new person return one key id.
+	PersonKey(ctx context.Context, blind string) (string, error)
+}
+
 // Sealer seals and opens personal data with keys from a KeyRing.
 type Sealer struct {
-	keys   KeyRing
-	pepper []byte
+	keys  KeyRing
+	index BlindIndex
+	blind []byte
 }
 
-// NewSealer returns a sealer over keys. pepper is a secret used to derive
-// pseudonymous key ids from national ID numbers; it must stay stable for
-// the life of the data.
-func NewSealer(keys KeyRing, pepper []byte) *Sealer {
-	return &Sealer{keys: keys, pepper: pepper}
+// NewSealer returns a sealer over keys. blindSecret keys the blind index
+// of national IDs (an HMAC): a deployment secret, independent of the
+// master key, that must stay stable for the life of the data. If keys is
+// also a BlindIndex it serves PersonKeyID; a ring wrapped in something
+// else (a cache) names its index with WithBlindIndex.
+func NewSealer(keys KeyRing, blindSecret []byte) *Sealer {
+	s := &Sealer{keys: keys, blind: blindSecret}
+	s.index, _ = keys.(BlindIndex)
+	return s
 }
 
-// PersonKeyID derives the pseudonymous id of the data key of the person
-// with the given (normalised) national ID. The same person always gets the
-// same id, so that every case of one student shares one key; without the
-// pepper the id reveals nothing.
-func (s *Sealer) PersonKeyID(nationalID string) string {
-	m := hmac.New(sha256.New, s.pepper)
-	m.Write([]byte("person:" + nationalID))
-	return "p_" + hex.EncodeToString(m.Sum(nil)[:16])
+// WithBlindIndex sets the blind index PersonKeyID uses and returns s.
+func (s *Sealer) WithBlindIndex(index BlindIndex) *Sealer {
+	s.index = index
+	return s
+}
+
+// NewKeyID returns a new random data-key id: it is derived from nothing,
+// so it reveals nothing about the person.
+func NewKeyID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "p_" + hex.EncodeToString(b[:])
+}
+
+// BlindIndexOf returns the keyed hash of a normalised national ID under
+// secret: without the secret it cannot be brute-forced.
+func BlindIndexOf(secret []byte, nationalID string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("national-id:" + nationalID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// PersonKeyID returns the id of the data key of the person with the given
+// (normalised) national ID: the key of the living person if one was filed
+// before, so that every case of one student shares one key, else a new
+// random key. After an erasure the same national ID gets a new key and
+// nothing links it to the past.
+func (s *Sealer) PersonKeyID(ctx context.Context, nationalID string) (string, error) {
+	if s.index == nil {
+		return "", errors.New("events: the sealer has no blind index: it cannot choose person keys")
+	}
+	if len(s.blind) < 16 {
+		return "", errors.New("events: the blind-index secret is missing")
+	}
+	return s.index.PersonKey(ctx, BlindIndexOf(s.blind, nationalID))
 }
 
 // Seal marshals v as JSON and encrypts it with the data key keyID,

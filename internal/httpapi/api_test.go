@@ -370,7 +370,9 @@ func TestErasure(t *testing.T) {
 	if r := e.Do("PUT", referralPath(id)+"/documents/1", sw, map[string]any{"conforms": true, "note": "新備註"}); r.Status != http.StatusConflict {
 		t.Fatalf("a note after erasure: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral("A123456789")); r.Status != http.StatusConflict {
+	// Re-filing the erased student is a new person (issue 8, finding 4):
+	// see TestErasedStudentReferredAgainAsNewPerson.
+	if r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral("A123456789")); r.Status != http.StatusCreated {
 		t.Fatalf("re-filing an erased person: %d %s", r.Status, r.Body)
 	}
 }

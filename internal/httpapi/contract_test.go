@@ -120,6 +120,14 @@ func TestResponsesMatchTheContract(t *testing.T) {
 
 	check("POST", "/v1/referrals/"+rec+"/erasure", admin, `{"reason":"entered_in_error"}`)
 	check("POST", "/v1/referrals/"+rec+"/erasure", admin, `{"reason":"because"}`) // 400
+	check("POST", "/v1/referrals/"+disc+"/legal-hold", admin, `{"reason":"litigation","note":"測試"}`)
+	check("POST", "/v1/referrals/"+disc+"/legal-hold", admin, `{"reason":"audit"}`) // 409
+	check("DELETE", "/v1/referrals/"+disc+"/legal-hold", admin, nil)
+	last, _ = e.Store.LastPosition(context.Background())
+	check("GET", fmt.Sprintf("/v1/referrals/%s/export?min_position=%d", disc, last), admin, nil)
+	check("GET", "/v1/retention/due", admin, nil)
+	check("GET", "/v1/access-log?limit=5", admin, nil)
+	check("GET", "/v1/access-log?limit=0", admin, nil) // 400
 
 	m := e.Do("GET", "/metrics", "", nil)
 	if m.Status != 200 || !strings.Contains(string(m.Body), "cihui_http_requests_total") {

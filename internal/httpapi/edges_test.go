@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"cihui/internal/domain"
+	"cihui/internal/httpapi"
 	"cihui/internal/pgcluster"
 	"cihui/internal/testenv"
 )
@@ -205,6 +206,9 @@ func TestPostgresDown503WithRetryAfter(t *testing.T) {
 			t.Errorf("%s: problem %v", rq.name, p)
 		}
 	}
+	if r := e.Do("GET", "/readyz", "", nil); r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("/readyz with PostgreSQL down: %d Retry-After %q", r.Status, r.Header.Get("Retry-After"))
+	}
 }
 
 // Issue 7, finding 4, for NATS: with the NATS server gone a command
@@ -233,6 +237,36 @@ func TestNATSDown503WithRetryAfter(t *testing.T) {
 			t.Errorf("POST %s took %s to answer", path, took)
 		}
 	}
+}
+
+// Issue 7, finding 4: a database call that hangs ends at the request's
+// deadline as 503 with Retry-After, not as a connection held open: here
+// the token table is locked by another session.
+func TestHangingDatabaseCallEndsAs503(t *testing.T) {
+	const deadline = 500 * time.Millisecond
+	e := testenv.New(t, testenv.Options{Limits: httpapi.Limits{RequestTimeout: deadline}})
+	school := e.Token(domain.RoleOriginSchool, "034501")
+	tx, err := e.DB.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := e.Do("GET", "/v1/referrals", school, nil)
+	took := time.Since(start)
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" || r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("a read behind a locked token table: %d Retry-After %q: %s", r.Status, r.Header.Get("Retry-After"), r.Body)
+	}
+	if took < deadline*3/4 || took > 10*deadline {
+		t.Fatalf("answered after %s, want about the request deadline of %s", took, deadline)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, e.Do("GET", "/v1/referrals", school, nil), http.StatusOK)
 }
 
 // ownCluster starts a PostgreSQL cluster for this test alone, stopped and

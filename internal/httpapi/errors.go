@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,9 +29,10 @@ const (
 	eMediaType domain.Code = "unsupported_media_type" // the body is not JSON where JSON is expected
 )
 
-// retryAfter is the Retry-After, in seconds, of every 503: a dependency
-// that is down or read models that lag.
-const retryAfter = 2
+// retryAfter is the Retry-After, in seconds, of every 503 (a dependency
+// that is down, read models that lag, /readyz not ready); see
+// retryAfter503.
+const retryAfter = "2"
 
 // statusOf maps every error code to its HTTP status, in one place.
 var statusOf = map[domain.Code]int{
@@ -90,9 +90,6 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		p.Type = "https://cihui.invalid/rules/" + e.Rule
 	}
 	b, _ := json.Marshal(p)
-	if status == http.StatusServiceUnavailable {
-		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfter))
-	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(status)
 	if c.Request().Method != http.MethodHead {

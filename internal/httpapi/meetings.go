@@ -219,6 +219,9 @@ func (s *Server) docket(c echo.Context) error {
 		return err
 	}
 	d := Docket{Meeting: meetingView(m), IsNext: isNext, Cases: entries, ReadPosition: s.waiter.Position()}
+	if err := s.recordAccess(c, caseIDs(entries, func(e projections.DocketEntry) string { return e.CaseID })...); err != nil {
+		return err
+	}
 	if c.QueryParam("format") == "html" || strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
 		var b strings.Builder
 		if err := docketTemplate.Execute(&b, map[string]any{"D": d, "Printed": s.today().ROC()}); err != nil {
@@ -367,6 +370,9 @@ func (s *Server) filings(c echo.Context) error {
 	out := make([]entry, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, entry{FilingEntry: r, ReportBy: dateString(r.ReportBy)})
+	}
+	if err := s.recordAccess(c, caseIDs(rows, func(r projections.FilingEntry) string { return r.CaseID })...); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": out, "academic_year": year, "read_position": s.waiter.Position(),
 		"note": "轉介就讀學生名單，提交教育局備查（R-SOY-7）"})

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"mime"
+	"net/http"
 	"strings"
 	"time"
 
@@ -98,6 +99,20 @@ func requestTimeout(d time.Duration) echo.MiddlewareFunc {
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
+	}
+}
+
+// retryAfter503 gives every 503 a Retry-After, whichever handler or
+// middleware answered it: problems from the error handler and /readyz.
+func retryAfter503(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		res := c.Response()
+		res.Before(func() {
+			if res.Status == http.StatusServiceUnavailable && res.Header().Get(echo.HeaderRetryAfter) == "" {
+				res.Header().Set(echo.HeaderRetryAfter, retryAfter)
+			}
+		})
+		return next(c)
 	}
 }
 

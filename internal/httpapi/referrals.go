@@ -173,6 +173,9 @@ func (s *Server) getReferral(c echo.Context) error {
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
+	if err := s.recordAccess(c, cs.ID); err != nil {
+		return err
+	}
 	if cs.Stage == string(domain.StageWaitlisted) {
 		// The rank comes from the roster stream itself (R-SOY-5).
 		if cp, err := s.app.Capacity(c.Request().Context(), events.Actor{Branch: cs.Branch}); err == nil {
@@ -234,6 +237,9 @@ func (s *Server) listReferrals(c echo.Context) error {
 	}
 	if len(cases) == f.Limit {
 		out.NextCursor = cases[len(cases)-1].ID
+	}
+	if err := s.recordAccess(c, caseIDs(out.Items, func(v ReferralView) string { return v.ID })...); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }

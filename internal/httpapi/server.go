@@ -4,7 +4,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -47,6 +46,7 @@ type Server struct {
 	log     *slog.Logger
 	maxWait time.Duration
 	http    *http.Server
+	access  AccessWriter
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -69,6 +69,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// MaxWait bounds how long a read waits for min_position (default 2 s).
 	MaxWait time.Duration
+	// RequestHashKey keys request_hash (an HMAC); the key ring holds it.
+	RequestHashKey []byte
+	// Access records reads of personal data; without it they fail (503).
+	Access AccessWriter
 	// Limits bound connections and requests; zero fields take
 	// DefaultLimits.
 	Limits Limits
@@ -143,7 +147,7 @@ func New(cfg Config) *Server {
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{
 		echo: echo.New(), app: cfg.App, reader: cfg.Reader, opener: cfg.Opener, waiter: cfg.Waiter, auth: cfg.Auth,
-		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait,
+		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait, access: cfg.Access,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
@@ -167,9 +171,11 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(requestIDs)
+	e.Use(retryAfter503)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(requestHashKey(cfg.RequestHashKey))
 	e.Use(requestTimeout(l.RequestTimeout))
 
 	// Every GET route answers HEAD too (RFC 9110 9.3.2); a method a path
@@ -213,6 +219,11 @@ func New(cfg Config) *Server {
 	e.PUT("/v1/calendar/:year", s.importCalendar, s.authenticate, roles(domain.RoleAdmin), s.storeUp)
 	post("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
 	read("/calendar/workdays", s.workdays)
+	read("/access-log", s.accessLog, roles(domain.RoleAdmin))
+	read("/referrals/:id/export", s.export, roles(domain.RoleAdmin))
+	read("/retention/due", s.retentionDue, roles(domain.RoleAdmin))
+	post("/referrals/:id/legal-hold", s.placeLegalHold, roles(domain.RoleAdmin))
+	command(http.MethodDelete, "/referrals/:id/legal-hold", s.liftLegalHold, roles(domain.RoleAdmin))
 
 	staff := roles(domain.RoleCommittee, domain.RoleBureau, domain.RoleSocialWorker)
 	post("/meetings", s.scheduleMeeting, roles(domain.RoleCommittee, domain.RoleBureau))
@@ -309,7 +320,7 @@ func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
 			return m, domain.Invalid(map[string]string{"Idempotency-Key": "at most 200 characters"})
 		}
 		m.IdempotencyKey = k
-		h := sha256.New()
+		h := requestHasher(c)
 		h.Write([]byte(c.Request().Method + " " + c.Path() + "\x00"))
 		for _, n := range c.ParamNames() {
 			h.Write([]byte(n + "=" + c.Param(n) + "\x00"))

@@ -403,7 +403,7 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held, case_retention"
 
 // errCheckpointReset stops a run whose checkpoint was reset under it.
 var errCheckpointReset = errors.New("projections: the checkpoint was reset; restarting from it")

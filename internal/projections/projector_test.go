@@ -288,19 +288,3 @@ func TestReadModelsHoldPersonalDataOnlySealed(t *testing.T) {
 		t.Fatalf("the stored person does not open with the key: %v", err)
 	}
 }
-
-// Issue 8, finding 5 (read side): a free-text place-release reason never
-// reaches the timeline every scoped role reads; a category code does.
-func TestTimelineShowsOnlyCategoryReleaseReasons(t *testing.T) {
-	for reason, want := range map[string]string{
-		"declined_place": "釋出就讀名額（declined_place）",
-		"left":           "釋出就讀名額（left）",
-		"家長表示學生搬家至外縣市，與祖母同住":      "釋出就讀名額",
-		"Moved away with grandma": "釋出就讀名額",
-	} {
-		got := projections.Summary(events.Envelope{Type: "PlaceReleased", Payload: events.PlaceReleased{Reason: reason}})
-		if got != want {
-			t.Errorf("Summary(PlaceReleased %q) = %q, want %q", reason, got, want)
-		}
-	}
-}

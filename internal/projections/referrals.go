@@ -23,6 +23,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyRetention(ctx, tx, env); err != nil {
+			return err
+		}
 		pend.timeline(env)
 		return nil
 	case events.AggregateMeeting:
@@ -210,32 +213,17 @@ func Summary(env events.Envelope) string {
 	case events.Rejected:
 		return "複審未通過"
 	case events.PlaceReleased:
-		// Only a category code is shown: a free-text reason may describe
-		// the student, and the timeline is read by every scoped role.
-		if isCategory(e.Reason) {
-			return "釋出就讀名額（" + e.Reason + "）"
-		}
-		return "釋出就讀名額"
+		return "釋出就讀名額" // the reason is sealed: free text about the student
 	case events.HealthCheckRecorded:
 		return "登錄入學健康檢查（" + e.ExaminedOn.ROC() + "）"
 	case events.Enrolled:
 		return fmt.Sprintf("報到入學，編入 %s 班", e.Class)
 	case events.RegistrationRecorded:
 		return "原學籍學校完成 " + e.Semester + " 學期註冊"
+	case events.LegalHoldPlaced:
+		return "依法暫緩銷毀（legal hold：" + e.Reason + "）"
+	case events.LegalHoldLifted:
+		return "解除暫緩銷毀（legal hold lifted）"
 	}
 	return env.Type
-}
-
-// isCategory reports whether s is a category code such as declined_place,
-// not free text.
-func isCategory(s string) bool {
-	if s == "" || len(s) > 40 {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && r != '_' {
-			return false
-		}
-	}
-	return true
 }

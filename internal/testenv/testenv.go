@@ -17,6 +17,7 @@ import (
 	js "github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"cihui/internal/accesslog"
 	"cihui/internal/app"
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -59,7 +60,7 @@ type Env struct {
 	DB          *sqlx.DB
 	DSN         string
 	Master      []byte // the master key wrapping data keys
-	Keys        *postgres.KeyRing
+	Keys        *jetstream.KeyRing
 	KeyCache    *keycache.Ring // the API's cache of unwrapped keys over Keys
 	Sealer      *events.Sealer
 	Tokens      *postgres.Tokens
@@ -69,6 +70,8 @@ type Env struct {
 	HTTP        *httptest.Server
 	Registry    *prometheus.Registry
 	Waiter      *projections.Waiter
+	Access      *accesslog.Log // the access-log stream (CIHUI_ACCESS)
+	Reader      *projections.Reader
 	cancelProj  context.CancelFunc
 	projDone    chan struct{}
 }
@@ -87,6 +90,10 @@ type Options struct {
 	// Database is the DSN of an empty database to use instead of a fresh
 	// pgtest one: for a test that stops its own cluster.
 	Database string
+	// Limits are the API's request limits (zero: httpapi.DefaultLimits).
+	// The test server applies RequestTimeout; the connection limits belong
+	// to the API's own http.Server, which tests start with Serve.
+	Limits httpapi.Limits
 }
 
 // New starts everything; it is torn down when the test ends.
@@ -137,14 +144,26 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Master = make([]byte, 32)
 	_, _ = rand.Read(e.Master)
-	if e.Keys, err = postgres.NewKeyRing(e.DB, e.Master); err != nil {
+	if e.Keys, err = jetstream.OpenKeyRing(ctx, e.NC, e.Master, jetstream.KeyRingConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	blindSecret, err := e.Keys.Secret(ctx, jetstream.SecretBlindIndex)
+	if err != nil {
 		t.Fatal(err)
 	}
 	// The API's path: the keys through the bounded, short-lived cache.
 	e.KeyCache = keycache.New(e.Keys, 0, 0)
-	e.Sealer = events.NewSealer(e.KeyCache, e.Keys.Pepper())
+	e.Sealer = events.NewSealer(e.KeyCache, blindSecret).WithBlindIndex(e.Keys)
+	requestSecret, err := e.Keys.Secret(ctx, jetstream.SecretRequestHash)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Tokens = postgres.NewTokens(e.DB)
 	reader := projections.NewReader(e.DB)
+	e.Reader = reader
+	if e.Access, err = accesslog.Open(ctx, e.NC, accesslog.Config{}); err != nil {
+		t.Fatal(err)
+	}
 	e.App = &app.Service{
 		Store: e.Store, Sealer: e.Sealer, Clock: e.Clock,
 		Branches: func(code string) (domain.Branch, bool) { return e.Branch, code == e.Branch.Code },
@@ -156,7 +175,8 @@ func New(t testing.TB, o Options) *Env {
 	}
 	api := httpapi.New(httpapi.Config{
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
-		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry,
+		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
+		RequestHashKey: requestSecret, Access: e.Access,
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
@@ -188,13 +208,21 @@ func (e *Env) NewProjector() *projections.Projector {
 	})
 }
 
-// StartProjector runs the projector until StopProjector or the test's end.
+// NewAccessProjector returns the access-log projector (not started).
+func (e *Env) NewAccessProjector() *projections.AccessProjector {
+	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: e.Access.JetStream(), Stream: e.Access.StreamName(), BatchSize: 16})
+}
+
+// StartProjector runs the projector and the access-log projector until
+// StopProjector or the test's end.
 func (e *Env) StartProjector() {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancelProj = cancel
 	e.projDone = make(chan struct{})
-	p := e.NewProjector()
-	go func() { defer close(e.projDone); p.RunWithRestart(ctx) }()
+	p, ap := e.NewProjector(), e.NewAccessProjector()
+	accessDone := make(chan struct{})
+	go func() { defer close(accessDone); ap.RunWithRestart(ctx) }()
+	go func() { defer close(e.projDone); p.RunWithRestart(ctx); <-accessDone }()
 	e.T.Cleanup(e.StopProjector)
 }
 
@@ -210,15 +238,22 @@ func (e *Env) StopProjector() {
 // Token issues a token.
 func (e *Env) Token(role events.Role, school string) string {
 	e.T.Helper()
+	tok, _ := e.TokenWithID(role, school)
+	return tok
+}
+
+// TokenWithID issues a token and returns it with its id.
+func (e *Env) TokenWithID(role events.Role, school string) (token, id string) {
+	e.T.Helper()
 	info := postgres.TokenInfo{Role: role, School: school}
 	if role == domain.RoleSocialWorker || role == domain.RoleCommittee {
 		info.Branch = e.Branch.Code
 	}
-	tok, _, err := e.Tokens.Create(context.Background(), info)
+	tok, id, err := e.Tokens.Create(context.Background(), info)
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	return tok
+	return tok, id
 }
 
 // RecommendedCase files a mid-year referral for school and takes it
@@ -227,13 +262,20 @@ func (e *Env) Token(role events.Role, school string) string {
 // meeting tests). It returns the case id.
 func (e *Env) RecommendedCase(school, outcome string) string {
 	e.T.Helper()
+	return e.ReviewedCase(school, outcome, "A123456789")
+}
+
+// ReviewedCase is RecommendedCase for the student with the given national
+// ID (a different ID is a different person).
+func (e *Env) ReviewedCase(school, outcome, nationalID string) string {
+	e.T.Helper()
 	ctx := context.Background()
 	schoolMeta := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: school}}
 	sw := app.Meta{Actor: events.Actor{Role: domain.RoleSocialWorker, Branch: e.Branch.Code}}
 	res, err := e.App.OpenReferral(ctx, schoolMeta, domain.OpenReferral{
 		Route: domain.RouteMidYear, Channel: domain.ChannelDirect, Grade: 8, Sex: "F",
 		Grounds: []string{domain.GroundLowIncome}, GuardianConsent: true, StudentWilling: true,
-		Person: domain.Person{StudentName: "測試", NationalID: "A123456789", BirthDate: "2012-01-01", GuardianName: "家長", Reason: "測試"},
+		Person: domain.Person{StudentName: "測試", NationalID: nationalID, BirthDate: "2012-01-01", GuardianName: "家長", Reason: "測試"},
 	})
 	if err != nil {
 		e.T.Fatal(err)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"cihui/internal/accesslog"
+	"cihui/internal/app"
+	"cihui/internal/config"
+	"cihui/internal/jetstream"
+	"cihui/internal/projections"
+)
+
+// accessRetentionFlags defines the flags of the access log and the
+// retention job.
+func (m *Main) accessRetentionFlags(fs *flag.FlagSet) {
+	config.StringFlag(fs, &m.AccessMaxAge, "access-max-age", "CIHUI_ACCESS_MAX_AGE", "87600h", "how long the access log (stream CIHUI_ACCESS) keeps records")
+	config.StringFlag(fs, &m.RetentionInterval, "retention-interval", "CIHUI_RETENTION_INTERVAL", "24h", "how often the retention job erases cases past their ten-year retention; 0: off")
+}
+
+// openAccessLog ensures the access-log stream and returns its writer.
+func (m *Main) openAccessLog(ctx context.Context, nc *nats.Conn) (*accesslog.Log, error) {
+	age, err := time.ParseDuration(m.AccessMaxAge)
+	if err != nil || age <= 0 {
+		return nil, fmt.Errorf("--access-max-age %q: want a positive duration such as 87600h", m.AccessMaxAge)
+	}
+	return accesslog.Open(ctx, nc, accesslog.Config{Replicas: m.Replicas, MaxAge: age})
+}
+
+// startRetention runs the retention job in the background until the API
+// stops; it acts only once the read models reflect every event.
+func (m *Main) startRetention(svc *app.Service, reader *projections.Reader, waiter *projections.Waiter, store *jetstream.Store) error {
+	every, err := time.ParseDuration(m.RetentionInterval)
+	if err != nil || every < 0 {
+		return fmt.Errorf("--retention-interval %q: want a duration such as 24h, or 0", m.RetentionInterval)
+	}
+	if every == 0 {
+		m.log.Warn("retention job off (--retention-interval 0)")
+		return nil
+	}
+	job := &app.RetentionJob{App: svc, Source: reader, Clock: svc.Clock, Interval: every, Log: m.log,
+		CaughtUp: func(ctx context.Context) error {
+			last, err := store.LastPosition(ctx)
+			if err != nil {
+				return err
+			}
+			wctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if got := waiter.Wait(wctx, last); got < last {
+				return fmt.Errorf("retention: read models at %d of %d; skipping this run", got, last)
+			}
+			return nil
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); job.Run(ctx) }()
+	m.closers = append(m.closers, func() { cancel(); <-done })
+	return nil
+}

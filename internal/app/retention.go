@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
+	"cihui/internal/logsafe"
+)
+
+// heldReferral runs a legal-hold command on an existing referral: it folds
+// the referral (scope) and its hold state.
+func (s *Service) heldReferral(ctx context.Context, m Meta, id string, decide func(r *domain.Referral, h domain.LegalHold) ([]events.Event, error)) (Result, error) {
+	b, err := s.branch(m.Actor)
+	if err != nil {
+		return Result{}, err
+	}
+	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: id}
+	if stream.Validate() != nil {
+		return Result{}, domain.Errorf(domain.ENotFound, "no such referral")
+	}
+	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
+		var r domain.Referral
+		var h domain.LegalHold
+		for _, env := range loaded.Events {
+			r.Apply(env)
+			h.Apply(env)
+		}
+		if !r.Exists() || !r.VisibleTo(m.Actor) {
+			return nil, domain.Errorf(domain.ENotFound, "no such referral")
+		}
+		return decide(&r, h)
+	})
+}
+
+// PlaceLegalHold defers the case's erasure by retention; the free-text
+// note is sealed with the student's key.
+func (s *Service) PlaceLegalHold(ctx context.Context, m Meta, id, reason, note string) (Result, error) {
+	return s.heldReferral(ctx, m, id, func(r *domain.Referral, h domain.LegalHold) ([]events.Event, error) {
+		if _, err := h.PlaceHold(m.Actor, reason, events.Sealed{}); err != nil {
+			return nil, err // checked before sealing anything
+		}
+		sealed, err := s.seal(ctx, r, note)
+		if err != nil {
+			return nil, err
+		}
+		e, err := h.PlaceHold(m.Actor, reason, sealed)
+		return []events.Event{e}, err
+	})
+}
+
+// LiftLegalHold lifts the case's legal hold.
+func (s *Service) LiftLegalHold(ctx context.Context, m Meta, id string) (Result, error) {
+	return s.heldReferral(ctx, m, id, func(_ *domain.Referral, h domain.LegalHold) ([]events.Event, error) {
+		e, err := h.LiftHold(m.Actor)
+		return []events.Event{e}, err
+	})
+}
+
+// RetentionSource lists the retention facts of every case whose person is
+// not erased yet (projections.Reader).
+type RetentionSource interface {
+	RetentionFacts(ctx context.Context) ([]domain.RetentionFacts, error)
+}
+
+// RetentionJob erases the people whose every case is past its retention
+// (學生輔導法施行細則 §10) and not under a legal hold, by the same path as an
+// admin's erasure, with reason retention_expired.
+type RetentionJob struct {
+	App    *Service
+	Source RetentionSource
+	Clock  domain.Clock
+	// Interval between runs (Run); the first run is at start.
+	Interval time.Duration
+	// CaughtUp, when set, returns an error unless the read models reflect
+	// every event recorded so far (a hold just placed must be seen).
+	CaughtUp func(ctx context.Context) error
+	Log      *slog.Logger
+}
+
+// DuePeople groups facts by person and returns, for each person due for
+// erasure on today, one of their cases (the erasure destroys the
+// person's key, which erases every case of theirs).
+func DuePeople(facts []domain.RetentionFacts, today calendar.Date) []domain.RetentionFacts {
+	byPerson := map[string][]domain.RetentionFacts{}
+	var order []string
+	for _, f := range facts {
+		if _, ok := byPerson[f.PersonKey]; !ok {
+			order = append(order, f.PersonKey)
+		}
+		byPerson[f.PersonKey] = append(byPerson[f.PersonKey], f)
+	}
+	var out []domain.RetentionFacts
+	for _, k := range order {
+		if domain.PersonDue(byPerson[k], today) {
+			out = append(out, byPerson[k][0])
+		}
+	}
+	return out
+}
+
+// RunOnce erases every person due today and returns how many it erased.
+// It is idempotent: erased people leave the source, and an erasure
+// interrupted after the key was destroyed is completed by the next run.
+func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
+	if j.CaughtUp != nil {
+		if err := j.CaughtUp(ctx); err != nil {
+			return 0, err
+		}
+	}
+	facts, err := j.Source.RetentionFacts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	today := calendar.DateOf(j.Clock.Now(), domain.Taipei)
+	n := 0
+	var firstErr error
+	for _, f := range DuePeople(facts, today) {
+		m := Meta{Actor: events.Actor{Role: events.RoleSystem, Branch: f.Branch, UserID: "retention-job"}}
+		if _, err := j.App.ErasePerson(ctx, m, f.CaseID, domain.ErasureRetention); err != nil {
+			// One person's failure does not stop the others.
+			j.log().Error("retention erasure failed", "case", f.CaseID, "err", logsafe.Err(err))
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		j.log().Info("retention erasure", "case", f.CaseID)
+		n++
+	}
+	return n, firstErr
+}
+
+// Run runs the job at start and then every Interval until ctx is done.
+func (j *RetentionJob) Run(ctx context.Context) {
+	interval := j.Interval
+	if interval <= 0 {
+		interval = 24 * time.Hour
+	}
+	for {
+		if _, err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			j.log().Error("retention run incomplete", "err", logsafe.Err(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
+func (j *RetentionJob) log() *slog.Logger {
+	if j.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return j.Log
+}

@@ -1,0 +1,226 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	js "github.com/nats-io/nats.go/jetstream"
+
+	"cihui/internal/accesslog"
+	"cihui/internal/logsafe"
+)
+
+// AccessName is the checkpoint name of the access-log projection.
+const AccessName = "access_log"
+
+// AccessProjector copies the access-log stream into the access_log table:
+// an ordered consumer from its own checkpoint, each batch and the
+// checkpoint in one transaction.
+type AccessProjector struct {
+	db        *sqlx.DB
+	js        js.JetStream
+	stream    string
+	log       *slog.Logger
+	batchSize int
+}
+
+// AccessOptions configure the access-log projector.
+type AccessOptions struct {
+	DB        *sqlx.DB
+	JetStream js.JetStream
+	Stream    string // default CIHUI_ACCESS
+	Log       *slog.Logger
+	BatchSize int
+}
+
+// NewAccess returns the access-log projector.
+func NewAccess(o AccessOptions) *AccessProjector {
+	if o.Stream == "" {
+		o.Stream = accesslog.DefaultStream
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 256
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &AccessProjector{db: o.DB, js: o.JetStream, stream: o.Stream, log: o.Log, batchSize: o.BatchSize}
+}
+
+func checkpointOf(ctx context.Context, q sqlx.QueryerContext, name string) (uint64, error) {
+	var pos int64
+	err := sqlx.GetContext(ctx, q, &pos, `SELECT coalesce((SELECT position FROM projection_checkpoints WHERE name = $1), 0)`, name)
+	return uint64(pos), err
+}
+
+// Run projects records until ctx is done; a failed batch rolls back whole
+// and Run returns the error.
+func (p *AccessProjector) Run(ctx context.Context) error {
+	start, err := checkpointOf(ctx, p.db, AccessName)
+	if err != nil {
+		return fmt.Errorf("access log: reading checkpoint: %w", err)
+	}
+	cfg := js.OrderedConsumerConfig{DeliverPolicy: js.DeliverAllPolicy}
+	if start > 0 {
+		cfg = js.OrderedConsumerConfig{DeliverPolicy: js.DeliverByStartSequencePolicy, OptStartSeq: start + 1}
+	}
+	cons, err := p.js.OrderedConsumer(ctx, p.stream, cfg)
+	if err != nil {
+		return fmt.Errorf("access log: consumer: %w", err)
+	}
+	it, err := cons.Messages(js.PullMaxMessages(p.batchSize))
+	if err != nil {
+		return fmt.Errorf("access log: consumer: %w", err)
+	}
+	defer it.Stop()
+	for {
+		first, err := it.Next(js.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("access log: reading stream: %w", err)
+		}
+		msgs := []js.Msg{first}
+		for len(msgs) < p.batchSize {
+			m, err := it.Next(js.NextMaxWait(2 * time.Millisecond))
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, m)
+		}
+		if err := p.applyBatch(ctx, msgs); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *AccessProjector) applyBatch(ctx context.Context, msgs []js.Msg) error {
+	tx, err := p.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var cp int64
+	if err := tx.GetContext(ctx, &cp, `
+		INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0)
+		ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+		RETURNING position`, AccessName); err != nil {
+		return err
+	}
+	var last uint64
+	for _, m := range msgs {
+		meta, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("access log: message metadata: %w", err)
+		}
+		seq := meta.Sequence.Stream
+		last = max(last, seq)
+		if seq <= uint64(cp) {
+			continue
+		}
+		var r accesslog.Record
+		err = json.Unmarshal(m.Data(), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err != nil {
+			// One bad record never stops the others; the log makes it seen.
+			p.log.Error("skipping undecodable access record", "position", seq, "err", logsafe.Err(err))
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO access_log (position, record_id, at, request_id, method, route, actor_role, actor_school, actor_branch, actor_token, case_ids)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (position) DO NOTHING`,
+			seq, r.ID, r.At, r.RequestID, r.Method, r.Route, r.Actor.Role, r.Actor.School, r.Actor.Branch, r.Actor.TokenID, pq.Array(r.Cases)); err != nil {
+			return err
+		}
+	}
+	if last > uint64(cp) {
+		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, AccessName, last); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// RunWithRestart runs the projector, restarting it with backoff after an
+// error, until ctx is done.
+func (p *AccessProjector) RunWithRestart(ctx context.Context) {
+	backoff := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		err := p.Run(ctx)
+		if err == nil || errors.Is(err, context.Canceled) {
+			return
+		}
+		p.log.Error("access-log projector stopped; restarting", "err", logsafe.Err(err), "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// AccessEntry is one row of the access log.
+type AccessEntry struct {
+	Position    uint64         `db:"position" json:"position"`
+	ID          string         `db:"record_id" json:"id"`
+	At          time.Time      `db:"at" json:"at"`
+	RequestID   string         `db:"request_id" json:"request_id,omitempty"`
+	Method      string         `db:"method" json:"method"`
+	Route       string         `db:"route" json:"route"`
+	ActorRole   string         `db:"actor_role" json:"actor_role"`
+	ActorSchool string         `db:"actor_school" json:"actor_school,omitempty"`
+	ActorBranch string         `db:"actor_branch" json:"actor_branch,omitempty"`
+	ActorToken  string         `db:"actor_token" json:"actor_token,omitempty"`
+	Cases       pq.StringArray `db:"case_ids" json:"cases"`
+}
+
+// AccessFilter filters and pages the access log.
+type AccessFilter struct {
+	Case  string
+	Actor string // token id
+	From  *time.Time
+	To    *time.Time // exclusive
+	After uint64     // cursor: the last position of the previous page
+	Limit int
+}
+
+// AccessLog lists access records in the order they were written.
+func (r *Reader) AccessLog(ctx context.Context, f AccessFilter) ([]AccessEntry, error) {
+	where, args := "", []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += " AND " + cond + "$" + strconv.Itoa(len(args))
+	}
+	if f.Case != "" {
+		args = append(args, f.Case)
+		where += " AND $" + strconv.Itoa(len(args)) + " = ANY(case_ids)"
+	}
+	if f.Actor != "" {
+		add("actor_token = ", f.Actor)
+	}
+	if f.From != nil {
+		add("at >= ", *f.From)
+	}
+	if f.To != nil {
+		add("at < ", *f.To)
+	}
+	if f.After > 0 {
+		add("position > ", f.After)
+	}
+	args = append(args, f.Limit)
+	out := []AccessEntry{}
+	err := r.db.SelectContext(ctx, &out, `SELECT position, record_id, at, request_id, method, route, actor_role, actor_school,
+		actor_branch, actor_token, case_ids FROM access_log WHERE true`+where+` ORDER BY position LIMIT $`+strconv.Itoa(len(args)), args...)
+	return out, err
+}
