@@ -31,8 +31,7 @@ func (s *Server) export(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A data subject's request: everything held, opened.
-	if err := s.openCaseParts(ctx, &cs, true, true); err != nil {
+	if err := s.openEverything(ctx, &cs); err != nil {
 		return err
 	}
 	tl, err := s.reader.Timeline(ctx, cs.ID)

@@ -23,31 +23,34 @@ type Opener interface {
 // Whatever the caller may not see stays sealed and is never shown. An
 // erased person (the key destroyed) shows as erased: no student, no notes.
 func (s *Server) openCase(ctx context.Context, c *projections.Case, a events.Actor) error {
-	return s.openCaseParts(ctx, c, seesPersonal(a), a.Role == domain.RoleSocialWorker)
+	return s.open(ctx, c, seesPersonal(a), a.Role == domain.RoleSocialWorker)
 }
 
-// openCaseParts opens the student when person is true, and the checklist
-// notes and the home-visit log when notes is true; the rest stays sealed.
-func (s *Server) openCaseParts(ctx context.Context, c *projections.Case, person, notes bool) error {
+// openEverything opens all the personal data of a case, for the admin's
+// export answering a data subject's request.
+func (s *Server) openEverything(ctx context.Context, c *projections.Case) error {
+	return s.open(ctx, c, true, true)
+}
+
+func (s *Server) open(ctx context.Context, c *projections.Case, student, notes bool) error {
 	c.Student = nil
-	if person {
+	if student {
 		var p domain.Person
 		ok, err := s.openSealed(ctx, c.Personal, &p)
 		if err != nil {
 			return err
 		}
 		if ok {
-			if c.Student, err = student(p); err != nil {
+			if c.Student, err = studentView(p); err != nil {
 				return err
 			}
 		}
 	}
 	var err error
-	sw := notes
 	for i := range c.Documents {
 		d := &c.Documents[i]
 		d.Note = nil
-		if sw {
+		if notes {
 			if d.Note, err = s.openNote(ctx, d.SealedNote); err != nil {
 				return err
 			}
@@ -56,7 +59,7 @@ func (s *Server) openCaseParts(ctx context.Context, c *projections.Case, person,
 	for i := range c.Visits {
 		v := &c.Visits[i]
 		v.Note = nil
-		if sw {
+		if notes {
 			if v.Note, err = s.openNote(ctx, v.SealedNote); err != nil {
 				return err
 			}
@@ -98,8 +101,8 @@ func (s *Server) openSealed(ctx context.Context, raw []byte, v any) (bool, error
 	return true, nil
 }
 
-// student is the view of an opened person.
-func student(p domain.Person) (*projections.Student, error) {
+// studentView is the view of an opened person.
+func studentView(p domain.Person) (*projections.Student, error) {
 	family, err := json.Marshal(p.Family)
 	if err != nil {
 		return nil, err
