@@ -2,13 +2,19 @@ package jetstream_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,13 +26,17 @@ import (
 	"cihui/internal/jetstream"
 )
 
-// clusterNode is one server of a three-node JetStream cluster on loopback.
+// clusterNode is one server of a three-node JetStream cluster on
+// loopback, run as a separate process (this test binary, see TestMain) so
+// that it can be killed with SIGKILL mid-write.
 type clusterNode struct {
 	name        string
 	dir         string
 	clientPort  int
 	clusterPort int
-	srv         *server.Server
+	cmd         *exec.Cmd
+	stdin       io.WriteCloser
+	statePort   int // the child's HTTP endpoint reporting its local stream state
 }
 
 type testCluster struct {
@@ -64,17 +74,78 @@ func newTestCluster(t *testing.T) *testCluster {
 	}
 	t.Cleanup(func() {
 		for _, n := range c.nodes {
-			if n.srv != nil {
-				n.srv.Shutdown()
-				n.srv.WaitForShutdown()
+			if n.cmd != nil {
+				_ = n.stdin.Close() // the child shuts its server down
+				_ = n.cmd.Wait()
 			}
 		}
 	})
 	return c
 }
 
-// start (re)starts node n on its own store dir and ports, with routes to
-// the other two.
+// nodeEnv carries a child node's options.
+const nodeEnv = "CIHUI_TEST_NATS_NODE"
+
+// TestMain runs a cluster node instead of the tests when started as one.
+func TestMain(m *testing.M) {
+	if o := os.Getenv(nodeEnv); o != "" {
+		runNode(o)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// nodeState is a node's own view of the event stream.
+type nodeState struct {
+	Current bool   `json:"current"`
+	Msgs    uint64 `json:"msgs"`
+	LastSeq uint64 `json:"last_seq"`
+	Found   bool   `json:"found"`
+}
+
+// runNode is a child process: it runs one embedded server, reports its
+// local stream state over HTTP, prints "ready <http port>" and serves
+// until its stdin closes (the test ended or the parent died).
+func runNode(opts string) {
+	var o jetstream.ServerOptions
+	if err := json.Unmarshal([]byte(opts), &o); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	srv, err := jetstream.RunServer(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	go func() {
+		_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			var st nodeState
+			if info, err := srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true}); err == nil {
+				for _, a := range info.AccountDetails {
+					for _, s := range a.Streams {
+						if s.Name == jetstream.StreamEvents {
+							st = nodeState{Found: true, Msgs: s.State.Msgs, LastSeq: s.State.LastSeq}
+						}
+					}
+				}
+			}
+			st.Current = st.Found && srv.JetStreamIsStreamCurrent("$G", jetstream.StreamEvents)
+			_ = json.NewEncoder(w).Encode(st)
+		}))
+	}()
+	fmt.Printf("ready %d\n", l.Addr().(*net.TCPAddr).Port)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	srv.Shutdown()
+	srv.WaitForShutdown()
+}
+
+// start (re)starts node n as a child process on its own store dir and
+// ports, with routes to the other two.
 func (c *testCluster) start(n *clusterNode) {
 	c.t.Helper()
 	var routes []string
@@ -83,22 +154,59 @@ func (c *testCluster) start(n *clusterNode) {
 			routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", o.clusterPort))
 		}
 	}
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{
+	opts, _ := json.Marshal(jetstream.ServerOptions{
 		StoreDir: n.dir, AuthDir: c.auth, Name: n.name, Port: n.clientPort,
 		Cluster: &jetstream.ClusterOptions{Name: "cihui-test", Port: n.clusterPort, Routes: routes},
 	})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), nodeEnv+"="+string(opts))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	n.srv = srv
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	ready := make(chan int, 1)
+	go func() {
+		var port int
+		if _, err := fmt.Fscanf(stdout, "ready %d\n", &port); err == nil {
+			ready <- port
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case n.statePort = <-ready:
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		c.t.Fatalf("node %s did not start", n.name)
+	}
+	n.cmd, n.stdin = cmd, stdin
 }
 
-// stop shuts node n down (the in-process equivalent of killing it: its
-// clients and routes drop at once).
-func (c *testCluster) stop(n *clusterNode) {
-	n.srv.Shutdown()
-	n.srv.WaitForShutdown()
-	n.srv = nil
+// kill kills node n with SIGKILL: no shutdown, no flush; what it
+// acknowledged must already be on disk (SyncAlways).
+func (c *testCluster) kill(n *clusterNode) {
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	_ = n.cmd.Wait()
+	_ = n.stdin.Close()
+	n.cmd = nil
+}
+
+// state asks node n for its own view of the stream.
+func (c *testCluster) state(n *clusterNode) (nodeState, error) {
+	var st nodeState
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", n.statePort))
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
 func (c *testCluster) urls() string {
@@ -124,22 +232,6 @@ func (c *testCluster) connect(url string, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
-// localState is the stream's state in node n's own store.
-func localState(n *clusterNode) (server.StreamState, bool) {
-	info, err := n.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
-	if err != nil {
-		return server.StreamState{}, false
-	}
-	for _, a := range info.AccountDetails {
-		for _, s := range a.Streams {
-			if s.Name == jetstream.StreamEvents {
-				return s.State, true
-			}
-		}
-	}
-	return server.StreamState{}, false
-}
-
 // leader returns the node leading the event stream.
 func (c *testCluster) leader(ctx context.Context, s *jetstream.Store) *clusterNode {
 	c.t.Helper()
@@ -148,7 +240,7 @@ func (c *testCluster) leader(ctx context.Context, s *jetstream.Store) *clusterNo
 		if err == nil {
 			if info, err := st.Info(ctx); err == nil && info.Cluster != nil {
 				for _, n := range c.nodes {
-					if n.name == info.Cluster.Leader && n.srv != nil {
+					if n.name == info.Cluster.Leader && n.cmd != nil {
 						return n
 					}
 				}
@@ -247,15 +339,15 @@ func recorded(l events.Loaded, key string, n int) bool {
 func (c *testCluster) readNode(ctx context.Context, n *clusterNode, codec *events.Codec, want uint64) map[string][]events.Envelope {
 	c.t.Helper()
 	for {
-		st, ok := localState(n)
-		if ok && st.LastSeq == want && n.srv.JetStreamIsStreamCurrent("$G", jetstream.StreamEvents) {
+		st, err := c.state(n)
+		if err == nil && st.Current && st.LastSeq == want {
 			if st.Msgs != want {
 				c.t.Fatalf("%s holds %d messages up to %d", n.name, st.Msgs, st.LastSeq)
 			}
 			break
 		}
 		if ctx.Err() != nil {
-			c.t.Fatalf("%s did not catch up: local state %+v", n.name, st)
+			c.t.Fatalf("%s did not catch up: local state %+v, %v", n.name, st, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -296,11 +388,11 @@ func (c *testCluster) readNode(ctx context.Context, n *clusterNode, codec *event
 	return out
 }
 
-// A three-node cluster, the stream with three replicas: several writers
-// append through the event store while the stream leader is killed and
-// restarted, then a follower; every acknowledged event is then present
-// exactly once on every node, the rejoined ones included, and each
-// aggregate's versions run without a gap.
+// A three-node cluster (three processes), the stream with three replicas:
+// several writers append through the event store while the stream leader
+// is killed with SIGKILL and restarted, then a node at random; every
+// acknowledged event is then present exactly once on every node, the
+// rejoined ones included, and each aggregate's versions run without a gap.
 func TestClusterAcknowledgedEventsSurviveKilledLeader(t *testing.T) {
 	start := time.Now()
 	c := newTestCluster(t)
@@ -352,9 +444,9 @@ func TestClusterAcknowledgedEventsSurviveKilledLeader(t *testing.T) {
 
 	kills := 0
 	waitAcks(40)
-	// Kill the stream leader mid-write; the writers go on on a new leader.
+	// SIGKILL the stream leader mid-write; the writers go on on a new leader.
 	old := c.leader(ctx, admin)
-	c.stop(old)
+	c.kill(old)
 	kills++
 	waitAcks(40)
 	c.start(old)
@@ -369,7 +461,7 @@ func TestClusterAcknowledgedEventsSurviveKilledLeader(t *testing.T) {
 			}
 		}
 	}
-	c.stop(victim)
+	c.kill(victim)
 	kills++
 	t.Logf("killed %s (leader), then %s", old.name, victim.name)
 	waitAcks(40)
