@@ -68,11 +68,19 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
-  api [flags]                                   serve the API (embedded NATS and a local PostgreSQL by default)
+  api [serve] [flags]                           serve the API (embedded NATS and a local PostgreSQL by default)
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
-  api token list | api token revoke ID [flags]
+  api token list [flags]
+  api token revoke ID [flags]
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
+
+Flags may stand before or after the subcommand. A subcommand uses the
+running system: DATABASE_URL/NATS_URL if set, else the services of the
+API running on --data-dir (<data-dir>/endpoints.json, while its process
+lives). Only when nothing runs does it start the local PostgreSQL cluster
+itself, and then it stops only what it started. keys rotate refuses to
+run while the API runs.
 
 The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY
 (32 bytes, base64) or --master-key-file; a missing key is an error. Only
@@ -98,7 +106,8 @@ Flags:
 		return nil, err
 	}
 	m.accessRetentionFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	rest, err := config.SplitFlags(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
 		}
@@ -113,7 +122,27 @@ Flags:
 		return nil, err
 	}
 	m.DataDir = abs
-	return fs.Args(), nil
+	return rest, nil
+}
+
+// useRunning points a subcommand at the services of the API running on
+// the data directory, for whichever of DATABASE_URL and NATS_URL is not
+// set, and reports whether that API runs. Then nothing is started, so
+// nothing is stopped: the cluster and the embedded NATS server belong to
+// the API.
+func (m *Main) useRunning() (bool, error) {
+	ep, ok, err := config.RunningEndpoints(m.DataDir)
+	if err != nil || !ok {
+		return false, err
+	}
+	if m.DatabaseURL == "" {
+		m.DatabaseURL = ep.DatabaseURL
+	}
+	if m.NATSURL == "" {
+		m.NATSURL = ep.NATSURL
+	}
+	m.log.Debug("using the running API's services", "pid", ep.PID)
+	return true, nil
 }
 
 func atoi(s string, def int) int {
@@ -132,7 +161,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	dsn := m.DatabaseURL
 	if dsn == "" {
-		m.log.Info("no DATABASE_URL: starting the local PostgreSQL cluster", "dir", filepath.Join(m.DataDir, "pg"))
+		m.log.Info("no DATABASE_URL: starting the local PostgreSQL cluster (or using it if it runs)", "dir", filepath.Join(m.DataDir, "pg"))
 		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(m.DataDir, "pg"), Fsync: true})
 		if err != nil {
 			return err
@@ -157,6 +186,11 @@ func (m *Main) Run(ctx context.Context) error {
 	master, err := m.masterKey() // before anything starts: a missing key is a clear start-up error
 	if err != nil {
 		return err
+	}
+	if ep, ok, err := config.RunningEndpoints(m.DataDir); err != nil {
+		return err
+	} else if ok && ep.PID != os.Getpid() {
+		return fmt.Errorf("an API already runs on %s (pid %d); stop it first, or give this one its own --data-dir", m.DataDir, ep.PID)
 	}
 	if err := m.openDB(ctx); err != nil {
 		return err
@@ -338,6 +372,8 @@ func (m *Main) Close() {
 	if m.db != nil {
 		m.db.Close()
 	}
+	// Stop is a no-op for a cluster this process found running: only
+	// what this process started is stopped.
 	if m.cluster != nil {
 		if err := m.cluster.Stop(); err != nil {
 			m.log.Error("stopping local PostgreSQL", "err", err)
@@ -349,6 +385,12 @@ func (m *Main) Close() {
 // Migrate runs `api migrate [up|down|status]`.
 func (m *Main) Migrate(ctx context.Context, args []string) error {
 	defer m.Close()
+	if len(args) > 1 {
+		return fmt.Errorf("migrate: unexpected arguments %q", args[1:])
+	}
+	if _, err := m.useRunning(); err != nil {
+		return err
+	}
 	if err := m.openDB(ctx); err != nil { // applies pending migrations
 		return err
 	}
