@@ -218,9 +218,9 @@ func (m *Main) Run(ctx context.Context) error {
 		// Listen before following: a second projector whose metrics
 		// address is taken fails here, clearly, instead of running
 		// unmonitored with a warning nobody reads.
-		ln, err := net.Listen("tcp", m.MetricsAddr)
+		ln, err := listenMetrics(m.MetricsAddr)
 		if err != nil {
-			return fmt.Errorf("metrics address %s: %w (another projector? give --metrics-addr another address, or --metrics-addr '' to run without metrics)", m.MetricsAddr, err)
+			return err
 		}
 		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
@@ -240,6 +240,16 @@ func (m *Main) Run(ctx context.Context) error {
 	p.RunWithRestart(ctx)
 	<-accessDone
 	return nil
+}
+
+// listenMetrics listens on the metrics address, or says clearly why not
+// and what to do.
+func listenMetrics(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics address %s: %w (another projector? give --metrics-addr another address, or --metrics-addr '' to run without metrics)", addr, err)
+	}
+	return ln, nil
 }
 
 // Close flushes NATS and closes the database.
