@@ -1,0 +1,82 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go"
+
+	"cihui/internal/postgres"
+)
+
+// Restore brings the backup in dir into a fresh system: db migrated and
+// empty, none of the streams present. It checks everything first (the
+// manifest's checksums, the schema version, that nothing would be
+// overwritten), then loads the tables in one transaction, restores the
+// streams and commits. The read models are left to the projector, which
+// rebuilds them from the restored log (its checkpoint starts at zero).
+func Restore(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string) (Manifest, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return Manifest{}, err
+	}
+	v, _, err := postgres.MigrationStatus(ctx, db)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if m.SchemaVersion > v {
+		return Manifest{}, fmt.Errorf("restore: the backup has schema version %d, this program %d: restore with the version that took it", m.SchemaVersion, v)
+	}
+	// Never overwrite live data.
+	busy, err := nonEmptyTables(ctx, db)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if len(busy) > 0 {
+		return Manifest{}, fmt.Errorf("%w: tables %v hold rows; restore into a fresh database", errNotEmpty, busy)
+	}
+	for _, s := range m.Streams {
+		exists, st, err := streamInfo(ctx, nc, s.Name)
+		if err != nil {
+			return Manifest{}, err
+		}
+		if exists {
+			// An existing stream cannot be replaced (nobody may delete
+			// one), even an empty one: restore before the API first starts.
+			return Manifest{}, fmt.Errorf("%w: stream %s exists (%d messages); restore into a fresh data directory before the API starts", errNotEmpty, s.Name, st.Messages)
+		}
+	}
+
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, t := range m.Tables {
+		if err := loadTable(ctx, tx, t.Name, filepath.Join(dir, t.File), t.Rows); err != nil {
+			return Manifest{}, err
+		}
+	}
+	for _, s := range m.Streams {
+		f, err := os.Open(filepath.Join(dir, s.File))
+		if err != nil {
+			return Manifest{}, err
+		}
+		err = restore(ctx, nc, s.Name, s.Config, s.State, f)
+		f.Close()
+		if err != nil {
+			return Manifest{}, err
+		}
+		exists, st, err := streamInfo(ctx, nc, s.Name)
+		if err != nil {
+			return Manifest{}, err
+		}
+		if !exists || st.LastSeq != s.LastSeq || st.Messages != s.Messages {
+			return Manifest{}, fmt.Errorf("restore: stream %s restored with %d messages up to %d, the manifest says %d up to %d", s.Name, st.Messages, st.LastSeq, s.Messages, s.LastSeq)
+		}
+	}
+	return m, tx.Commit()
+}
