@@ -245,9 +245,79 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 		t.Errorf("a living student's record does not open after restore: %s", r.Body)
 	}
 
+	// Never over live data: a second restore into the restored system is
+	// refused and changes nothing.
+	if _, err := backup.Restore(ctx, dst.NC, dst.DB, dir); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("a restore over the restored system: %v, want a refusal", err)
+	}
+	if again := dumpAll(t, dst.DB); strings.Join(again["api_tokens"], "\n") != strings.Join(want["api_tokens"], "\n") {
+		t.Error("the refused restore changed the tokens")
+	}
+
 	figures, _ := json.Marshal(map[string]any{
 		"backup_bytes": m.Size(dir), "backup_seconds": backupSeconds, "restore_and_rebuild_seconds": restoreSeconds,
 		"events_restored": restored.Events(), "access_records_restored": m.Streams[1].Messages, "key_ring_messages": m.Streams[2].Messages,
 	})
 	t.Logf("figures %s", figures)
+}
+
+// A backup whose file was changed, or that gained a file, is refused
+// before anything is restored.
+func TestRestoreRefusesDamagedBackup(t *testing.T) {
+	ctx := context.Background()
+	src := testenv.New(t, testenv.Options{NoProjector: true})
+	src.Token(domain.RoleAdmin, "")
+	dir := filepath.Join(t.TempDir(), "backup")
+	m, err := backup.Backup(ctx, src.NC, src.DB, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.ReadManifest(dir); err != nil {
+		t.Fatalf("the intact backup: %v", err)
+	}
+	for _, damage := range []struct {
+		name string
+		do   func(dir string) error
+	}{
+		{"a changed byte", func(dir string) error {
+			p := filepath.Join(dir, m.Streams[0].File)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b[len(b)/2] ^= 1
+			return os.WriteFile(p, b, 0o600)
+		}},
+		{"a changed token row", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "api_tokens.jsonl"), []byte("{}\n"), 0o600)
+		}},
+		{"a file not in the manifest", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "extra.jsonl"), nil, 0o600)
+		}},
+		{"a missing file", func(dir string) error { return os.Remove(filepath.Join(dir, "branches.jsonl")) }},
+	} {
+		t.Run(damage.name, func(t *testing.T) {
+			copyDir := filepath.Join(t.TempDir(), "b")
+			if err := os.CopyFS(copyDir, os.DirFS(dir)); err != nil {
+				t.Fatal(err)
+			}
+			if err := damage.do(copyDir); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := backup.ReadManifest(copyDir); err == nil {
+				t.Fatal("the damaged backup was accepted")
+			}
+			dst := testenv.New(t, testenv.Options{NoProjector: true, Master: src.Master,
+				Restore: func(ctx context.Context, nc *nats.Conn, db *sqlx.DB) error {
+					if _, err := backup.Restore(ctx, nc, db, copyDir); err == nil {
+						t.Error("the damaged backup was restored")
+					}
+					return nil
+				}})
+			var n int
+			if err := dst.DB.Get(&n, `SELECT count(*) FROM api_tokens`); err != nil || n != 0 {
+				t.Errorf("after the refused restore: %d tokens (%v)", n, err)
+			}
+		})
+	}
 }
