@@ -21,12 +21,17 @@ func valid() accesslog.Record {
 // MaxAge as configured, message deletes and purges refused; a record with
 // anything but ids in it is refused before it is written.
 func TestStreamIsAppendOnlyAndRecordsHoldIdsOnly(t *testing.T) {
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), Port: -1})
+	auth := t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), AuthDir: auth, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	nc, err := nats.Connect(srv.ClientURL())
+	creds, err := jetstream.Credentials(auth, jetstream.UserAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), creds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,10 +85,6 @@ func Permissions(user string) *server.Permissions {
 		for _, s := range []string{StreamEvents, StreamAccess} {
 			allow = append(allow, readAPI(s)...)
 		}
-		// TRANSITIONAL: until the read models hold sealed values (branch
-		// h/sealedrm), the projector opens personal data and so reads the
-		// wrapped data keys (info and direct gets only). Remove with it.
-		allow = append(allow, "$JS.API.STREAM.INFO."+StreamKeys, "$JS.API.DIRECT.GET."+StreamKeys, "$JS.API.DIRECT.GET."+StreamKeys+".>")
 		deny := append([]string{"cihui.>", "cihui_keys.>", "cihui_access.>"}, deniedToAll...)
 		return &server.Permissions{
 			Publish:   &server.SubjectPermission{Allow: allow, Deny: deny},
