@@ -20,7 +20,7 @@ import (
 // keys is what the key ring gives the API.
 type keys struct {
 	ring   *jetstream.KeyRing
-	sealer *events.Sealer
+	sealer *events.Sealer // over a cache of ring, with ring as its blind index
 	// requestSecret keys the HMAC of idempotent requests (request_hash).
 	requestSecret []byte
 }

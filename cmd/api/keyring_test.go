@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"cihui/internal/config"
 	"cihui/internal/domain"
 	"cihui/internal/events"
 	"cihui/internal/jetstream"
@@ -139,5 +141,25 @@ func TestLegacyKeysMigrate(t *testing.T) {
 	// A second start: nothing to move, nothing broken.
 	if _, err := openKeys(ctx, nc, db, store, master, 1, nil); err != nil {
 		t.Fatalf("second start: %v", err)
+	}
+}
+
+// Issue 8, finding 2: outside --dev the API refuses to start without a
+// master key, before it starts anything or writes into the data directory.
+func TestAPIRefusesToStartWithoutMasterKey(t *testing.T) {
+	t.Setenv("CIHUI_MASTER_KEY", "")
+	t.Setenv("CIHUI_MASTER_KEY_FILE", "")
+	t.Setenv("CIHUI_DEV", "")
+	dir := t.TempDir()
+	m := NewMain()
+	if _, err := m.ParseFlags([]string{"--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1"}); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Run(context.Background()); !errors.Is(err, config.ErrNoMasterKey) {
+		t.Fatalf("Run without a master key: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the data directory was written: %d entries", len(entries))
 	}
 }

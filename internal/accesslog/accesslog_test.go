@@ -21,13 +21,13 @@ func valid() accesslog.Record {
 // MaxAge as configured, message deletes and purges refused; a record with
 // anything but ids in it is refused before it is written.
 func TestStreamIsAppendOnlyAndRecordsHoldIdsOnly(t *testing.T) {
-	auth := t.TempDir()
-	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), AuthDir: auth, Port: -1})
+	authDir := t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), AuthDir: authDir, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	creds, err := jetstream.Credentials(auth, jetstream.UserAPI)
+	creds, err := jetstream.Credentials(authDir, jetstream.UserAPI)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -255,3 +255,14 @@ func FuzzUpcast(f *testing.F) {
 		roundTrip(t, codec, env)
 	})
 }
+
+// A type registered at version 0 could never be decoded (every stored
+// version is out of range), so registration refuses it.
+func TestRegisterVersionZeroPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("registering at schema version 0 must panic")
+		}
+	}()
+	events.NewRegistry().Register(noteV4{}, 0)
+}

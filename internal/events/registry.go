@@ -36,6 +36,9 @@ func NewRegistry() *Registry {
 // (duplicate type, missing upcaster), since registration happens at start-up.
 func (r *Registry) Register(e Event, version int, upcasters ...Upcaster) {
 	name := e.EventType()
+	if version < 1 {
+		panic(fmt.Sprintf("events: %s registered at schema version %d; versions start at 1", name, version))
+	}
 	if _, dup := r.types[name]; dup {
 		panic(fmt.Sprintf("events: %s registered twice", name))
 	}

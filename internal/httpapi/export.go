@@ -31,6 +31,9 @@ func (s *Server) export(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.openEverything(ctx, &cs); err != nil {
+		return err
+	}
 	tl, err := s.reader.Timeline(ctx, cs.ID)
 	if err != nil {
 		return err

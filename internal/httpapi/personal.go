@@ -23,25 +23,34 @@ type Opener interface {
 // Whatever the caller may not see stays sealed and is never shown. An
 // erased person (the key destroyed) shows as erased: no student, no notes.
 func (s *Server) openCase(ctx context.Context, c *projections.Case, a events.Actor) error {
+	return s.open(ctx, c, seesPersonal(a), a.Role == domain.RoleSocialWorker)
+}
+
+// openEverything opens all the personal data of a case, for the admin's
+// export answering a data subject's request.
+func (s *Server) openEverything(ctx context.Context, c *projections.Case) error {
+	return s.open(ctx, c, true, true)
+}
+
+func (s *Server) open(ctx context.Context, c *projections.Case, student, notes bool) error {
 	c.Student = nil
-	if seesPersonal(a) {
+	if student {
 		var p domain.Person
 		ok, err := s.openSealed(ctx, c.Personal, &p)
 		if err != nil {
 			return err
 		}
 		if ok {
-			if c.Student, err = student(p); err != nil {
+			if c.Student, err = studentView(p); err != nil {
 				return err
 			}
 		}
 	}
 	var err error
-	sw := a.Role == domain.RoleSocialWorker
 	for i := range c.Documents {
 		d := &c.Documents[i]
 		d.Note = nil
-		if sw {
+		if notes {
 			if d.Note, err = s.openNote(ctx, d.SealedNote); err != nil {
 				return err
 			}
@@ -50,7 +59,7 @@ func (s *Server) openCase(ctx context.Context, c *projections.Case, a events.Act
 	for i := range c.Visits {
 		v := &c.Visits[i]
 		v.Note = nil
-		if sw {
+		if notes {
 			if v.Note, err = s.openNote(ctx, v.SealedNote); err != nil {
 				return err
 			}
@@ -92,8 +101,8 @@ func (s *Server) openSealed(ctx context.Context, raw []byte, v any) (bool, error
 	return true, nil
 }
 
-// student is the view of an opened person.
-func student(p domain.Person) (*projections.Student, error) {
+// studentView is the view of an opened person.
+func studentView(p domain.Person) (*projections.Student, error) {
 	family, err := json.Marshal(p.Family)
 	if err != nil {
 		return nil, err

@@ -85,6 +85,8 @@ func Permissions(user string) *server.Permissions {
 		for _, s := range []string{StreamEvents, StreamAccess} {
 			allow = append(allow, readAPI(s)...)
 		}
+		// No key ring: the read models hold personal data sealed and the
+		// projector never opens it.
 		deny := append([]string{"cihui.>", "cihui_keys.>", "cihui_access.>"}, deniedToAll...)
 		return &server.Permissions{
 			Publish:   &server.SubjectPermission{Allow: allow, Deny: deny},

@@ -234,7 +234,10 @@ func TestNATSAuthProjectorOnlyReads(t *testing.T) {
 	}
 	scancel()
 	p.expectViolation(t, "$JS.API.STREAM.CREATE.OTHER")
-	for _, subj := range []string{"$JS.API.STREAM.DELETE.CIHUI", "$JS.API.STREAM.PURGE.CIHUI", "$JS.API.STREAM.UPDATE.CIHUI", "$JS.API.STREAM.MSG.DELETE.CIHUI"} {
+	// The projector holds no key and reads none: the read models hold
+	// personal data sealed (issue 8).
+	for _, subj := range []string{"$JS.API.STREAM.DELETE.CIHUI", "$JS.API.STREAM.PURGE.CIHUI", "$JS.API.STREAM.UPDATE.CIHUI", "$JS.API.STREAM.MSG.DELETE.CIHUI",
+		"$JS.API.STREAM.INFO.CIHUI_KEYS", "$JS.API.DIRECT.GET.CIHUI_KEYS", "$JS.API.DIRECT.GET.CIHUI_KEYS.cihui_keys.k1"} {
 		if _, err := p.nc.Request(subj, []byte(`{"seq":1}`), 300*time.Millisecond); err == nil {
 			t.Errorf("%s answered", subj)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"cihui/internal/events"
 )
@@ -132,17 +133,16 @@ func (k *KeyRing) DataKey(ctx context.Context, keyID string, create bool) ([]byt
 		return nil, fmt.Errorf("jetstream: bad key id")
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		if erased, err := k.exists(ctx, erasedSubject+keyID); err != nil || erased {
-			if err != nil {
-				return nil, err
-			}
-			return nil, events.ErrKeyDestroyed
-		}
-		m, err := k.last(ctx, keySubject+keyID)
+		// The tombstone and the key in one round trip: a key with a
+		// tombstone (an erasure that stopped halfway) is destroyed.
+		got, err := k.lastOf(ctx, erasedSubject+keyID, keySubject+keyID)
 		if err != nil {
 			return nil, err
 		}
-		if m != nil {
+		if got[erasedSubject+keyID] != nil {
+			return nil, events.ErrKeyDestroyed
+		}
+		if m := got[keySubject+keyID]; m != nil {
 			return k.unwrap(keyID, m)
 		}
 		if !create {
@@ -391,6 +391,25 @@ func (k *KeyRing) last(ctx context.Context, subject string) (*js.RawStreamMsg, e
 		return nil, unavailable(err)
 	}
 	return m, nil
+}
+
+// lastOf returns the last message on each of subjects that has one.
+func (k *KeyRing) lastOf(ctx context.Context, subjects ...string) (map[string]*js.RawStreamMsg, error) {
+	msgs, err := jetstreamext.GetLastMsgsFor(ctx, k.js, KeyRingStream, subjects)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out := make(map[string]*js.RawStreamMsg, len(subjects))
+	for m, err := range msgs {
+		if errors.Is(err, jetstreamext.ErrNoMessages) {
+			break
+		}
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out[m.Subject] = m
+	}
+	return out, nil
 }
 
 func (k *KeyRing) exists(ctx context.Context, subject string) (bool, error) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -94,6 +95,13 @@ func TestKeyRingLifecycle(t *testing.T) {
 	}
 	if _, err := e.ring.DataKey(ctx, fresh, false); err != nil {
 		t.Fatalf("the new person's key: %v", err)
+	}
+	// A key id never seen: nothing to open; created on demand.
+	if _, err := e.ring.DataKey(ctx, "p_unknown", false); !errors.Is(err, events.ErrKeyDestroyed) {
+		t.Fatalf("an unknown key: %v", err)
+	}
+	if k, err := e.ring.DataKey(ctx, "p_created", true); err != nil || len(k) != 32 {
+		t.Fatalf("creating a key on demand: %v", err)
 	}
 }
 
@@ -240,4 +248,24 @@ func scan(t *testing.T, dir string, needle []byte) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The key ring is the API's alone (cross-team contract): the projector's
+// credentials read no key from it.
+func TestKeyRingNotReadableByProjector(t *testing.T) {
+	e := newRing(t)
+	ctx := context.Background()
+	kid, err := e.ring.PersonKey(ctx, blindOf(t, "A123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := connect(t, e.srv, e.auth, jetstream.UserProjector)
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	ring, err := jetstream.OpenKeyRing(cctx, nc, e.master, jetstream.KeyRingConfig{NoCreate: true})
+	if err == nil {
+		if _, err := ring.DataKey(cctx, kid, false); err == nil {
+			t.Fatal("the projector read a data key")
+		}
+	}
 }

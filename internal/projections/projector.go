@@ -138,7 +138,14 @@ func (p *Projector) Run(ctx context.Context) error {
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch() // one watcher per run, not one more per restart
 	go p.watchLag(wctx)
-	p.refreshQuarantineGauges(ctx)
+	if q, err := Quarantined(ctx, p.db); err == nil {
+		p.quarantinedNow.Set(float64(q.Events))
+		p.heldNow.Set(float64(q.Held))
+		if q.Events > 0 {
+			p.log.Warn("events in quarantine: run `projector retry` after a fix",
+				"quarantined", q.Events, "first_position", q.FirstPosition, "held", q.Held)
+		}
+	}
 	p.log.Info("projector started", "from_position", start)
 
 	for {

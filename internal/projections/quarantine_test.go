@@ -228,6 +228,10 @@ func TestPoisonEventQuarantinedOtherCasesGoOnRetryCatchesUp(t *testing.T) {
 	}
 
 	sw := e.Token(domain.RoleSocialWorker, "")
+	// Reads that wait for a position are served again (they were 503).
+	if r := e.Do("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", b, erased), sw, nil); r.Status != http.StatusOK {
+		t.Fatalf("read at min_position %d: %d %s", erased, r.Status, r.Body)
+	}
 	for id, want := range map[string]bool{a: true, b: false} {
 		r := e.Do("GET", "/v1/referrals/"+id, sw, nil)
 		if r.Status != http.StatusOK || r.JSON(t)["projection_error"] != want {
