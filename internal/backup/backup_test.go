@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,14 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 		must(t, src.Do("PUT", "/v1/calendar/2025", admin, csv, "Content-Type", "text/csv"), 200)
 	} else {
 		t.Logf("no calendar file to import (%v): the history has no calendar import", err)
+	}
+	// CIHUI_BACKUP_TEST_EXTRA_CASES=N adds N more cases through the first
+	// review, for figures at a larger volume.
+	if n, _ := strconv.Atoi(os.Getenv("CIHUI_BACKUP_TEST_EXTRA_CASES")); n > 0 {
+		for i := 0; i < n; i++ {
+			extra := src.ReviewedCase("034501", domain.OutcomeRecommend, nationalID(t, fmt.Sprintf("F%d%07d", 1+i%2, i)))
+			ids = append(ids, extra)
+		}
 	}
 	for _, id := range ids[:2] { // reads of personal data: the access log
 		must(t, src.Do("GET", "/v1/referrals/"+id, sw, nil), 200)
