@@ -1,10 +1,12 @@
 package backup_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 
 	"cihui/internal/backup"
@@ -81,6 +84,36 @@ func caughtUp(t *testing.T, db *sqlx.DB, events, access uint64) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// wrappedKey returns the stored (wrapped) data key of keyID.
+func wrappedKey(t *testing.T, nc *nats.Conn, keyID string) []byte {
+	t.Helper()
+	m, err := nc.Request("$JS.API.DIRECT.GET.CIHUI_KEYS.cihui_keys.key."+keyID, nil, 5*time.Second)
+	if err != nil || len(m.Data) < 32 {
+		t.Fatalf("the wrapped key of %s: %v (%d bytes)", keyID, err, len(m.Data))
+	}
+	return m.Data
+}
+
+// snapshotContent returns a backup file's content, a snapshot
+// decompressed (S2, the server's snapshot format), other files as they are.
+func snapshotContent(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".snapshot") {
+		r = s2.NewReader(f)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
 }
 
 // The columns left out of the comparison: when the projector wrote a row,
@@ -157,6 +190,15 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 	must(t, src.Do("POST", "/v1/meetings/"+meeting+"/resolutions", committee, map[string]any{"case_id": ids[3], "resolution": "reject", "reason": "未符資格"}), 200)
 	must(t, src.Do("POST", "/v1/meetings/"+meeting+"/close", committee, map[string]any{"mid_year_reporting_date": "2026-04-07"}), 200)
 	erased := ids[4]
+	var erasedKey, livingKey string
+	if err := src.DB.Get(&erasedKey, `SELECT person_key FROM case_retention WHERE case_id = $1`, erased); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.DB.Get(&livingKey, `SELECT person_key FROM case_retention WHERE case_id = $1`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	// The wrapped keys as stored, to look for them in the backup.
+	erasedWrapped, livingWrapped := wrappedKey(t, src.NC, erasedKey), wrappedKey(t, src.NC, livingKey)
 	must(t, src.Do("POST", "/v1/referrals/"+erased+"/erasure", admin, map[string]any{"reason": "data_subject_request"}), 200)
 	if csv, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "data", "tw-office-calendar", "114.csv")); err == nil {
 		must(t, src.Do("PUT", "/v1/calendar/2025", admin, csv, "Content-Type", "text/csv"), 200)
@@ -175,13 +217,6 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 		must(t, src.Do("GET", "/v1/referrals/"+id, sw, nil), 200)
 	}
 	caughtUp(t, src.DB, streamLast(t, src.NC, "CIHUI"), streamLast(t, src.NC, "CIHUI_ACCESS"))
-	var erasedKey, livingKey string
-	if err := src.DB.Get(&erasedKey, `SELECT person_key FROM case_retention WHERE case_id = $1`, erased); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.DB.Get(&livingKey, `SELECT person_key FROM case_retention WHERE case_id = $1`, ids[0]); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := src.Keys.DataKey(ctx, erasedKey, false); !errors.Is(err, events.ErrKeyDestroyed) {
 		t.Fatalf("before the backup the erased key gives %v", err)
 	}
@@ -195,6 +230,18 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 	backupSeconds := time.Since(t0).Seconds()
 	if _, err := os.Stat(dir + ".tmp"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the temporary directory is left: %v", err)
+	}
+	// The erased student's wrapped key is in no file of the backup (the
+	// snapshot of the key ring holds the securely deleted message
+	// overwritten); the scan finds a living student's.
+	snap := snapshotContent(t, filepath.Join(dir, "CIHUI_KEYS.snapshot"))
+	if !bytes.Contains(snap, livingWrapped) {
+		t.Fatal("scanner sanity: a living student's wrapped key is not found in the key-ring snapshot")
+	}
+	for _, f := range []string{"CIHUI.snapshot", "CIHUI_ACCESS.snapshot", "CIHUI_KEYS.snapshot", "api_tokens.jsonl", "branches.jsonl", "manifest.json"} {
+		if bytes.Contains(snapshotContent(t, filepath.Join(dir, f)), erasedWrapped) {
+			t.Errorf("the erased student's wrapped key is in the backup's %s", f)
+		}
 	}
 	if _, err := backup.Backup(ctx, src.NC, src.DB, dir); err == nil {
 		t.Fatal("a second backup into the same directory overwrote it")
