@@ -40,7 +40,7 @@ func (m *Main) Restore(ctx context.Context, args []string) error {
 		return err
 	}
 	t0 := time.Now()
-	man, err := backup.Restore(ctx, m.nc, m.db, args[0])
+	man, err := backup.RestoreWith(ctx, m.nc, m.db, args[0], backup.Options{Replicas: m.Replicas})
 	if err != nil {
 		return err
 	}

@@ -377,3 +377,48 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 		})
 	}
 }
+
+// A backup of a three-replica cluster restores on a single server when
+// the target's replica count is given (the stream configs are otherwise
+// restored as they were); without it the server refuses.
+func TestRestoreSetsTheTargetsReplicas(t *testing.T) {
+	ctx := context.Background()
+	src := testenv.New(t, testenv.Options{NoProjector: true})
+	src.ReviewedCase("034501", domain.OutcomeRecommend, "A123456789")
+	dir := filepath.Join(t.TempDir(), "backup")
+	if _, err := backup.Backup(ctx, src.NC, src.DB, dir); err != nil {
+		t.Fatal(err)
+	}
+	// As if taken on the cluster: the manifest's configs say 3 replicas
+	// (the manifest is not among the checksummed files).
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range m["streams"].([]any) {
+		s.(map[string]any)["config"].(map[string]any)["num_replicas"] = 3
+	}
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testenv.New(t, testenv.Options{NoProjector: true, Master: src.Master,
+		Restore: func(ctx context.Context, nc *nats.Conn, db *sqlx.DB) error {
+			if _, err := backup.Restore(ctx, nc, db, dir); err == nil {
+				t.Error("a three-replica stream was restored on a single server")
+			}
+			return nil
+		}})
+	dst := testenv.New(t, testenv.Options{NoProjector: true, Master: src.Master,
+		Restore: func(ctx context.Context, nc *nats.Conn, db *sqlx.DB) error {
+			_, err := backup.RestoreWith(ctx, nc, db, dir, backup.Options{Replicas: 1})
+			return err
+		}})
+	if got, want := streamLast(t, dst.NC, "CIHUI"), streamLast(t, src.NC, "CIHUI"); got != want || got == 0 {
+		t.Fatalf("restored log ends at %d, want %d", got, want)
+	}
+}

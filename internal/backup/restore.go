@@ -2,9 +2,11 @@ package backup
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/nats-io/nats.go"
@@ -19,6 +21,18 @@ import (
 // streams and commits. The read models are left to the projector, which
 // rebuilds them from the restored log (its checkpoint starts at zero).
 func Restore(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string) (Manifest, error) {
+	return RestoreWith(ctx, nc, db, dir, Options{})
+}
+
+// Options tune a restore.
+type Options struct {
+	// Replicas, if set, is the streams' replica count on the target (a
+	// backup of a three-node cluster restored on one server, or back).
+	Replicas int
+}
+
+// RestoreWith is Restore with options.
+func RestoreWith(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string, o Options) (Manifest, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return Manifest{}, err
@@ -65,7 +79,12 @@ func Restore(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string) (Manif
 		if err != nil {
 			return Manifest{}, err
 		}
-		err = restore(ctx, nc, s.Name, s.Config, s.State, f)
+		cfg, err := withReplicas(s.Config, o.Replicas)
+		if err != nil {
+			f.Close()
+			return Manifest{}, fmt.Errorf("restore: config of %s: %w", s.Name, err)
+		}
+		err = restore(ctx, nc, s.Name, cfg, s.State, f)
 		f.Close()
 		if err != nil {
 			return Manifest{}, err
@@ -79,4 +98,18 @@ func Restore(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string) (Manif
 		}
 	}
 	return m, tx.Commit()
+}
+
+// withReplicas sets the replica count of a stream config (JSON), keeping
+// every other field as the backup has it.
+func withReplicas(cfg json.RawMessage, replicas int) (json.RawMessage, error) {
+	if replicas <= 0 {
+		return cfg, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(cfg, &m); err != nil {
+		return nil, err
+	}
+	m["num_replicas"] = json.RawMessage(strconv.Itoa(replicas))
+	return json.Marshal(m)
 }
