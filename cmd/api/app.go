@@ -74,6 +74,8 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api token list [flags]
   api token revoke ID [flags]
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
+  api backup [flags] DIR                        back up the streams, tokens and branches beside the running system
+  api restore [flags] DIR                       restore a backup into a fresh data directory (before the API starts)
 
 Flags may stand before or after the subcommand. A subcommand uses the
 running system: DATABASE_URL/NATS_URL if set, else the services of the

@@ -8,6 +8,7 @@
 //	api token create --role R [--school S] [--branch B] [--label L]
 //	api token list | api token revoke ID
 //	api keys rotate --new-master-key-file F
+//	api backup DIR | api restore DIR
 package main
 
 import (
@@ -42,7 +43,7 @@ func main() {
 var errUsage = errors.New("usage")
 
 // subcommands are the first words run dispatches on; anything else serves.
-var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true}
+var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true}
 
 // run dispatches. The API's flags may stand before or after the
 // subcommand (`api --data-dir D token list` = `api token list --data-dir
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Token(ctx, rest)
 	case "keys":
 		return m.Keys(ctx, rest)
+	case "backup", "restore":
+		return m.BackupOrRestore(ctx, cmd, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", rest)
