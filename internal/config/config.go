@@ -89,21 +89,18 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// WaitEndpoints waits for the API to write the endpoints file.
+// WaitEndpoints waits for the API to write the endpoints file, naming a
+// live process: a file left by an API that crashed is waited past.
 func WaitEndpoints(ctx context.Context, dataDir string, log *slog.Logger) (Endpoints, error) {
 	path := filepath.Join(dataDir, EndpointsFile)
 	warned := false
 	for {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			var e Endpoints
-			if err := json.Unmarshal(b, &e); err != nil {
-				return Endpoints{}, fmt.Errorf("config: %s: %w", path, err)
-			}
-			return e, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
+		e, ok, err := RunningEndpoints(dataDir)
+		if err != nil {
 			return Endpoints{}, err
+		}
+		if ok {
+			return e, nil
 		}
 		if !warned {
 			log.Info("waiting for the API to start its embedded services", "file", path)
@@ -111,7 +108,7 @@ func WaitEndpoints(ctx context.Context, dataDir string, log *slog.Logger) (Endpo
 		}
 		select {
 		case <-ctx.Done():
-			return Endpoints{}, fmt.Errorf("config: no %s: start the API first, or set DATABASE_URL and NATS_URL", path)
+			return Endpoints{}, fmt.Errorf("config: no %s naming a running API: start the API first, or set DATABASE_URL and NATS_URL", path)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

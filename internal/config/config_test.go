@@ -2,14 +2,17 @@ package config_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cihui/internal/config"
 )
@@ -104,6 +107,12 @@ func TestRunningEndpointsNeedsALiveProcess(t *testing.T) {
 	}
 	if _, ok, err := config.RunningEndpoints(dir); ok || err != nil {
 		t.Fatalf("dead process: ok %v, err %v", ok, err)
+	}
+	// The projector waits past a file left by a crashed API.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := config.WaitEndpoints(ctx, dir, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("WaitEndpoints took a file naming a dead process")
 	}
 }
 
