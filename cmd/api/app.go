@@ -165,10 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := branchStore.EnsureDefault(ctx); err != nil {
 		return err
 	}
-	branches, err := branchStore.All(ctx)
-	if err != nil {
-		return err
-	}
+	branches := app.NewBranchCache(branchStore, app.DefaultBranchTTL)
 
 	natsURL, err := m.openNATS()
 	if err != nil {
@@ -214,7 +211,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
-		Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+		Branches: branches.Get, BranchCache: branches,
 	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
