@@ -78,12 +78,12 @@ const DefaultBranchCode = "xiucai"
 // year (R-SOY-2), mid-year applications Jul 1 – Feb 28 of it (R-MID-1).
 func DefaultBranch() Branch {
 	return Branch{
-		Code:        DefaultBranchCode,
-		Name:        "秀才分校",
-		Committee:   "桃園市復學輔導就讀小組",
-		Cap:         135,
-		StartOfYear: WindowRule{Open: MonthDay{time.April, 12}, Close: MonthDay{time.May, 14}},
-		MidYear:     WindowRule{Open: MonthDay{time.July, 1}, Close: MonthDay{time.February, 28}, CloseYearOffset: 1},
+		Code:          DefaultBranchCode,
+		Name:          "秀才分校",
+		Committee:     "桃園市復學輔導就讀小組",
+		Cap:           135,
+		StartOfYear:   WindowRule{Open: MonthDay{time.April, 12}, Close: MonthDay{time.May, 14}},
+		MidYear:       WindowRule{Open: MonthDay{time.July, 1}, Close: MonthDay{time.February, 28}, CloseYearOffset: 1},
 		ClassNorms:    DefaultClassNorms(),
 		MeetingMonths: DefaultMeetingMonths(),
 	}
