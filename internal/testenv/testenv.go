@@ -212,9 +212,14 @@ func (e *Env) NewProjector() *projections.Projector {
 	})
 }
 
-// NewAccessProjector returns the access-log projector (not started).
+// NewAccessProjector returns the access-log projector (not started),
+// reading with the projector's read-only credentials.
 func (e *Env) NewAccessProjector() *projections.AccessProjector {
-	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: e.Access.JetStream(), Stream: e.Access.StreamName(), BatchSize: 16})
+	j, err := js.New(e.ProjectorNC)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: j, Stream: e.Access.StreamName(), BatchSize: 16})
 }
 
 // StartProjector runs the projector and the access-log projector until
