@@ -72,6 +72,8 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
   api token list | api token revoke ID [flags]
+  api [flags] branch list | show CODE | history CODE    branch settings (see README)
+  api [flags] branch add CODE --name N --committee C [--cap N] [--file F] | set CODE [--cap N] [--file F]
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
 
 The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY

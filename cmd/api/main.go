@@ -8,6 +8,7 @@
 //	api token create --role R [--school S] [--branch B] [--label L]
 //	api token list | api token revoke ID
 //	api keys rotate --new-master-key-file F
+//	api branch list | show CODE | history CODE | add CODE … | set CODE …
 package main
 
 import (
@@ -44,7 +45,7 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "branch") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Token(ctx, rest)
 	case "keys":
 		return m.Keys(ctx, rest)
+	case "branch":
+		return m.Branch(ctx, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q", rest)

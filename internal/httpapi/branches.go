@@ -38,9 +38,9 @@ type WindowRequest struct {
 	Closes string `json:"closes"`
 }
 
-// apply lays the request over b, checking what only the request knows
+// Apply lays the request over b, checking what only the request knows
 // (dates, years, the code); domain.ValidateBranch checks the rest.
-func (r BranchRequest) apply(b domain.Branch) (domain.Branch, error) {
+func (r BranchRequest) Apply(b domain.Branch) (domain.Branch, error) {
 	var ck domain.Check
 	if r.Code != nil && *r.Code != b.Code {
 		ck.Set("code", "must be the code in the path")
@@ -172,7 +172,7 @@ func (s *Server) putBranch(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	next, err := req.apply(cur)
+	next, err := req.Apply(cur)
 	if err != nil {
 		return err
 	}
