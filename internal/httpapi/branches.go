@@ -12,8 +12,8 @@ import (
 
 // BranchRequest is the body of PUT /v1/branches/{code}. Fields left out
 // keep their current values (for a new branch: the defaults of the source
-// document); overrides, when given, replace the published windows of the
-// academic years they name (an empty object for a year removes them).
+// document); overrides and meeting_months change the years and kinds they
+// name (an empty object for a year removes its windows).
 type BranchRequest struct {
 	Code          *string                       `json:"code,omitempty"`
 	Name          *string                       `json:"name,omitempty"`
@@ -64,8 +64,15 @@ func (r BranchRequest) Apply(b domain.Branch) (domain.Branch, error) {
 	if r.MidYear != nil {
 		b.MidYear = *r.MidYear
 	}
-	if r.MeetingMonths != nil {
-		b.MeetingMonths = r.MeetingMonths
+	if len(r.MeetingMonths) > 0 {
+		mm := make(map[string]time.Month, len(b.MeetingMonths)+len(r.MeetingMonths))
+		for k, v := range b.MeetingMonths {
+			mm[k] = v
+		}
+		for k, v := range r.MeetingMonths {
+			mm[k] = v
+		}
+		b.MeetingMonths = mm
 	}
 	if len(r.Overrides) > 0 {
 		o := make(map[int]domain.YearOverrides, len(b.Overrides)+len(r.Overrides))

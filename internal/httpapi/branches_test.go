@@ -250,3 +250,28 @@ func TestBranchRoutesMatchTheContract(t *testing.T) {
 	check("GET", "/v1/branches/nanshan/history", sw, nil, 403)
 	check("GET", "/v1/branches", "", nil, 401)
 }
+
+// Issue 12, R-MTG-1: a branch's meeting months are what scheduling warns
+// against, changed without a restart.
+func TestBranchMeetingMonthsTakeEffect(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	schedule := func(date string) []any {
+		t.Helper()
+		r := mustStatus(t, e.Do("POST", "/v1/meetings", a.committee, map[string]any{"academic_year": 114, "kind": "march", "date": date}), http.StatusCreated)
+		return r.JSON(t)["warnings"].([]any)
+	}
+	if w := schedule("2026-04-13"); len(w) != 1 {
+		t.Fatalf("a march meeting in April, default months: warnings %v", w)
+	}
+	mustStatus(t, e.Do("PUT", "/v1/branches/"+domain.DefaultBranchCode, a.admin, map[string]any{"meeting_months": map[string]any{"march": 4}}), 200)
+	if b, _ := e.App.Branches(domain.DefaultBranchCode); b.MeetingMonths["october"] != 10 || b.MeetingMonths["march"] != 4 {
+		t.Fatalf("meeting months after moving march: %v", b.MeetingMonths)
+	}
+	if w := schedule("2026-04-14"); len(w) != 0 {
+		t.Fatalf("a march meeting in April, months moved to April: warnings %v", w)
+	}
+	if r := e.Do("PUT", "/v1/branches/"+domain.DefaultBranchCode, a.admin, map[string]any{"meeting_months": map[string]any{"march": 13}}); r.Status != 400 {
+		t.Fatalf("month 13: %d %s", r.Status, r.Body)
+	}
+}
