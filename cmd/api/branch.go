@@ -126,7 +126,11 @@ func (m *Main) Branch(ctx context.Context, args []string) error {
 	if svc.Store, err = jetstream.Open(ctx, m.nc, events.NewCodec(events.DefaultRegistry()), jetstream.Config{Replicas: m.Replicas}); err != nil {
 		return err
 	}
-	ch, err := svc.ConfigureBranch(ctx, admin, mode, next)
+	var base *domain.Branch
+	if mode == domain.BranchSet {
+		base = &cur
+	}
+	ch, err := svc.ConfigureBranch(ctx, admin, mode, base, next)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 type BranchStore interface {
 	All(ctx context.Context) (map[string]domain.Branch, error)
 	Get(ctx context.Context, code string) (domain.Branch, bool, error)
-	Save(ctx context.Context, mode domain.BranchSaveMode, actorRole, actorID string, b domain.Branch) (domain.BranchChange, error)
+	Save(ctx context.Context, mode domain.BranchSaveMode, actorRole, actorID string, base *domain.Branch, b domain.Branch) (domain.BranchChange, error)
 	History(ctx context.Context, code string) ([]domain.BranchChange, error)
 }
 
@@ -138,7 +138,9 @@ func (s *Service) BranchHistory(ctx context.Context, a events.Actor, code string
 // roster holds now (R-CAP-1; seats are dated with issue 10, then every
 // date is checked); class norms stay within R-CAP-2. Commands see the
 // change at once in this process and within the cache TTL elsewhere.
-func (s *Service) ConfigureBranch(ctx context.Context, a events.Actor, mode domain.BranchSaveMode, b domain.Branch) (domain.BranchChange, error) {
+// base, when set, is the configuration b was made from: a change stored
+// since is a conflict (409), not overwritten.
+func (s *Service) ConfigureBranch(ctx context.Context, a events.Actor, mode domain.BranchSaveMode, base *domain.Branch, b domain.Branch) (domain.BranchChange, error) {
 	if a.Role != domain.RoleAdmin {
 		return domain.BranchChange{}, domain.Errorf(domain.EForbidden, "branches are configured by an admin")
 	}
@@ -156,7 +158,7 @@ func (s *Service) ConfigureBranch(ctx context.Context, a events.Actor, mode doma
 	if err := domain.CheckCapHeld(b.Cap, roster.Taken()); err != nil {
 		return domain.BranchChange{}, err
 	}
-	ch, err := st.Save(ctx, mode, string(a.Role), a.UserID, b)
+	ch, err := st.Save(ctx, mode, string(a.Role), a.UserID, base, b)
 	s.BranchCache.Invalidate()
 	return ch, err
 }

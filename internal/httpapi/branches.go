@@ -183,7 +183,11 @@ func (s *Server) putBranch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.app.ConfigureBranch(ctx, a, domain.BranchPut, next)
+	var base *domain.Branch
+	if !created {
+		base = &cur
+	}
+	ch, err := s.app.ConfigureBranch(ctx, a, domain.BranchPut, base, next)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"cihui/internal/domain"
+	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/testenv"
 )
@@ -273,5 +274,28 @@ func TestBranchMeetingMonthsTakeEffect(t *testing.T) {
 	}
 	if r := e.Do("PUT", "/v1/branches/"+domain.DefaultBranchCode, a.admin, map[string]any{"meeting_months": map[string]any{"march": 13}}); r.Status != 400 {
 		t.Fatalf("month 13: %d %s", r.Status, r.Body)
+	}
+}
+
+// Issue 12: two admins changing a branch from the same settings: the
+// second change is refused (409), never silently lost.
+func TestBranchConcurrentChangeIsAConflict(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	admin := events.Actor{Role: domain.RoleAdmin, UserID: "t1"}
+	ctx := t.Context()
+	base, err := e.App.GetBranch(ctx, admin, domain.DefaultBranchCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := base, base
+	first.Cap, second.Name = 120, "另一個名稱"
+	if _, err := e.App.ConfigureBranch(ctx, admin, domain.BranchPut, &base, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.ConfigureBranch(ctx, admin, domain.BranchPut, &base, second); domain.ErrorCode(err) != domain.EConflict {
+		t.Fatalf("a change from stale settings: %v, want a conflict", err)
+	}
+	if b, _ := e.App.Branches(domain.DefaultBranchCode); b.Cap != 120 || b.Name != base.Name {
+		t.Fatalf("after the conflict: cap %d name changed %v", b.Cap, b.Name != base.Name)
 	}
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -84,7 +85,11 @@ func (b *Branches) Get(ctx context.Context, code string) (domain.Branch, bool, e
 // before, after) in branch_changes, in one transaction. mode BranchAdd
 // refuses an existing code (EConflict), BranchSet an unknown one
 // (ENotFound). It returns the recorded change.
-func (b *Branches) Save(ctx context.Context, mode domain.BranchSaveMode, actorRole, actorID string, br domain.Branch) (domain.BranchChange, error) {
+//
+// base, when set, is the configuration the change was made from: if the
+// stored one differs (another change came first), nothing is written and
+// the answer is EConflict, so that no change is lost.
+func (b *Branches) Save(ctx context.Context, mode domain.BranchSaveMode, actorRole, actorID string, base *domain.Branch, br domain.Branch) (domain.BranchChange, error) {
 	after, err := json.Marshal(br)
 	if err != nil {
 		return domain.BranchChange{}, err
@@ -116,6 +121,9 @@ func (b *Branches) Save(ctx context.Context, mode domain.BranchSaveMode, actorRo
 				return err
 			}
 			ch.Before = &before
+			if base != nil && !sameBranch(*base, before) {
+				return domain.Errorf(domain.EConflict, "the branch was changed concurrently; read it again and retry")
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE branches SET config = $2 WHERE code = $1`, br.Code, after); err != nil {
 				return err
 			}
@@ -157,6 +165,12 @@ func (b *Branches) History(ctx context.Context, code string) ([]domain.BranchCha
 		out = append(out, ch)
 	}
 	return out, rows.Err()
+}
+
+func sameBranch(a, b domain.Branch) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 func decodeBranch(code string, raw []byte) (domain.Branch, error) {
