@@ -9,6 +9,7 @@
 //	api token list | api token revoke ID
 //	api keys rotate --new-master-key-file F
 //	api branch list | show CODE | history CODE | add CODE … | set CODE …
+//	api backup DIR | api restore DIR
 package main
 
 import (
@@ -45,7 +46,7 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "branch") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "backup" || args[0] == "restore" || args[0] == "branch") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Keys(ctx, rest)
 	case "branch":
 		return m.Branch(ctx, rest)
+	case "backup", "restore":
+		return m.BackupOrRestore(ctx, cmd, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q", rest)
