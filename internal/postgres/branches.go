@@ -132,7 +132,9 @@ func (b *Branches) Save(ctx context.Context, mode domain.BranchSaveMode, actorRo
 		if ch.Before != nil {
 			before = raw
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO branch_changes (code, actor_role, actor_id, before, after) VALUES ($1, $2, $3, $4, $5) RETURNING seq, changed_at`,
+		// The branch row is locked (or just inserted): the next seq is ours.
+		return tx.QueryRowContext(ctx, `INSERT INTO branch_changes (code, seq, actor_role, actor_id, before, after)
+			SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM branch_changes WHERE code = $1 RETURNING seq, changed_at`,
 			br.Code, actorRole, actorID, before, after).Scan(&ch.Seq, &ch.At)
 	})
 	return ch, err

@@ -151,8 +151,19 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 
-	if err := postgres.NewBranches(e.DB).Put(ctx, e.Branch); err != nil {
+	// The default branch, unless a restore brought its settings back:
+	// those are kept as they are.
+	branches := postgres.NewBranches(e.DB)
+	restored, ok, err := branches.Get(ctx, e.Branch.Code)
+	switch {
+	case err != nil:
 		t.Fatal(err)
+	case ok && o.Restore != nil:
+		e.Branch = restored
+	default:
+		if err := branches.Put(ctx, e.Branch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.Master = o.Master
 	if e.Master == nil {
