@@ -8,13 +8,16 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"cihui/internal/app"
 	"cihui/internal/domain"
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
+	"cihui/internal/postgres"
 	"cihui/internal/testenv"
 )
 
@@ -297,5 +300,27 @@ func TestBranchConcurrentChangeIsAConflict(t *testing.T) {
 	}
 	if b, _ := e.App.Branches(domain.DefaultBranchCode); b.Cap != 120 || b.Name != base.Name {
 		t.Fatalf("after the conflict: cap %d name changed %v", b.Cap, b.Name != base.Name)
+	}
+}
+
+// Issue 12, "takes effect without a restart", for another API instance:
+// its cache over the same database serves the change within its TTL.
+func TestBranchChangeReachesAnotherInstance(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	other := app.NewBranchCache(postgres.NewBranches(e.DB), 50*time.Millisecond)
+	if b, ok := other.Get(domain.DefaultBranchCode); !ok || b.Cap != 135 {
+		t.Fatalf("the other instance reads %v %d", ok, b.Cap)
+	}
+	admin := e.Token(domain.RoleAdmin, "")
+	mustStatus(t, e.Do("PUT", "/v1/branches/"+domain.DefaultBranchCode, admin, map[string]any{"cap": 100}), 200)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if b, _ := other.Get(domain.DefaultBranchCode); b.Cap == 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance still serves the old cap after 2 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
