@@ -53,6 +53,7 @@ type Main struct {
 	RetentionInterval string
 
 	log     *slog.Logger
+	serving bool // Run: the API itself, not a subcommand
 	cluster *pgcluster.Cluster
 	natsSrv *server.Server
 	nc      *nats.Conn
@@ -73,6 +74,8 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api token create --role R [--school S] [--branch B] [--label L] [flags]
   api token list [flags]
   api token revoke ID [flags]
+  api [flags] branch list | show CODE | history CODE    branch settings (see README)
+  api [flags] branch add CODE --name N --committee C [--cap N] [--file F] | set CODE [--cap N] [--file F]
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
   api backup [flags] DIR                        back up the streams, tokens and branches beside the running system
   api restore [flags] DIR                       restore a backup into a fresh data directory (before the API starts)
@@ -161,6 +164,12 @@ func (m *Main) openDB(ctx context.Context) error {
 	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
 		return err
 	}
+	if !m.serving && m.DatabaseURL == "" {
+		// A subcommand: the running API's database first.
+		if _, err := m.useRunning(); err != nil {
+			return err
+		}
+	}
 	dsn := m.DatabaseURL
 	if dsn == "" {
 		m.log.Info("no DATABASE_URL: starting the local PostgreSQL cluster (or using it if it runs)", "dir", filepath.Join(m.DataDir, "pg"))
@@ -185,6 +194,7 @@ func (m *Main) openDB(ctx context.Context) error {
 
 // Run starts everything and serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
+	m.serving = true
 	master, err := m.masterKey() // before anything starts: a missing key is a clear start-up error
 	if err != nil {
 		return err
@@ -201,10 +211,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := branchStore.EnsureDefault(ctx); err != nil {
 		return err
 	}
-	branches, err := branchStore.All(ctx)
-	if err != nil {
-		return err
-	}
+	branches := app.NewBranchCache(branchStore, app.DefaultBranchTTL)
 
 	natsURL, err := m.openNATS()
 	if err != nil {
@@ -250,7 +257,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
-		Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+		Branches: branches.Get, BranchCache: branches,
 	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
@@ -278,6 +285,15 @@ func (m *Main) Run(ctx context.Context) error {
 // openNATS connects to NATS, starting the embedded server if no URL is
 // configured, and returns the URL.
 func (m *Main) openNATS() (string, error) {
+	if !m.serving && m.NATSURL == "" {
+		// A subcommand: the running API's NATS first; else a server of
+		// its own, on a port nothing else uses (never a second server
+		// on the store of a running API: useRunning found none).
+		if _, err := m.useRunning(); err != nil {
+			return "", err
+		}
+		m.NATSListen = "127.0.0.1:-1"
+	}
 	natsURL := m.NATSURL
 	if natsURL == "" {
 		host, port, err := splitHostPort(m.NATSListen)

@@ -42,11 +42,6 @@ func (m *Main) Keys(ctx context.Context, args []string) error {
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
-	if m.NATSURL == "" {
-		// Nothing runs: the embedded server this command starts is its
-		// own, on a port nothing else uses.
-		m.NATSListen = "127.0.0.1:-1"
-	}
 	if _, err := m.openNATS(); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 //	api token create --role R [--school S] [--branch B] [--label L]
 //	api token list | api token revoke ID
 //	api keys rotate --new-master-key-file F
+//	api branch list | show CODE | history CODE | add CODE … | set CODE …
 //	api backup DIR | api restore DIR
 package main
 
@@ -43,7 +44,7 @@ func main() {
 var errUsage = errors.New("usage")
 
 // subcommands are the first words run dispatches on; anything else serves.
-var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true}
+var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true, "branch": true}
 
 // run dispatches. The API's flags may stand before or after the
 // subcommand (`api --data-dir D token list` = `api token list --data-dir
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Token(ctx, rest)
 	case "keys":
 		return m.Keys(ctx, rest)
+	case "branch":
+		return m.Branch(ctx, rest)
 	case "backup", "restore":
 		return m.BackupOrRestore(ctx, cmd, rest)
 	}
