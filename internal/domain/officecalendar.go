@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strconv"
 	"time"
 
 	"cihui/internal/domain/calendar"
@@ -124,9 +125,32 @@ func (c *OfficeCalendar) CloseOffice(a events.Actor, d calendar.Date, reason str
 func yearUnknown(err error) error {
 	var y *calendar.YearUnknownError
 	if errors.As(err, &y) {
-		return RuleError("R-MID-4", "no office calendar for %d: import the official calendar of that year", y.Year)
+		e := RuleError("R-MID-4", "no office calendar for %d: import the official calendar of that year", y.Year)
+		e.Fields = map[string]string{CalendarYearNeededField: strconv.Itoa(y.Year)}
+		return e
 	}
 	return err
+}
+
+// CalendarYearNeededField names, in the fields of the error for a date in a
+// year without an office calendar, the AD year to import.
+const CalendarYearNeededField = "calendar_year_needed"
+
+// CalendarYearNeeded returns the AD year whose office calendar err says is
+// missing (issue 12: such a due date is pending, not an error), or 0 if err
+// is about something else.
+func CalendarYearNeeded(err error) int {
+	var y *calendar.YearUnknownError
+	if errors.As(err, &y) {
+		return y.Year
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Rule == "R-MID-4" {
+		if n, err := strconv.Atoi(e.Fields[CalendarYearNeededField]); err == nil {
+			return n
+		}
+	}
+	return 0
 }
 
 // DueDate returns the home-visit due date: the 10th working day after
