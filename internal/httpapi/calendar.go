@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -88,4 +93,87 @@ func (s *Server) workdays(c echo.Context) error {
 	return c.JSON(http.StatusOK, Workdays{From: from.String(), Add: add, Due: due.String(),
 		Rule:           "the day of receipt is not counted (行政程序法 §48); R-MID-4",
 		CalendarStatus: string(cal.StatusBetween(from, due))})
+}
+
+// CalendarReadiness is the calendar object of /readyz (issue 12): how far
+// ahead due dates can be computed for the default branch, and a warning
+// for admins when a year must be imported. It never makes the API unready.
+type CalendarReadiness struct {
+	Branch         string `json:"branch"`
+	LastDay        string `json:"last_day,omitempty"`
+	ThisYearStatus string `json:"this_year_status"`
+	NextYear       int    `json:"next_year"`
+	NextYearStatus string `json:"next_year_status"`
+	Warning        string `json:"warning,omitempty"`
+}
+
+// calendarOutlook returns the default branch's calendar outlook today.
+func (s *Server) calendarOutlook(ctx context.Context) (domain.CalendarOutlook, error) {
+	if s.app == nil {
+		return domain.CalendarOutlook{}, errors.New("no application service")
+	}
+	cal, err := s.app.Calendar(ctx, domain.DefaultBranchCode)
+	if err != nil {
+		return domain.CalendarOutlook{}, err
+	}
+	return domain.Outlook(cal, s.today()), nil
+}
+
+// calendarReadiness returns the calendar object of /readyz, or nil if the
+// calendar cannot be read (NATS down: /readyz says so already).
+func (s *Server) calendarReadiness(ctx context.Context) *CalendarReadiness {
+	o, err := s.calendarOutlook(ctx)
+	if err != nil {
+		return nil
+	}
+	r := &CalendarReadiness{Branch: domain.DefaultBranchCode, ThisYearStatus: o.ThisYearStatus,
+		NextYear: o.NextYear, NextYearStatus: o.NextYearStatus, Warning: o.Warning}
+	if !o.LastDay.IsZero() {
+		r.LastDay = o.LastDay.String()
+	}
+	return r
+}
+
+// calendarMetrics returns the gauges of the calendar ahead, read at each
+// scrape:
+//
+//   - cihui_calendar_last_day: the Unix time (seconds) of 00:00 Taipei on
+//     the last day covered by an office calendar, so that an alerting rule
+//     can compare it with time(), e.g.
+//     cihui_calendar_last_day - time() < 92*86400 fires from about Oct 1;
+//     0 if today's year has none.
+//   - cihui_calendar_next_year_provisional: 1 if next year's calendar is a
+//     provisional transcription, else 0 (missing shows in last_day).
+//
+// Both are NaN while the calendar cannot be read.
+func (s *Server) calendarMetrics() []prometheus.Collector {
+	read := func(f func(domain.CalendarOutlook) float64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			o, err := s.calendarOutlook(ctx)
+			if err != nil {
+				return math.NaN()
+			}
+			return f(o)
+		}
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cihui_calendar_last_day",
+			Help: "Unix time of 00:00 Taipei on the last day covered by an office calendar (default branch); 0 if today's year has none."},
+			read(func(o domain.CalendarOutlook) float64 {
+				if o.LastDay.IsZero() {
+					return 0
+				}
+				return float64(time.Date(o.LastDay.Year(), o.LastDay.Month(), o.LastDay.Day(), 0, 0, 0, 0, domain.Taipei).Unix())
+			})),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cihui_calendar_next_year_provisional",
+			Help: "1 if next year's office calendar is a provisional transcription (default branch), else 0."},
+			read(func(o domain.CalendarOutlook) float64 {
+				if o.NextYearStatus == string(calendar.StatusProvisional) {
+					return 1
+				}
+				return 0
+			})),
+	}
 }

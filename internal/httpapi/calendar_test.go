@@ -2,8 +2,11 @@ package httpapi_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +113,59 @@ func TestIssue12PendingCalendar(t *testing.T) {
 		if v["due_status"] != "pending_calendar" || v["calendar_year_needed"] != float64(2028) || v["due_on"] != nil || v["due_error"] != nil {
 			t.Errorf("%s visit into 2028: %v", name, v)
 		}
+	}
+}
+
+// metric returns the value of an unlabelled gauge on /metrics.
+func metric(t *testing.T, e *testenv.Env, name string) string {
+	t.Helper()
+	body := mustStatus(t, e.Do("GET", "/metrics", "", nil), 200).Body
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return ""
+}
+
+// Issue 12: from October 1 (the injected clock), /readyz warns that next
+// year's calendar is provisional, still answering 200; the gauges say the
+// same; importing the published file ends the warning.
+func TestIssue12ReadyzWarnsFromOctober1(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Now: day(2026, 9, 30)})
+	a := newActors(e)
+	ready := func() map[string]any {
+		t.Helper()
+		r := mustStatus(t, e.Do("GET", "/readyz", "", nil), 200).JSON(t)
+		c, ok := r["calendar"].(map[string]any)
+		if !ok {
+			t.Fatalf("/readyz without calendar: %v", r)
+		}
+		return c
+	}
+	c := ready()
+	if c["last_day"] != "2027-12-31" || c["next_year"] != float64(2027) || c["next_year_status"] != "provisional" || c["warning"] != nil {
+		t.Errorf("Sep 30: %v", c)
+	}
+	lastDay := time.Date(2027, 12, 31, 0, 0, 0, 0, domain.Taipei).Unix()
+	if v, err := strconv.ParseFloat(metric(t, e, "cihui_calendar_last_day"), 64); err != nil || int64(v) != lastDay {
+		t.Errorf("cihui_calendar_last_day %v (%v), want %d", v, err, lastDay)
+	}
+	if v := metric(t, e, "cihui_calendar_next_year_provisional"); v != "1" {
+		t.Errorf("cihui_calendar_next_year_provisional %s", v)
+	}
+
+	e.Clock.Set(day(2026, 10, 1))
+	if c := ready(); c["next_year_status"] != "provisional" || !strings.Contains(fmt.Sprint(c["warning"]), "2027 is provisional") {
+		t.Errorf("Oct 1: %v", c)
+	}
+
+	mustStatus(t, e.Do("PUT", "/v1/calendar/2027", a.admin, transcribed2027(t), "Content-Type", "text/csv"), 200)
+	if c := ready(); c["next_year_status"] != "official" || c["warning"] != nil {
+		t.Errorf("after the import: %v", c)
+	}
+	if v := metric(t, e, "cihui_calendar_next_year_provisional"); v != "0" {
+		t.Errorf("cihui_calendar_next_year_provisional after the import %s", v)
 	}
 }
