@@ -44,7 +44,7 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "calendar" || args[0] == "serve") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
@@ -66,6 +66,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Token(ctx, rest)
 	case "keys":
 		return m.Keys(ctx, rest)
+	case "calendar":
+		return m.Calendar(ctx, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q", rest)
