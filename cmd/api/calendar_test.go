@@ -93,4 +93,6 @@ func TestIssue12CalendarImportCommand(t *testing.T) {
 	}
 }
 
-func testDay(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, domain.Taipei) }
+func testDay(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 10, 0, 0, 0, domain.Taipei)
+}
