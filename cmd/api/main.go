@@ -8,6 +8,7 @@
 //	api token create --role R [--school S] [--branch B] [--label L]
 //	api token list | api token revoke ID
 //	api keys rotate --new-master-key-file F
+//	api backup DIR | api restore DIR
 package main
 
 import (
@@ -44,7 +45,7 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "calendar" || args[0] == "serve") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "backup" || args[0] == "restore" || args[0] == "calendar") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Token(ctx, rest)
 	case "keys":
 		return m.Keys(ctx, rest)
+	case "backup", "restore":
+		return m.BackupOrRestore(ctx, cmd, rest)
 	case "calendar":
 		return m.Calendar(ctx, rest)
 	}

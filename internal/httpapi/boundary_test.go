@@ -256,3 +256,19 @@ func TestFinding6LowercaseNationalIDIsTheSamePerson(t *testing.T) {
 	// S123456784 is a valid number.
 	problem(t, e.Do("POST", "/v1/referrals", a.school, testenv.ValidReferral("\u017f123456784")), "non-ASCII national ID")
 }
+
+// A problem never echoes the path: whatever a client typed where an id
+// belongs (here a national ID and a name) stays out of the answer.
+func TestProblemNeverEchoesThePath(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	tok := e.Token(domain.RoleSocialWorker, "")
+	for _, p := range []string{"/v1/referrals/A123456789", "/v1/referrals/" + url.PathEscape("王小明"), "/v1/no-such/A123456789"} {
+		r := e.Do("GET", p, tok, nil)
+		if r.Status < 400 || r.Status >= 500 {
+			t.Fatalf("GET %s = %d", p, r.Status)
+		}
+		if strings.Contains(string(r.Body), "A123456789") || strings.Contains(string(r.Body), "王小明") || strings.Contains(string(r.Body), "%E7") {
+			t.Errorf("GET %s echoed the path: %s", p, r.Body)
+		}
+	}
+}

@@ -77,14 +77,16 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log.Error("request failed", "request_id", requestID(c), "code", e.Code, "err", logsafe.Err(err))
 	}
 	p := Problem{
-		Type:     "https://cihui.invalid/problems/" + string(e.Code),
-		Title:    http.StatusText(status),
-		Status:   status,
-		Code:     string(e.Code),
-		Detail:   e.Message,
-		Rule:     e.Rule,
-		Errors:   e.Fields,
-		Instance: c.Request().URL.Path,
+		Type:   "https://cihui.invalid/problems/" + string(e.Code),
+		Title:  http.StatusText(status),
+		Status: status,
+		Code:   string(e.Code),
+		Detail: e.Message,
+		Rule:   e.Rule,
+		Errors: e.Fields,
+		// The request, not its path: a path may carry whatever a client
+		// typed where an id belongs, personal data included.
+		Instance: "urn:cihui:request:" + requestID(c),
 	}
 	if e.Rule != "" {
 		p.Type = "https://cihui.invalid/rules/" + e.Rule

@@ -195,11 +195,11 @@ func New(cfg Config) *Server {
 	// /v1: every route checks the token first; commands that take a JSON
 	// body refuse any other (415).
 	read := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		get("/v1"+path, h, append([]echo.MiddlewareFunc{s.authenticate, validPathParams}, m...)...)
+		get("/v1"+path, h, append(append([]echo.MiddlewareFunc{s.authenticate}, m...), validPathParams)...)
 	}
 	command := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		mw := append([]echo.MiddlewareFunc{s.authenticate, validPathParams}, m...)
-		e.Add(method, "/v1"+path, h, append(mw, s.storeUp, requireJSON)...)
+		mw := append([]echo.MiddlewareFunc{s.authenticate}, m...)
+		e.Add(method, "/v1"+path, h, append(mw, validPathParams, s.storeUp, requireJSON)...)
 	}
 	post := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 		command(http.MethodPost, path, h, m...)
@@ -217,7 +217,7 @@ func New(cfg Config) *Server {
 	read("/home-visits/queue", s.visitQueue, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/erasure", s.erase, roles(domain.RoleAdmin))
 	// The office calendar is imported as published: a CSV file, not JSON.
-	e.PUT("/v1/calendar/:year", s.importCalendar, s.authenticate, validPathParams, roles(domain.RoleAdmin), s.storeUp)
+	e.PUT("/v1/calendar/:year", s.importCalendar, s.authenticate, roles(domain.RoleAdmin), validPathParams, s.storeUp)
 	post("/calendar/closures", s.closeOffice, roles(domain.RoleAdmin))
 	read("/calendar/workdays", s.workdays)
 	read("/access-log", s.accessLog, roles(domain.RoleAdmin))

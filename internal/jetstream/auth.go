@@ -55,10 +55,26 @@ func readAPI(stream string) []string {
 	}
 }
 
+// backupAPI is what `api backup` and `api restore` need (they connect as
+// the API): a snapshot of each stream (the request, and the flow-control
+// acks of its chunks) and the restore of one (the request, and the chunks
+// sent to the server). A restore only creates a stream that does not exist.
+func backupAPI() []string {
+	var out []string
+	for _, s := range []string{StreamEvents, StreamKeys, StreamAccess} {
+		out = append(out,
+			"$JS.API.STREAM.SNAPSHOT."+s, "$JS.SNAPSHOT.ACK."+s+".>",
+			"$JS.API.STREAM.RESTORE."+s, "$JS.SNAPSHOT.RESTORE."+s+".>",
+		)
+	}
+	return out
+}
+
 // Permissions returns what user may do. The API publishes events, data
 // keys and access records (an atomic batch is ordinary publishes with
-// batch headers), ensures its three streams, reads them, and deletes
-// single messages only from the data-key ring (erasure destroys a key).
+// batch headers), ensures its three streams, reads them, snapshots and
+// restores them (backup), and deletes single messages only from the
+// data-key ring (erasure destroys a key).
 // The projector only reads the event log and the access log. Nobody may
 // delete or purge a stream or delete an event. Replies come on _INBOX.>.
 // It returns nil for an unknown user.
@@ -76,6 +92,7 @@ func Permissions(user string) *server.Permissions {
 			allow = append(allow, readAPI(s)...)
 		}
 		allow = append(allow, "$JS.API.STREAM.MSG.DELETE."+StreamKeys)
+		allow = append(allow, backupAPI()...)
 		return &server.Permissions{
 			Publish:   &server.SubjectPermission{Allow: allow, Deny: deniedToAll},
 			Subscribe: inbox,

@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -237,7 +238,9 @@ func TestNATSAuthProjectorOnlyReads(t *testing.T) {
 	// The projector holds no key and reads none: the read models hold
 	// personal data sealed (issue 8).
 	for _, subj := range []string{"$JS.API.STREAM.DELETE.CIHUI", "$JS.API.STREAM.PURGE.CIHUI", "$JS.API.STREAM.UPDATE.CIHUI", "$JS.API.STREAM.MSG.DELETE.CIHUI",
-		"$JS.API.STREAM.INFO.CIHUI_KEYS", "$JS.API.DIRECT.GET.CIHUI_KEYS", "$JS.API.DIRECT.GET.CIHUI_KEYS.cihui_keys.k1"} {
+		"$JS.API.STREAM.INFO.CIHUI_KEYS", "$JS.API.DIRECT.GET.CIHUI_KEYS", "$JS.API.DIRECT.GET.CIHUI_KEYS.cihui_keys.k1",
+		// Backup and restore are the API user's (issue 12).
+		"$JS.API.STREAM.SNAPSHOT.CIHUI", "$JS.API.STREAM.RESTORE.CIHUI", "$JS.SNAPSHOT.ACK.CIHUI.x", "$JS.SNAPSHOT.RESTORE.CIHUI.x"} {
 		if _, err := p.nc.Request(subj, []byte(`{"seq":1}`), 300*time.Millisecond); err == nil {
 			t.Errorf("%s answered", subj)
 		}
@@ -263,6 +266,12 @@ func TestNATSAuthNoUserDeletesOrPurgesTheLog(t *testing.T) {
 			t.Errorf("%s answered", subj)
 		}
 		a.expectViolation(t, subj)
+	}
+	// The API may restore a stream (issue 12), but the server restores
+	// only one that does not exist: the log cannot be replaced.
+	cfg, _ := json.Marshal(map[string]any{"config": map[string]any{"name": jetstream.StreamEvents, "subjects": []string{"cihui.>"}, "storage": "file"}})
+	if m, err := a.nc.Request("$JS.API.STREAM.RESTORE."+jetstream.StreamEvents, cfg, 2*time.Second); err != nil || !strings.Contains(string(m.Data), `"error"`) {
+		t.Errorf("restoring over the event log was not refused: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

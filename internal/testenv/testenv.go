@@ -94,6 +94,13 @@ type Options struct {
 	// The test server applies RequestTimeout; the connection limits belong
 	// to the API's own http.Server, which tests start with Serve.
 	Limits httpapi.Limits
+	// Master is the master key (default: a new random one); a restored
+	// system needs the key of the one backed up.
+	Master []byte
+	// Restore, if set, runs on the fresh NATS server and the migrated,
+	// empty database before anything else touches them (no stream exists
+	// yet): a test restores a backup here.
+	Restore func(ctx context.Context, nc *nats.Conn, db *sqlx.DB) error
 }
 
 // New starts everything; it is torn down when the test ends.
@@ -123,11 +130,6 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.ProjectorNC.Close)
-	e.Codec = events.NewCodec(events.DefaultRegistry())
-	if e.Store, err = jetstream.Open(ctx, e.NC, e.Codec, jetstream.Config{Duplicates: o.Duplicates}); err != nil {
-		t.Fatal(err)
-	}
-
 	e.DSN = o.Database
 	if e.DSN == "" {
 		e.DSN = pgtest.NewDatabase(t)
@@ -139,11 +141,24 @@ func New(t testing.TB, o Options) *Env {
 	if err := postgres.Migrate(ctx, e.DB, nil); err != nil {
 		t.Fatal(err)
 	}
+	if o.Restore != nil {
+		if err := o.Restore(ctx, e.NC, e.DB); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Codec = events.NewCodec(events.DefaultRegistry())
+	if e.Store, err = jetstream.Open(ctx, e.NC, e.Codec, jetstream.Config{Duplicates: o.Duplicates}); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := postgres.NewBranches(e.DB).Put(ctx, e.Branch); err != nil {
 		t.Fatal(err)
 	}
-	e.Master = make([]byte, 32)
-	_, _ = rand.Read(e.Master)
+	e.Master = o.Master
+	if e.Master == nil {
+		e.Master = make([]byte, 32)
+		_, _ = rand.Read(e.Master)
+	}
 	if e.Keys, err = jetstream.OpenKeyRing(ctx, e.NC, e.Master, jetstream.KeyRingConfig{}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,9 +223,14 @@ func (e *Env) NewProjector() *projections.Projector {
 	})
 }
 
-// NewAccessProjector returns the access-log projector (not started).
+// NewAccessProjector returns the access-log projector (not started),
+// reading with the projector's read-only credentials.
 func (e *Env) NewAccessProjector() *projections.AccessProjector {
-	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: e.Access.JetStream(), Stream: e.Access.StreamName(), BatchSize: 16})
+	j, err := js.New(e.ProjectorNC)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: j, Stream: e.Access.StreamName(), BatchSize: 16})
 }
 
 // StartProjector runs the projector and the access-log projector until
