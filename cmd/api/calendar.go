@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"cihui/internal/app"
-	"cihui/internal/config"
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
@@ -26,9 +23,9 @@ const maxCalendarFile = 1 << 20
 // Calendar runs `api calendar import FILE [--year N] [--branch B]`: the
 // same as PUT /v1/calendar/{year}, through the same application service,
 // recording the same CalendarYearImported event (issue 12). It connects to
-// the running system: DATABASE_URL/NATS_URL, or <data-dir>/endpoints.json
-// written by a running API; only with neither does it start the local
-// services itself, and then it stops them.
+// the running system (DATABASE_URL/NATS_URL, or the endpoints file of the
+// API running on the data directory, as backup does); only with neither
+// does it start the local services itself, and then it stops them.
 func (m *Main) Calendar(ctx context.Context, args []string) error {
 	defer m.Close()
 	if len(args) == 0 || args[0] != "import" {
@@ -62,7 +59,7 @@ func (m *Main) Calendar(ctx context.Context, args []string) error {
 		*year = t.Year()
 	}
 
-	if err := m.findRunningSystem(); err != nil {
+	if _, err := m.running(); err != nil {
 		return err
 	}
 	if err := m.openDB(ctx); err != nil {
@@ -104,28 +101,4 @@ func readCalendarFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("calendar import: %s is larger than %d bytes: not a calendar file", name, maxCalendarFile)
 	}
 	return b, nil
-}
-
-// findRunningSystem fills the database and NATS URLs not given from
-// <data-dir>/endpoints.json, written by an API running embedded services,
-// so that the command joins it instead of starting its own.
-func (m *Main) findRunningSystem() error {
-	b, err := os.ReadFile(filepath.Join(m.DataDir, config.EndpointsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var e config.Endpoints
-	if err := json.Unmarshal(b, &e); err != nil {
-		return fmt.Errorf("%s: %w", config.EndpointsFile, err)
-	}
-	if m.DatabaseURL == "" {
-		m.DatabaseURL = e.DatabaseURL
-	}
-	if m.NATSURL == "" {
-		m.NATSURL = e.NATSURL
-	}
-	return nil
 }

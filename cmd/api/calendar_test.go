@@ -52,7 +52,7 @@ func TestIssue12CalendarImportCommand(t *testing.T) {
 	if err := os.Symlink(e.NATSAuthDir, filepath.Join(dataDir, config.NATSAuthDir)); err != nil {
 		t.Fatal(err)
 	}
-	if err := config.WriteEndpoints(dataDir, config.Endpoints{DatabaseURL: e.DSN, NATSURL: e.Server.ClientURL()}); err != nil {
+	if err := config.WriteEndpoints(dataDir, config.Endpoints{DatabaseURL: e.DSN, NATSURL: e.Server.ClientURL(), PID: os.Getpid()}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("CIHUI_DATA_DIR", dataDir)
