@@ -114,6 +114,17 @@ func TestIssue12PendingCalendar(t *testing.T) {
 			t.Errorf("%s visit into 2028: %v", name, v)
 		}
 	}
+	// In 2028 the case of 2026 keeps its due date and is overdue; only the
+	// working days left wait for 2028's calendar, and the list shows no
+	// error.
+	e.Clock.Set(time.Date(2028, 1, 10, 10, 0, 0, 0, domain.Taipei))
+	d, q = visitOf(t, e, a.sw, id)
+	for name, v := range map[string]map[string]any{"detail": d, "queue": q} {
+		if v["due_on"] != "2027-01-06" || v["overdue"] != true || v["calendar_year_needed"] != float64(2028) ||
+			v["working_days_left"] != nil || v["due_error"] != nil {
+			t.Errorf("%s: the case of 2026 seen in 2028: %v", name, v)
+		}
+	}
 }
 
 // metric returns the value of an unlabelled gauge on /metrics.

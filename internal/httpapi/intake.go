@@ -97,7 +97,11 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 	}
 	left, err := cal.WorkdaysBetween(today, due)
 	if err != nil {
-		v.DueError = domain.AsError(domain.ErrorFromCalendar(err)).Message
+		// The due date stands; the days left need a missing year.
+		v.Overdue = today.After(due)
+		if v.CalendarYearNeeded = domain.CalendarYearNeeded(err); v.CalendarYearNeeded == 0 {
+			v.DueError = domain.AsError(domain.ErrorFromCalendar(err)).Message
+		}
 		return v
 	}
 	v.CalendarStatus = worseStatus(v.CalendarStatus, cal.StatusBetween(today, due))
