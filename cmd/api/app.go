@@ -72,6 +72,8 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
   api token list | api token revoke ID [flags]
+  api [flags] branch list | show CODE | history CODE    branch settings (see README)
+  api [flags] branch add CODE --name N --committee C [--cap N] [--file F] | set CODE [--cap N] [--file F]
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
   api backup [flags] DIR                        back up the streams, tokens and branches beside the running system
   api restore [flags] DIR                       restore a backup into a fresh data directory (before the API starts)
@@ -168,10 +170,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := branchStore.EnsureDefault(ctx); err != nil {
 		return err
 	}
-	branches, err := branchStore.All(ctx)
-	if err != nil {
-		return err
-	}
+	branches := app.NewBranchCache(branchStore, app.DefaultBranchTTL)
 
 	natsURL, err := m.openNATS()
 	if err != nil {
@@ -217,7 +216,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
-		Branches: func(code string) (domain.Branch, bool) { b, ok := branches[code]; return b, ok },
+		Branches: branches.Get, BranchCache: branches,
 	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,

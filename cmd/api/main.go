@@ -8,6 +8,7 @@
 //	api token create --role R [--school S] [--branch B] [--label L]
 //	api token list | api token revoke ID
 //	api keys rotate --new-master-key-file F
+//	api branch list | show CODE | history CODE | add CODE … | set CODE …
 //	api backup DIR | api restore DIR
 package main
 
@@ -45,7 +46,7 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "backup" || args[0] == "restore" || args[0] == "calendar") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "backup" || args[0] == "restore" || args[0] == "branch" || args[0] == "calendar") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Token(ctx, rest)
 	case "keys":
 		return m.Keys(ctx, rest)
+	case "branch":
+		return m.Branch(ctx, rest)
 	case "backup", "restore":
 		return m.BackupOrRestore(ctx, cmd, rest)
 	case "calendar":

@@ -22,6 +22,9 @@ type Service struct {
 	Sealer   *events.Sealer
 	Branches func(code string) (domain.Branch, bool)
 	Clock    domain.Clock
+	// BranchCache, when set, serves branch administration (ListBranches,
+	// ConfigureBranch, …); Branches is then usually its Get.
+	BranchCache *BranchCache
 }
 
 // Meta is what the caller of a command adds to it.

@@ -200,6 +200,8 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 	// The wrapped keys as stored, to look for them in the backup.
 	erasedWrapped, livingWrapped := wrappedKey(t, src.NC, erasedKey), wrappedKey(t, src.NC, livingKey)
 	must(t, src.Do("POST", "/v1/referrals/"+erased+"/erasure", admin, map[string]any{"reason": "data_subject_request"}), 200)
+	// A recorded change of branch settings (branch_changes is source data).
+	must(t, src.Do("PUT", "/v1/branches/"+domain.DefaultBranchCode, admin, map[string]any{"cap": 134}), 200)
 	if csv, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "data", "tw-office-calendar", "114.csv")); err == nil {
 		must(t, src.Do("PUT", "/v1/calendar/2025", admin, csv, "Content-Type", "text/csv"), 200)
 	} else {
@@ -250,7 +252,7 @@ func TestBackupRestoreRebuildsIdenticalSystem(t *testing.T) {
 	if m.Events() != streamLast(t, src.NC, "CIHUI") || m.Events() == 0 {
 		t.Fatalf("manifest has %d events, the log %d", m.Events(), streamLast(t, src.NC, "CIHUI"))
 	}
-	if len(want["api_tokens"]) != 6 || len(want["cases"]) != len(ids) || len(want["meeting_resolutions"]) != 4 || len(want["access_log"]) == 0 {
+	if len(want["api_tokens"]) != 6 || len(want["cases"]) != len(ids) || len(want["meeting_resolutions"]) != 4 || len(want["access_log"]) == 0 || len(want["branch_changes"]) != 1 {
 		t.Fatalf("the history is not what the test filed: %d tokens, %d cases, %d resolutions, %d access records",
 			len(want["api_tokens"]), len(want["cases"]), len(want["meeting_resolutions"]), len(want["access_log"]))
 	}

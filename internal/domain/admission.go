@@ -171,8 +171,10 @@ func ValidateSchedule(year int, kind string, date calendar.Date, title string) e
 }
 
 // Schedule returns the event scheduling a meeting, and a warning when the
-// year would have more than four meetings (R-MTG-1 warns, never forbids).
-func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int) (events.MeetingScheduled, []string, error) {
+// year would have more than four meetings or a regular meeting falls
+// outside the branch's month for its kind (R-MTG-1 warns, never forbids;
+// months nil: the default months).
+func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int, months map[string]time.Month) (events.MeetingScheduled, []string, error) {
 	if a.Role != RoleCommittee && a.Role != RoleBureau {
 		return events.MeetingScheduled{}, nil, Errorf(EForbidden, "meetings are scheduled by the committee or the bureau")
 	}
@@ -183,7 +185,10 @@ func Schedule(a events.Actor, id string, year int, kind string, date calendar.Da
 	if alreadyThisYear+1 > RegularMeetingsPerYear {
 		warnings = append(warnings, fmt.Sprintf("R-MTG-1: academic year %d would have %d second-review meetings; four a year is the rule, extra ones only as needed", year, alreadyThisYear+1))
 	}
-	want := map[string]time.Month{"march": time.March, "october": time.October, "december": time.December}[kind]
+	if months == nil {
+		months = DefaultMeetingMonths()
+	}
+	want := months[kind]
 	if want != 0 && date.Month() != want {
 		warnings = append(warnings, fmt.Sprintf("R-MTG-1: a %s meeting dated %s", kind, date))
 	}

@@ -56,6 +56,11 @@ type Branch struct {
 	StartOfYear WindowRule            `json:"start_of_year"`
 	MidYear     WindowRule            `json:"mid_year"`
 	Overrides   map[int]YearOverrides `json:"overrides,omitempty"`
+	// ClassNorms are the class sizes and counts of R-CAP-2.
+	ClassNorms ClassNorms `json:"class_norms"`
+	// MeetingMonths are the months of the regular second-review meetings
+	// by kind (R-MTG-1): march, october, december.
+	MeetingMonths map[string]time.Month `json:"meeting_months,omitempty"`
 }
 
 // YearOverrides are one academic year's published windows where they
@@ -73,12 +78,14 @@ const DefaultBranchCode = "xiucai"
 // year (R-SOY-2), mid-year applications Jul 1 – Feb 28 of it (R-MID-1).
 func DefaultBranch() Branch {
 	return Branch{
-		Code:        DefaultBranchCode,
-		Name:        "秀才分校",
-		Committee:   "桃園市復學輔導就讀小組",
-		Cap:         135,
-		StartOfYear: WindowRule{Open: MonthDay{time.April, 12}, Close: MonthDay{time.May, 14}},
-		MidYear:     WindowRule{Open: MonthDay{time.July, 1}, Close: MonthDay{time.February, 28}, CloseYearOffset: 1},
+		Code:          DefaultBranchCode,
+		Name:          "秀才分校",
+		Committee:     "桃園市復學輔導就讀小組",
+		Cap:           135,
+		StartOfYear:   WindowRule{Open: MonthDay{time.April, 12}, Close: MonthDay{time.May, 14}},
+		MidYear:       WindowRule{Open: MonthDay{time.July, 1}, Close: MonthDay{time.February, 28}, CloseYearOffset: 1},
+		ClassNorms:    DefaultClassNorms(),
+		MeetingMonths: DefaultMeetingMonths(),
 	}
 }
 
@@ -99,7 +106,7 @@ func (b Branch) Window(route Route, rocYear int) Window {
 	}
 }
 
-// Validate checks the configuration.
+// Validate checks the configuration's form (see ValidateBranch).
 func (b Branch) Validate() error {
 	if b.Code == "" || b.Cap <= 0 {
 		return fmt.Errorf("branch %q: code and a positive cap are required", b.Code)

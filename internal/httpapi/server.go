@@ -240,6 +240,12 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
 	read("/capacity", s.capacity, staff)
+	// Branch settings (branches.go): admins change them; branch staff read
+	// their own branch's.
+	read("/branches", s.listBranches, roles(domain.RoleAdmin))
+	read("/branches/:code", s.getBranch, roles(domain.RoleAdmin, domain.RoleSocialWorker, domain.RoleCommittee))
+	read("/branches/:code/history", s.branchHistory, roles(domain.RoleAdmin))
+	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	return s
 }

@@ -151,8 +151,19 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 
-	if err := postgres.NewBranches(e.DB).Put(ctx, e.Branch); err != nil {
+	// The default branch, unless a restore brought its settings back:
+	// those are kept as they are.
+	branches := postgres.NewBranches(e.DB)
+	restored, ok, err := branches.Get(ctx, e.Branch.Code)
+	switch {
+	case err != nil:
 		t.Fatal(err)
+	case ok && o.Restore != nil:
+		e.Branch = restored
+	default:
+		if err := branches.Put(ctx, e.Branch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.Master = o.Master
 	if e.Master == nil {
@@ -181,8 +192,12 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.App = &app.Service{
 		Store: e.Store, Sealer: e.Sealer, Clock: e.Clock,
-		Branches: func(code string) (domain.Branch, bool) { return e.Branch, code == e.Branch.Code },
 	}
+	// Branch settings are read through the cache over the branches table,
+	// as the API does, so that a branch added or changed through the API
+	// takes effect at once.
+	e.App.BranchCache = app.NewBranchCache(postgres.NewBranches(e.DB), app.DefaultBranchTTL)
+	e.App.Branches = e.App.BranchCache.Get
 	wctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	if e.Waiter, err = projections.NewWaiter(wctx, e.DSN, e.DB); err != nil {
@@ -276,6 +291,17 @@ func (e *Env) TokenWithID(role events.Role, school string) (token, id string) {
 	return tok, id
 }
 
+// TokenIn issues a token of role for branch (a second branch added in a
+// test: its origin schools and staff); school is for origin schools.
+func (e *Env) TokenIn(branch string, role events.Role, school string) string {
+	e.T.Helper()
+	tok, _, err := e.Tokens.Create(context.Background(), postgres.TokenInfo{Role: role, School: school, Branch: branch})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return tok
+}
+
 // RecommendedCase files a mid-year referral for school and takes it
 // through the checklist, the home visit and a first review that
 // recommends it, through the application service (fast seeding for
@@ -289,9 +315,15 @@ func (e *Env) RecommendedCase(school, outcome string) string {
 // ID (a different ID is a different person).
 func (e *Env) ReviewedCase(school, outcome, nationalID string) string {
 	e.T.Helper()
+	return e.ReviewedCaseIn(e.Branch.Code, school, outcome, nationalID)
+}
+
+// ReviewedCaseIn is ReviewedCase for a case referred to branch.
+func (e *Env) ReviewedCaseIn(branch, school, outcome, nationalID string) string {
+	e.T.Helper()
 	ctx := context.Background()
-	schoolMeta := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: school}}
-	sw := app.Meta{Actor: events.Actor{Role: domain.RoleSocialWorker, Branch: e.Branch.Code}}
+	schoolMeta := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: school, Branch: branch}}
+	sw := app.Meta{Actor: events.Actor{Role: domain.RoleSocialWorker, Branch: branch}}
 	res, err := e.App.OpenReferral(ctx, schoolMeta, domain.OpenReferral{
 		Route: domain.RouteMidYear, Channel: domain.ChannelDirect, Grade: 8, Sex: "F",
 		Grounds: []string{domain.GroundLowIncome}, GuardianConsent: true, StudentWilling: true,
