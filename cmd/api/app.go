@@ -79,6 +79,7 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
   api backup [flags] DIR                        back up the streams, tokens and branches beside the running system
   api restore [flags] DIR                       restore a backup into a fresh data directory (before the API starts)
+  api [flags] calendar import FILE [--year N] [--branch B]  import an office calendar file, as PUT /v1/calendar/{year}
 
 Flags may stand before or after the subcommand. A subcommand uses the
 running system: DATABASE_URL/NATS_URL if set, else the services of the

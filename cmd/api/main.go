@@ -44,7 +44,7 @@ func main() {
 var errUsage = errors.New("usage")
 
 // subcommands are the first words run dispatches on; anything else serves.
-var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true, "branch": true}
+var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true, "branch": true, "calendar": true}
 
 // run dispatches. The API's flags may stand before or after the
 // subcommand (`api --data-dir D token list` = `api token list --data-dir
@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Branch(ctx, rest)
 	case "backup", "restore":
 		return m.BackupOrRestore(ctx, cmd, rest)
+	case "calendar":
+		return m.Calendar(ctx, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", rest)

@@ -36,7 +36,9 @@ func (s *Service) Calendar(ctx context.Context, branch string) (*calendar.Calend
 }
 
 // ImportCalendar imports (or re-imports) one year's official office
-// calendar file; open due dates follow it.
+// calendar file; open due dates follow it. An imported year is official:
+// it replaces a provisional built-in year (issue 12). bin/api calendar
+// import runs this too.
 func (s *Service) ImportCalendar(ctx context.Context, m Meta, year int, body io.Reader) (Result, error) {
 	b, err := s.branch(m.Actor)
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"cihui/internal/domain/calendar"
@@ -124,9 +126,32 @@ func (c *OfficeCalendar) CloseOffice(a events.Actor, d calendar.Date, reason str
 func yearUnknown(err error) error {
 	var y *calendar.YearUnknownError
 	if errors.As(err, &y) {
-		return RuleError("R-MID-4", "no office calendar for %d: import the official calendar of that year", y.Year)
+		e := RuleError("R-MID-4", "no office calendar for %d: import the official calendar of that year", y.Year)
+		e.Fields = map[string]string{CalendarYearNeededField: strconv.Itoa(y.Year)}
+		return e
 	}
 	return err
+}
+
+// CalendarYearNeededField names, in the fields of the error for a date in a
+// year without an office calendar, the AD year to import.
+const CalendarYearNeededField = "calendar_year_needed"
+
+// CalendarYearNeeded returns the AD year whose office calendar err says is
+// missing (issue 12: such a due date is pending, not an error), or 0 if err
+// is about something else.
+func CalendarYearNeeded(err error) int {
+	var y *calendar.YearUnknownError
+	if errors.As(err, &y) {
+		return y.Year
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Rule == "R-MID-4" {
+		if n, err := strconv.Atoi(e.Fields[CalendarYearNeededField]); err == nil {
+			return n
+		}
+	}
+	return 0
 }
 
 // DueDate returns the home-visit due date: the 10th working day after
@@ -142,3 +167,49 @@ func DueDate(cal *calendar.Calendar, received calendar.Date) (calendar.Date, err
 // ErrorFromCalendar maps a calendar error (an unknown year) to the domain
 // error type.
 func ErrorFromCalendar(err error) error { return yearUnknown(err) }
+
+// CalendarWarnFrom is the day of the year (October 1) from which admins are
+// warned that next year's office calendar is missing or provisional (issue
+// 12): the published file usually appears in the summer, and due dates
+// cross into the next year from mid-December.
+const CalendarWarnFrom = time.October
+
+// A CalendarOutlook says how far ahead due dates can be computed.
+type CalendarOutlook struct {
+	// LastDay is the last day of the unbroken run of years, from today's,
+	// with an office calendar; zero if today's year has none.
+	LastDay calendar.Date
+	// NextYear and its status: official, provisional or "missing".
+	NextYear       int
+	NextYearStatus string
+	// ThisYearStatus is today's year's: official, provisional or "missing".
+	ThisYearStatus string
+	// Warning is set when an admin must act: today's year is not
+	// official, or, from October 1, next year's is not.
+	Warning string
+}
+
+// Outlook returns the calendar outlook of cal on today.
+func Outlook(cal *calendar.Calendar, today calendar.Date) CalendarOutlook {
+	status := func(y int) string {
+		if s, ok := cal.Status(y); ok {
+			return string(s)
+		}
+		return "missing"
+	}
+	o := CalendarOutlook{NextYear: today.Year() + 1, ThisYearStatus: status(today.Year()), NextYearStatus: status(today.Year() + 1)}
+	o.LastDay, _ = cal.CoveredThrough(today)
+	warn := func(year int, s string) string {
+		if s == "missing" {
+			return fmt.Sprintf("the office calendar for %d is not imported: import the published file (PUT /v1/calendar/%d or bin/api calendar import)", year, year)
+		}
+		return fmt.Sprintf("the office calendar for %d is provisional (a transcription): import the published file (PUT /v1/calendar/%d or bin/api calendar import)", year, year)
+	}
+	switch {
+	case o.ThisYearStatus != string(calendar.StatusOfficial):
+		o.Warning = warn(today.Year(), o.ThisYearStatus)
+	case today.Month() >= CalendarWarnFrom && o.NextYearStatus != string(calendar.StatusOfficial):
+		o.Warning = warn(o.NextYear, o.NextYearStatus)
+	}
+	return o
+}

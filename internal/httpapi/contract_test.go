@@ -32,6 +32,7 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	school := e.Token(domain.RoleOriginSchool, "034501")
 	sw := e.Token(domain.RoleSocialWorker, "")
 
+	covered := map[string]bool{}
 	check := func(method, path, token string, body any, headers ...string) testenv.Response {
 		t.Helper()
 		r := e.Do(method, path, token, body, headers...)
@@ -48,6 +49,7 @@ func TestResponsesMatchTheContract(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s is not in the contract: %v", method, path, err)
 		}
+		covered[method+" "+route.Path] = true
 		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
 		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
@@ -131,6 +133,17 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("GET", "/v1/retention/due", admin, nil)
 	check("GET", "/v1/access-log?limit=5", admin, nil)
 	check("GET", "/v1/access-log?limit=0", admin, nil) // 400
+
+	check("GET", "/metrics", "", nil)
+	// Every operation of the contract is exercised: here, or (the branch
+	// routes) in TestBranchRoutesMatchTheContract.
+	for path, item := range spec.Paths.Map() {
+		for method := range item.Operations() {
+			if !covered[method+" "+path] && !strings.HasPrefix(path, "/v1/branches") {
+				t.Errorf("%s %s is never validated against the contract", method, path)
+			}
+		}
+	}
 
 	m := e.Do("GET", "/metrics", "", nil)
 	if m.Status != 200 || !strings.Contains(string(m.Body), "cihui_http_requests_total") {

@@ -23,14 +23,15 @@ type VisitView struct {
 	ReceivedOn      string  `json:"received_on"`
 	DueOn           *string `json:"due_on"`
 	// WorkingDaysLeft is 0 on the due date and negative once overdue.
-	WorkingDaysLeft *int                     `json:"working_days_left"`
-	Overdue         bool                     `json:"overdue"`
-	DueError        string                   `json:"due_error,omitempty"`
-	Contacts        int                      `json:"contacts"`
-	Visited         bool                     `json:"visited"`
-	Interviewed     bool                     `json:"interviewed"`
-	ReportOn        *string                  `json:"report_on"`
-	Log             []projections.VisitEntry `json:"log,omitempty"`
+	WorkingDaysLeft *int   `json:"working_days_left"`
+	Overdue         bool   `json:"overdue"`
+	DueError        string `json:"due_error,omitempty"`
+	DueFields
+	Contacts    int                      `json:"contacts"`
+	Visited     bool                     `json:"visited"`
+	Interviewed bool                     `json:"interviewed"`
+	ReportOn    *string                  `json:"report_on"`
+	Log         []projections.VisitEntry `json:"log,omitempty"`
 }
 
 // FirstReviewView is the first review's outcome.
@@ -78,8 +79,10 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 		return v
 	}
 	due, err := domain.DueDate(cal, civil(c.ReceivedOn))
-	if err != nil {
-		v.DueError = domain.AsError(err).Message
+	if v.DueFields = dueFields(cal, civil(c.ReceivedOn), due, err); err != nil {
+		if v.DueStatus != DuePendingCalendar {
+			v.DueError = domain.AsError(err).Message
+		}
 		return v
 	}
 	s := due.String()
@@ -94,9 +97,14 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 	}
 	left, err := cal.WorkdaysBetween(today, due)
 	if err != nil {
-		v.DueError = domain.AsError(domain.ErrorFromCalendar(err)).Message
+		// The due date stands; the days left need a missing year.
+		v.Overdue = today.After(due)
+		if v.CalendarYearNeeded = domain.CalendarYearNeeded(err); v.CalendarYearNeeded == 0 {
+			v.DueError = domain.AsError(domain.ErrorFromCalendar(err)).Message
+		}
 		return v
 	}
+	v.CalendarStatus = worseStatus(v.CalendarStatus, cal.StatusBetween(today, due))
 	v.WorkingDaysLeft = &left
 	v.Overdue = today.After(due)
 	return v
@@ -283,37 +291,6 @@ func (s *Server) closeOffice(c echo.Context) error {
 		}
 		return s.app.CloseOffice(ctx, m, d, req.Reason)
 	})
-}
-
-// Workdays is the body of GET /v1/calendar/workdays.
-type Workdays struct {
-	From string `json:"from"`
-	Add  int    `json:"add"`
-	Due  string `json:"due"`
-	Rule string `json:"rule"`
-}
-
-func (s *Server) workdays(c echo.Context) error {
-	from, err := calendar.ParseDate(c.QueryParam("from"))
-	if err != nil {
-		return domain.Invalid(map[string]string{"from": "must be a date YYYY-MM-DD"})
-	}
-	add := domain.HomeVisitWorkdays
-	if v := c.QueryParam("add"); v != "" {
-		if add, err = strconv.Atoi(v); err != nil || add < 0 || add > 366 {
-			return domain.Invalid(map[string]string{"add": "must be an integer from 0 to 366"})
-		}
-	}
-	cal, err := s.calendarFor(c.Request().Context(), actorOf(c))
-	if err != nil {
-		return err
-	}
-	due, err := cal.AddWorkdays(from, add)
-	if err != nil {
-		return domain.ErrorFromCalendar(err)
-	}
-	return c.JSON(http.StatusOK, Workdays{From: from.String(), Add: add, Due: due.String(),
-		Rule: "the day of receipt is not counted (行政程序法 §48); R-MID-4"})
 }
 
 // ErasureRequest is the body of POST /v1/referrals/{id}/erasure.

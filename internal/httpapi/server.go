@@ -157,6 +157,7 @@ func New(cfg Config) *Server {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(s.requests, s.latency, s.lag)
+	reg.MustRegister(s.calendarMetrics()...)
 	l := cfg.Limits
 	s.http = &http.Server{
 		Handler:           s.echo,
@@ -410,6 +411,8 @@ type Readiness struct {
 	QuarantinedEvents        int    `json:"quarantined_events"`
 	FirstQuarantinedPosition uint64 `json:"first_quarantined_position,omitempty"`
 	HeldEvents               int    `json:"held_events"`
+	// Calendar: the office calendar ahead (issue 12), a warning only.
+	Calendar *CalendarReadiness `json:"calendar,omitempty"`
 }
 
 // maxReadyLag is the projector lag above which the API reports not ready.
@@ -444,6 +447,7 @@ func (s *Server) readyz(c echo.Context) error {
 			r.Status = "degraded" // still serving: every other case is current
 		}
 	}
+	r.Calendar = s.calendarReadiness(ctx)
 	status := http.StatusOK
 	if r.Status == "not_ready" {
 		status = http.StatusServiceUnavailable

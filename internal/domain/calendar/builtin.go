@@ -5,17 +5,18 @@ import (
 	"time"
 )
 
-//go:generate go run ./internal/gen -data ../../../../shared/data/tw-office-calendar -o builtin_table.go
+//go:generate go run ./internal/gen -data ../../../../shared/data/tw-office-calendar -provisional ../../../../shared/data/tw-office-calendar-provisional -o builtin_table.go
 
 // BuiltinYears returns the AD years of the built-in office calendar, in
 // ascending order.
 func BuiltinYears() []int { return builtinYears() }
 
 // Builtin returns the built-in office calendar of an AD year, generated
-// from the published files (for 2025, the reissue of 2025-10-20); ok is
-// false for a year not built in.
+// from the published files (for 2025, the reissue of 2025-10-20) or, for a
+// year whose file is not at hand, a transcription ([BuiltinStatus] says
+// which); ok is false for a year not built in.
 func Builtin(year int) (t YearTable, ok bool) {
-	off, work, ok := builtinExceptions(year)
+	off, work, _, ok := builtinExceptions(year)
 	if !ok {
 		return YearTable{}, false
 	}
@@ -72,4 +73,12 @@ func (t YearTable) Exceptions() (off, work []Date) {
 		}
 	}
 	return off, work
+}
+
+// BuiltinStatus returns whether the built-in table of year is the
+// published file ([StatusOfficial]) or a transcription
+// ([StatusProvisional]); ok is false for a year not built in.
+func BuiltinStatus(year int) (s Status, ok bool) {
+	_, _, s, ok = builtinExceptions(year)
+	return s, ok
 }

@@ -3,32 +3,37 @@
 package calendar
 
 // builtinYears returns the built-in years in ascending order.
-func builtinYears() []int { return []int{2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026} }
+func builtinYears() []int {
+	return []int{2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026, 2027}
+}
 
 // builtinExceptions returns, for a built-in year, the weekdays that are
-// days off and the weekend days that are working days, as MMDD numbers.
-func builtinExceptions(year int) (off, work []uint16, ok bool) {
+// days off and the weekend days that are working days, as MMDD numbers,
+// and whether the year's source is the published file or a transcription.
+func builtinExceptions(year int) (off, work []uint16, status Status, ok bool) {
 	switch year {
 	case 2017: // 106.csv, 249 working days, sha256 3ae4986782e2a78798b20d9406d005f532174750ea85b1b1a397b419cf0494d4
-		return []uint16{102, 127, 130, 131, 201, 227, 228, 403, 404, 529, 530, 1004, 1009, 1010}, []uint16{218, 603, 930}, true
+		return []uint16{102, 127, 130, 131, 201, 227, 228, 403, 404, 529, 530, 1004, 1009, 1010}, []uint16{218, 603, 930}, StatusOfficial, true
 	case 2018: // 107.csv, 250 working days, sha256 9a75b3d0cc02bdff25734319bb7988b0d812e6b6d0692a7db125cfc700d3cf36
-		return []uint16{101, 215, 216, 219, 220, 228, 404, 405, 406, 618, 924, 1010, 1231}, []uint16{331, 1222}, true
+		return []uint16{101, 215, 216, 219, 220, 228, 404, 405, 406, 618, 924, 1010, 1231}, []uint16{331, 1222}, StatusOfficial, true
 	case 2019: // 108.csv, 250 working days, sha256 370d67f60dac03608c1539b6faddf675f639f0ae61cea4da5129fdbdf897b4d4
-		return []uint16{101, 204, 205, 206, 207, 208, 228, 301, 404, 405, 607, 913, 1010, 1011}, []uint16{119, 223, 1005}, true
+		return []uint16{101, 204, 205, 206, 207, 208, 228, 301, 404, 405, 607, 913, 1010, 1011}, []uint16{119, 223, 1005}, StatusOfficial, true
 	case 2020: // 109.csv, 251 working days, sha256 3f87acd7bffd5288deb5fcdcae9c412d83f22244504744972d2a354cbef6ba13
-		return []uint16{101, 123, 124, 127, 128, 129, 228, 402, 403, 625, 626, 1001, 1002, 1009}, []uint16{215, 620, 926}, true
+		return []uint16{101, 123, 124, 127, 128, 129, 228, 402, 403, 625, 626, 1001, 1002, 1009}, []uint16{215, 620, 926}, StatusOfficial, true
 	case 2021: // 110.csv, 249 working days, sha256 946631b85f9093977c120b8a53eea8d0146f02bf3a9c4d0c435be0d584879fae
-		return []uint16{101, 210, 211, 212, 215, 216, 301, 402, 405, 614, 920, 921, 1011, 1231}, []uint16{220, 911}, true
+		return []uint16{101, 210, 211, 212, 215, 216, 301, 402, 405, 614, 920, 921, 1011, 1231}, []uint16{220, 911}, StatusOfficial, true
 	case 2022: // 111.csv, 250 working days, sha256 8dc31b7e0ceb9ab90856be82bab7be8947606eec2c8f01728d0e165e079ed5df
-		return []uint16{131, 201, 202, 203, 204, 228, 404, 405, 603, 909, 1010}, []uint16{122}, true
+		return []uint16{131, 201, 202, 203, 204, 228, 404, 405, 603, 909, 1010}, []uint16{122}, StatusOfficial, true
 	case 2023: // 112.csv, 249 working days, sha256 6cdc13b2e33a38abeabf3ae1e31555f828f2f0f7f9263e531fb36bba531dacea
-		return []uint16{102, 120, 123, 124, 125, 126, 127, 227, 228, 403, 404, 405, 622, 623, 929, 1009, 1010}, []uint16{107, 204, 218, 325, 617, 923}, true
+		return []uint16{102, 120, 123, 124, 125, 126, 127, 227, 228, 403, 404, 405, 622, 623, 929, 1009, 1010}, []uint16{107, 204, 218, 325, 617, 923}, StatusOfficial, true
 	case 2024: // 113.csv, 251 working days, sha256 365de663017f123a9f8100fec47706bdbae67ed7810a995659fa4743d89bbee8
-		return []uint16{101, 208, 209, 212, 213, 214, 228, 404, 405, 610, 917, 1010}, []uint16{217}, true
+		return []uint16{101, 208, 209, 212, 213, 214, 228, 404, 405, 610, 917, 1010}, []uint16{217}, StatusOfficial, true
 	case 2025: // 114.csv, 247 working days, sha256 b4bd40d4d1f4ffc20cb724a07bf3b7c5c1b32a9100e55dcf216f329af3513ca6
-		return []uint16{101, 127, 128, 129, 130, 131, 228, 403, 404, 530, 929, 1006, 1010, 1024, 1225}, []uint16{208}, true
+		return []uint16{101, 127, 128, 129, 130, 131, 228, 403, 404, 530, 929, 1006, 1010, 1024, 1225}, []uint16{208}, StatusOfficial, true
 	case 2026: // 115.csv, 245 working days, sha256 0edd80d368626eb73caa05b6c33400ec9d87691b46834d03936efb91e6a0f00d
-		return []uint16{101, 216, 217, 218, 219, 220, 227, 403, 406, 501, 619, 925, 928, 1009, 1026, 1225}, []uint16{}, true
+		return []uint16{101, 216, 217, 218, 219, 220, 227, 403, 406, 501, 619, 925, 928, 1009, 1026, 1225}, []uint16{}, StatusOfficial, true
+	case 2027: // 116-transcribed.csv, 244 working days, sha256 e30df188649bf5347db3ec43fa989af2cc8d93d793fbe5c9891601e6cce4acf3
+		return []uint16{101, 204, 205, 208, 209, 210, 301, 405, 406, 430, 609, 915, 928, 1011, 1025, 1224, 1231}, []uint16{}, StatusProvisional, true
 	}
-	return nil, nil, false
+	return nil, nil, "", false
 }

@@ -31,8 +31,9 @@ func (e *YearUnknownError) Is(target error) bool { return target == ErrYearUnkno
 // *Calendar may be shared between goroutines. The zero value covers no
 // year.
 type Calendar struct {
-	years    map[int]YearTable
-	closures map[Date]bool
+	years       map[int]YearTable
+	closures    map[Date]bool
+	provisional map[int]bool // years whose table is not the published file
 }
 
 // New returns a calendar of the given years; a later table of the same
@@ -45,27 +46,51 @@ func New(years ...YearTable) *Calendar {
 // Default returns a calendar of the built-in office calendar, the years
 // [BuiltinYears], without closures. Each call builds a new Calendar.
 func Default() *Calendar {
-	var ts []YearTable
+	var official, provisional []YearTable
 	for _, y := range BuiltinYears() {
 		t, _ := Builtin(y)
-		ts = append(ts, t)
+		if s, _ := BuiltinStatus(y); s == StatusProvisional {
+			provisional = append(provisional, t)
+		} else {
+			official = append(official, t)
+		}
 	}
-	return New(ts...)
+	return New(official...).WithProvisionalYear(provisional...)
 }
 
 // WithYear returns a copy of c in which each table replaces the one of its
-// year, if any, as when a revised calendar is imported. Closures are
-// kept. It panics if a table is the zero YearTable.
+// year, if any, as when a revised calendar is imported; the year's status
+// becomes [StatusOfficial]. Closures are kept. It panics if a table is
+// the zero YearTable.
 func (c *Calendar) WithYear(tables ...YearTable) *Calendar {
-	n := &Calendar{years: maps.Clone(c.years), closures: c.closures}
+	return c.withYear(false, tables)
+}
+
+// WithProvisionalYear is [Calendar.WithYear] for tables that are not the
+// published file, such as a transcription: their years' status is
+// [StatusProvisional] until an official table replaces them.
+func (c *Calendar) WithProvisionalYear(tables ...YearTable) *Calendar {
+	return c.withYear(true, tables)
+}
+
+func (c *Calendar) withYear(provisional bool, tables []YearTable) *Calendar {
+	n := &Calendar{years: maps.Clone(c.years), closures: c.closures, provisional: maps.Clone(c.provisional)}
 	if n.years == nil {
 		n.years = map[int]YearTable{}
+	}
+	if n.provisional == nil {
+		n.provisional = map[int]bool{}
 	}
 	for _, t := range tables {
 		if t.year == 0 {
 			panic("calendar: zero YearTable")
 		}
 		n.years[t.year] = t
+		if provisional {
+			n.provisional[t.year] = true
+		} else {
+			delete(n.provisional, t.year)
+		}
 	}
 	return n
 }
@@ -74,7 +99,7 @@ func (c *Calendar) WithYear(tables ...YearTable) *Calendar {
 // days. A closure on a day off changes nothing; a closure in a year c has
 // no table for takes effect once that year is added.
 func (c *Calendar) WithClosure(days ...Date) *Calendar {
-	n := &Calendar{years: c.years, closures: maps.Clone(c.closures)}
+	n := &Calendar{years: c.years, closures: maps.Clone(c.closures), provisional: c.provisional}
 	if n.closures == nil {
 		n.closures = map[Date]bool{}
 	}

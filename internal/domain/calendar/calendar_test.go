@@ -8,7 +8,7 @@ import (
 )
 
 func TestDefaultYears(t *testing.T) {
-	want := []int{2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026}
+	want := []int{2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026, 2027}
 	if got := Default().Years(); !slices.Equal(got, want) {
 		t.Errorf("Default().Years() = %v, want %v", got, want)
 	}
@@ -247,13 +247,13 @@ func TestYearUnknown(t *testing.T) {
 		year int
 	}{
 		{"IsWorkday before", func() error { _, err := c.IsWorkday(d(2016, 12, 30)); return err }, 2016},
-		{"IsWorkday after", func() error { _, err := c.IsWorkday(d(2027, 1, 4)); return err }, 2027},
+		{"IsWorkday after", func() error { _, err := c.IsWorkday(d(2028, 1, 4)); return err }, 2028},
 		{"AddWorkdays from unknown", func() error { _, err := c.AddWorkdays(d(2016, 12, 30), 1); return err }, 2016},
-		{"AddWorkdays from unknown, n 0", func() error { _, err := c.AddWorkdays(d(2027, 1, 4), 0); return err }, 2027},
-		{"AddWorkdays into unknown", func() error { _, err := c.AddWorkdays(d(2026, 12, 24), 10); return err }, 2027},
+		{"AddWorkdays from unknown, n 0", func() error { _, err := c.AddWorkdays(d(2028, 1, 4), 0); return err }, 2028},
+		{"AddWorkdays into unknown", func() error { _, err := c.AddWorkdays(d(2027, 12, 24), 10); return err }, 2028},
 		{"AddWorkdays across a gap", func() error { _, err := gap.AddWorkdays(d(2024, 12, 30), 5); return err }, 2025},
-		{"WorkdaysBetween into unknown", func() error { _, err := c.WorkdaysBetween(d(2026, 12, 1), d(2027, 1, 5)); return err }, 2027},
-		{"WorkdaysBetween backwards", func() error { _, err := c.WorkdaysBetween(d(2027, 1, 5), d(2026, 12, 1)); return err }, 2027},
+		{"WorkdaysBetween into unknown", func() error { _, err := c.WorkdaysBetween(d(2027, 12, 1), d(2028, 1, 5)); return err }, 2028},
+		{"WorkdaysBetween backwards", func() error { _, err := c.WorkdaysBetween(d(2028, 1, 5), d(2027, 12, 1)); return err }, 2028},
 		{"WorkdaysBetween from unknown", func() error { _, err := c.WorkdaysBetween(d(2016, 12, 31), d(2017, 1, 5)); return err }, 2016},
 	}
 	for _, tt := range tests {

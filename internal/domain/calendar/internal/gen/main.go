@@ -1,8 +1,10 @@
 // Command gen writes builtin_table.go of package calendar from the
-// published office calendar files NNN.csv (ROC year NNN) in a directory.
+// published office calendar files NNN.csv (ROC year NNN) in a directory,
+// marked official, and from the transcriptions NNN-transcribed.csv in
+// another, marked provisional (a year with a published file takes that).
 // Other files, such as 114-first-edition.csv, are ignored.
 //
-//	go run ./internal/gen -data DIR -o builtin_table.go
+//	go run ./internal/gen -data DIR [-provisional DIR2] -o builtin_table.go
 package main
 
 import (
@@ -12,26 +14,32 @@ import (
 	"fmt"
 	"go/format"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"cihui/internal/domain/calendar"
 )
 
-var fileName = regexp.MustCompile(`^([0-9]{3})\.csv$`)
+var (
+	officialName    = regexp.MustCompile(`^([0-9]{3})\.csv$`)
+	provisionalName = regexp.MustCompile(`^([0-9]{3})-transcribed\.csv$`)
+)
 
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("gen: ")
 	dir := flag.String("data", "", "directory of the office calendar CSV files")
+	prov := flag.String("provisional", "", "directory of transcribed calendar files NNN-transcribed.csv (optional)")
 	out := flag.String("o", "builtin_table.go", "output file")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("-data is required")
 	}
-	src, err := generate(*dir)
+	src, err := generate(*dir, *prov)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -40,39 +48,66 @@ func main() {
 	}
 }
 
-// generate returns the formatted source of builtin_table.go.
-func generate(dir string) ([]byte, error) {
+// A source is one year's file.
+type source struct {
+	name   string
+	data   []byte
+	status string // Go name of the calendar.Status constant
+}
+
+// collect adds the files of dir matching name to srcs by AD year; a year
+// already there is kept.
+func collect(srcs map[int]source, dir string, name *regexp.Regexp, status string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var years, cases bytes.Buffer
-	n := 0
-	for _, e := range entries { // sorted by name, so by year
-		m := fileName.FindStringSubmatch(e.Name())
+	for _, e := range entries {
+		m := name.FindStringSubmatch(e.Name())
 		if m == nil {
 			continue
 		}
 		roc, _ := strconv.Atoi(m[1])
+		if _, ok := srcs[roc+1911]; ok {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
+			return err
+		}
+		srcs[roc+1911] = source{name: e.Name(), data: b, status: status}
+	}
+	return nil
+}
+
+// generate returns the formatted source of builtin_table.go.
+func generate(dir, provDir string) ([]byte, error) {
+	srcs := map[int]source{}
+	if err := collect(srcs, dir, officialName, "StatusOfficial"); err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("no NNN.csv files in %s", dir)
+	}
+	if provDir != "" {
+		if err := collect(srcs, provDir, provisionalName, "StatusProvisional"); err != nil {
 			return nil, err
 		}
-		t, err := calendar.ParseOfficeCSV(bytes.NewReader(b))
+	}
+	var years, cases bytes.Buffer
+	for _, year := range slices.Sorted(maps.Keys(srcs)) {
+		src := srcs[year]
+		t, err := calendar.ParseOfficeCSV(bytes.NewReader(src.data))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+			return nil, fmt.Errorf("%s: %w", src.name, err)
 		}
-		if t.Year() != roc+1911 {
-			return nil, fmt.Errorf("%s: holds %d, want %d", e.Name(), t.Year(), roc+1911)
+		if t.Year() != year {
+			return nil, fmt.Errorf("%s: holds %d, want %d", src.name, t.Year(), year)
 		}
 		off, work := t.Exceptions()
 		fmt.Fprintf(&years, "%d,", t.Year())
-		fmt.Fprintf(&cases, "case %d: // %s, %d working days, sha256 %x\n", t.Year(), e.Name(), t.Workdays(), sha256.Sum256(b))
-		fmt.Fprintf(&cases, "return %s, %s, true\n", mmdd(off), mmdd(work))
-		n++
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("no NNN.csv files in %s", dir)
+		fmt.Fprintf(&cases, "case %d: // %s, %d working days, sha256 %x\n", t.Year(), src.name, t.Workdays(), sha256.Sum256(src.data))
+		fmt.Fprintf(&cases, "return %s, %s, %s, true\n", mmdd(off), mmdd(work), src.status)
 	}
 
 	var buf bytes.Buffer
@@ -84,11 +119,12 @@ package calendar
 func builtinYears() []int { return []int{%s} }
 
 // builtinExceptions returns, for a built-in year, the weekdays that are
-// days off and the weekend days that are working days, as MMDD numbers.
-func builtinExceptions(year int) (off, work []uint16, ok bool) {
+// days off and the weekend days that are working days, as MMDD numbers,
+// and whether the year's source is the published file or a transcription.
+func builtinExceptions(year int) (off, work []uint16, status Status, ok bool) {
 	switch year {
 	%s}
-	return nil, nil, false
+	return nil, nil, "", false
 }
 `, years.String(), cases.String())
 	return format.Source(buf.Bytes())
