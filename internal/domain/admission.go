@@ -465,7 +465,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string
 		return zero, events.SeatEnrolled{}, nil, Errorf(EConflict, "the roster holds no place for the case")
 	}
 	h := r.Admission.HealthExamined
-	oldest := calendar.DateOf(today.Time().AddDate(0, -2, 0), time.UTC)
+	oldest := today.MonthsEarlier(2) // R-ENR-1: two months, same day or that month's last
 	switch {
 	case h == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a health-check report from the last two months is required before enrolment")

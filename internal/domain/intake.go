@@ -124,7 +124,7 @@ func item5Fresh(d Document) bool {
 	if d.IssuedOn == nil {
 		return false
 	}
-	oldest := calendar.DateOf(d.SubmittedOn.Time().AddDate(0, -1, 0), time.UTC)
+	oldest := d.SubmittedOn.MonthsEarlier(1)
 	return !d.IssuedOn.Before(oldest) && !d.IssuedOn.After(d.SubmittedOn)
 }
 
