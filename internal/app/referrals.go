@@ -16,6 +16,11 @@ func (s *Service) OpenReferral(ctx context.Context, m Meta, c domain.OpenReferra
 		return Result{}, err
 	}
 	c.Branch, c.Actor, c.Now = b, m.Actor, s.now()
+	// A window ending on a day off runs to the next working day (R-SOY-2,
+	// R-MID-1).
+	if c.Calendar, err = s.Calendar(ctx, b.Code); err != nil {
+		return Result{}, err
+	}
 	c.ReferralID = newID("r", m)
 	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: c.ReferralID}
 	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {

@@ -146,6 +146,10 @@ type OpenReferral struct {
 	StudentWilling     bool
 	Person             Person
 	Now                time.Time
+	// Calendar is the branch's office calendar: a window whose last day is
+	// a day off closes at the end of the next working day (R-SOY-2,
+	// R-MID-1). Nil: the window closes on its last day.
+	Calendar *calendar.Calendar
 }
 
 // Validate checks every field of the command for what the log and the
@@ -260,12 +264,17 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		}
 	}
 	w := c.Branch.Window(c.Route, year)
-	if !w.Contains(today) {
+	inWindow, werr := w.ContainsOn(c.Calendar, today)
+	if werr != nil {
+		return events.ReferralOpened{}, werr
+	}
+	if !inWindow {
 		rule := "R-MID-1"
 		if c.Route == RouteStartOfYear {
 			rule = "R-SOY-2"
 		}
-		return events.ReferralOpened{}, RuleError(rule, "%s applications for academic year %d are accepted %s to %s", c.Route, year, w.Opens, w.Closes)
+		last, _ := w.LastDay(c.Calendar)
+		return events.ReferralOpened{}, RuleError(rule, "%s applications for academic year %d are accepted %s to %s", c.Route, year, w.Opens, last)
 	}
 
 	// Eligibility (R-ELIG-1..3).
