@@ -231,8 +231,8 @@ func TestMidYearAssessedViaBureau(t *testing.T) {
 	if got["channel"] != "assessed" || got["origin_school"] != "034501" || got["academic_year"] != float64(114) {
 		t.Fatalf("as the school sees it: %v", got)
 	}
-	if got["visit"].(map[string]any)["deadline_applies"] != false {
-		t.Fatal("the 10-day deadline is for applications sent to the branch school")
+	if got["visit"].(map[string]any)["deadline_applies"] != true {
+		t.Fatal("R-MID-4: the 10-day deadline applies to both mid-year channels")
 	}
 	completeChecklist(t, e, a, id, false)
 	visit(t, e, a, id, "2025-10-01", "visit", "interview", "report")
