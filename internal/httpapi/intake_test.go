@@ -261,8 +261,9 @@ func TestExcludedStudentRefused(t *testing.T) {
 	if p := lastPos(t, e); p != 0 {
 		t.Fatalf("refused referrals appended events (position %d)", p)
 	}
-	// Outside the window (R-MID-1).
-	e.Clock.Set(day(2026, 3, 1))
+	// Outside the window (R-MID-1): Feb 28, 2026 is a Saturday, so the
+	// window runs to Monday Mar 2; Tuesday Mar 3 is outside.
+	e.Clock.Set(day(2026, 3, 3))
 	if r := e.Do("POST", "/v1/referrals", a.school, testenv.ValidReferral("A123456789")); r.Status != 422 || r.JSON(t)["rule"] != "R-MID-1" {
 		t.Fatalf("outside the window: %d %s", r.Status, r.Body)
 	}
