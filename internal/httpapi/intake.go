@@ -59,6 +59,9 @@ func domainDocuments(rows []projections.Document) [domain.ChecklistItems + 1]dom
 			continue
 		}
 		docs[d.Item] = domain.Document{Submitted: d.Submitted, Checked: d.Checked, Conforms: d.Conforms != nil && *d.Conforms, WithDropoutFile: d.WithDropoutFile}
+		if d.Pages != nil {
+			docs[d.Item].Pages = *d.Pages
+		}
 	}
 	return docs
 }

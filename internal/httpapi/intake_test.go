@@ -62,8 +62,11 @@ func completeChecklist(t *testing.T, e *testenv.Env, a actors, id string, item11
 	today := e.Clock.Now().In(domain.Taipei).Format("2006-01-02")
 	for _, item := range []int{1, 2, 3, 4, 5, 6, 8, 9, 10} {
 		var extra map[string]any
-		if item == 5 {
+		switch item {
+		case 5:
 			extra = map[string]any{"issued_on": today}
+		case 9:
+			extra = map[string]any{"with_accident_insurance": true} // mid-year (R-DOC-1)
 		}
 		submitAndCheck(t, e, a, id, item, extra)
 	}
