@@ -370,7 +370,7 @@ type Document struct {
 	// record copy (R-DOC-1, mid-year).
 	WithAccidentInsurance bool
 	Checked               bool
-	Conforms        bool
+	Conforms              bool
 }
 
 // Referral is the referral aggregate, rebuilt from its events.
