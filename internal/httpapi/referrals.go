@@ -143,6 +143,10 @@ type AdmissionView struct {
 	EnrolledOn       *string  `json:"enrolled_on"`
 	Class            *string  `json:"class"`
 	Registrations    []string `json:"registrations"`
+	// MissingRegistrations are the semesters of the enrolment, up to the
+	// current one, with no registration recorded (R-ENR-2), derived at
+	// read time from the clock.
+	MissingRegistrations []string `json:"missing_registrations"`
 }
 
 // view derives the parts of a case the read model does not store.
@@ -168,6 +172,10 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 		Registrations: c.Registrations}
 	if v.Admission.Registrations == nil {
 		v.Admission.Registrations = []string{}
+	}
+	v.Admission.MissingRegistrations = []string{}
+	if c.Stage == string(domain.StageEnrolled) && c.EnrolledOn != nil {
+		v.Admission.MissingRegistrations = domain.MissingRegistrations(civil(*c.EnrolledOn), s.today(), c.Registrations)
 	}
 	return v
 }
