@@ -401,7 +401,7 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 // school (R-ENR-2).
 func (s *Service) RecordRegistration(ctx context.Context, m Meta, id, semester string) (Result, error) {
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
-		e, err := r.RecordRegistration(m.Actor, semester)
+		e, err := r.RecordRegistration(m.Actor, semester, s.today())
 		return []events.Event{e}, err
 	})
 }

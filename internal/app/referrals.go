@@ -16,6 +16,11 @@ func (s *Service) OpenReferral(ctx context.Context, m Meta, c domain.OpenReferra
 		return Result{}, err
 	}
 	c.Branch, c.Actor, c.Now = b, m.Actor, s.now()
+	// A window ending on a day off runs to the next working day (R-SOY-2,
+	// R-MID-1).
+	if c.Calendar, err = s.Calendar(ctx, b.Code); err != nil {
+		return Result{}, err
+	}
 	c.ReferralID = newID("r", m)
 	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: c.ReferralID}
 	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
@@ -54,8 +59,14 @@ func (s *Service) referral(ctx context.Context, m Meta, id string, decide func(r
 
 // SubmitDocument records a checklist item handed in by the origin school.
 func (s *Service) SubmitDocument(ctx context.Context, m Meta, id string, item, pages int, issuedOn *calendar.Date, withDropoutFile bool) (Result, error) {
+	return s.SubmitDocumentWith(ctx, m, id, item, pages, issuedOn, domain.Enclosures{DropoutFile: withDropoutFile})
+}
+
+// SubmitDocumentWith is SubmitDocument with every enclosure an item may
+// carry (R-DOC-1: item 9's accident-insurance copy for mid-year).
+func (s *Service) SubmitDocumentWith(ctx context.Context, m Meta, id string, item, pages int, issuedOn *calendar.Date, enc domain.Enclosures) (Result, error) {
 	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
-		e, err := r.SubmitDocument(m.Actor, item, pages, issuedOn, withDropoutFile, s.today())
+		e, err := r.SubmitDocumentWith(m.Actor, item, pages, issuedOn, enc, s.today())
 		return []events.Event{e}, err
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"cihui/internal/domain/calendar"
@@ -39,6 +38,7 @@ type Admission struct {
 	HealthExamined      *calendar.Date
 	Infectious          bool
 	HealthCleared       *calendar.Date
+	EnrolledOn          *calendar.Date // R-ENR-2: registrations from this semester
 	Registrations       []string
 }
 
@@ -77,6 +77,8 @@ func (r *Referral) applyAdmission(env events.Envelope) {
 	case events.Enrolled:
 		r.Stage = StageEnrolled
 		r.Grade = e.Grade
+		on := e.On
+		r.Admission.EnrolledOn = &on
 	case events.RegistrationRecorded:
 		r.Admission.Registrations = append(r.Admission.Registrations, e.Semester)
 	}
@@ -466,7 +468,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string
 		return zero, events.SeatEnrolled{}, nil, Errorf(EConflict, "the roster holds no place for the case")
 	}
 	h := r.Admission.HealthExamined
-	oldest := calendar.DateOf(today.Time().AddDate(0, -2, 0), time.UTC)
+	oldest := today.MonthsEarlier(2) // R-ENR-1: two months, same day or that month's last
 	switch {
 	case h == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a health-check report from the last two months is required before enrolment")
@@ -486,25 +488,32 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string
 // ValidateSemester checks a semester label "<ROC year>-<1|2>" such as
 // "115-1", the year in the plausible window (R-ENR-2).
 func ValidateSemester(semester string) error {
-	y, s, ok := strings.Cut(semester, "-")
-	n, err := strconv.Atoi(y)
-	if !ok || len(y) != 3 || err != nil || y[0] < '0' || y[0] > '9' || n < MinAcademicYear || n > MaxAcademicYear || (s != "1" && s != "2") {
-		return Invalid(map[string]string{"semester": "must be <ROC year>-<1|2>, e.g. 115-1"})
-	}
-	return nil
+	_, err := ParseSemester(semester)
+	return err
 }
 
 // RecordRegistration records the per-semester registration at the origin
-// school (R-ENR-2).
-func (r *Referral) RecordRegistration(a events.Actor, semester string) (events.RegistrationRecorded, error) {
+// school (R-ENR-2): a semester of the enrolment, from the one the student
+// enrolled in up to the one after today's (a registration may be made
+// before its semester starts).
+func (r *Referral) RecordRegistration(a events.Actor, semester string, today calendar.Date) (events.RegistrationRecorded, error) {
 	if a.Role != RoleOriginSchool {
 		return events.RegistrationRecorded{}, Errorf(EForbidden, "registration is recorded by the origin school")
 	}
-	if err := ValidateSemester(semester); err != nil {
+	sem, err := ParseSemester(semester)
+	if err != nil {
 		return events.RegistrationRecorded{}, err
 	}
 	if r.Stage != StageEnrolled {
 		return events.RegistrationRecorded{}, Errorf(EConflict, "registration is recorded for an enrolled student")
+	}
+	if r.Admission.EnrolledOn != nil {
+		if first := SemesterOf(*r.Admission.EnrolledOn); sem.Before(first) {
+			return events.RegistrationRecorded{}, RuleError("R-ENR-2", "semester %s is before the student's enrolment (from %s)", sem, first)
+		}
+	}
+	if last := SemesterOf(today).Next(); last.Before(sem) {
+		return events.RegistrationRecorded{}, RuleError("R-ENR-2", "semester %s is too far ahead: registrations are recorded up to %s", sem, last)
 	}
 	if slices.Contains(r.Admission.Registrations, semester) {
 		return events.RegistrationRecorded{}, Errorf(EConflict, "semester %s is already recorded", semester)

@@ -24,6 +24,43 @@ func (w Window) Contains(d calendar.Date) bool {
 	return !d.Before(w.Opens) && !d.After(w.Closes)
 }
 
+// LastDay returns the day the window really closes on: its Closes date,
+// or, when that is not a working day on cal, the next working day
+// (R-SOY-2, R-MID-1 Decision: 行政程序法 §48(4); Feb 28 is a holiday every
+// year). A nil cal leaves Closes as it is. The error is a domain error
+// naming the calendar year that is needed.
+func (w Window) LastDay(cal *calendar.Calendar) (calendar.Date, error) {
+	if cal == nil {
+		return w.Closes, nil
+	}
+	ok, err := cal.IsWorkday(w.Closes)
+	if err != nil {
+		return calendar.Date{}, yearUnknown(err)
+	}
+	if ok {
+		return w.Closes, nil
+	}
+	d, err := cal.AddWorkdays(w.Closes, 1)
+	if err != nil {
+		return calendar.Date{}, yearUnknown(err)
+	}
+	return d, nil
+}
+
+// ContainsOn reports whether d lies in the window, its last day extended
+// to the next working day on cal (see [Window.LastDay]). The calendar is
+// consulted only for a day after Closes.
+func (w Window) ContainsOn(cal *calendar.Calendar, d calendar.Date) (bool, error) {
+	if w.Contains(d) || d.Before(w.Opens) {
+		return w.Contains(d), nil
+	}
+	last, err := w.LastDay(cal)
+	if err != nil {
+		return false, err
+	}
+	return !d.After(last), nil
+}
+
 // WindowRule says, in month-days, when applications for an academic year
 // are accepted. OpenYearOffset/CloseYearOffset are relative to the AD year
 // in which the academic year starts (Aug 1).

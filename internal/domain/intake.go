@@ -54,10 +54,31 @@ func (r *Referral) Reviewed() bool {
 }
 
 // HasVisitDeadline reports whether the 10-working-day home-visit deadline
-// applies: mid-year applications sent to the branch school (R-MID-3,
-// R-MID-4).
-func HasVisitDeadline(route Route, channel Channel) bool {
-	return route == RouteMidYear && channel == ChannelDirect
+// applies: every mid-year application, on either channel (R-MID-4
+// Decision: the original's sentence follows both channels).
+func HasVisitDeadline(route Route, _ Channel) bool {
+	return route == RouteMidYear
+}
+
+// VisitDaysLeft returns the working days left until the home-visit due
+// date (R-MID-4): 0 on the due date, and negative exactly when today is
+// after it. Once overdue it is minus the working days lost: those after
+// the due date up to and including today, or, when today is a day off,
+// the next working day (the earliest the report can still be finished).
+// So a Saturday after a Friday due date gives −1, never 0.
+func VisitDaysLeft(cal *calendar.Calendar, today, due calendar.Date) (int, error) {
+	left, err := cal.WorkdaysBetween(today, due)
+	if err != nil || !today.After(due) {
+		return left, err
+	}
+	work, err := cal.IsWorkday(today)
+	if err != nil {
+		return 0, err
+	}
+	if !work {
+		left--
+	}
+	return left, nil
 }
 
 // Missing is a checklist item that keeps an application incomplete.
@@ -124,7 +145,7 @@ func item5Fresh(d Document) bool {
 	if d.IssuedOn == nil {
 		return false
 	}
-	oldest := calendar.DateOf(d.SubmittedOn.Time().AddDate(0, -1, 0), time.UTC)
+	oldest := d.SubmittedOn.MonthsEarlier(1)
 	return !d.IssuedOn.Before(oldest) && !d.IssuedOn.After(d.SubmittedOn)
 }
 

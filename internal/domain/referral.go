@@ -146,6 +146,10 @@ type OpenReferral struct {
 	StudentWilling     bool
 	Person             Person
 	Now                time.Time
+	// Calendar is the branch's office calendar: a window whose last day is
+	// a day off closes at the end of the next working day (R-SOY-2,
+	// R-MID-1). Nil: the window closes on its last day.
+	Calendar *calendar.Calendar
 }
 
 // Validate checks every field of the command for what the log and the
@@ -260,12 +264,17 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		}
 	}
 	w := c.Branch.Window(c.Route, year)
-	if !w.Contains(today) {
+	inWindow, werr := w.ContainsOn(c.Calendar, today)
+	if werr != nil {
+		return events.ReferralOpened{}, werr
+	}
+	if !inWindow {
 		rule := "R-MID-1"
 		if c.Route == RouteStartOfYear {
 			rule = "R-SOY-2"
 		}
-		return events.ReferralOpened{}, RuleError(rule, "%s applications for academic year %d are accepted %s to %s", c.Route, year, w.Opens, w.Closes)
+		last, _ := w.LastDay(c.Calendar)
+		return events.ReferralOpened{}, RuleError(rule, "%s applications for academic year %d are accepted %s to %s", c.Route, year, w.Opens, last)
 	}
 
 	// Eligibility (R-ELIG-1..3).
@@ -357,8 +366,11 @@ type Document struct {
 	Pages           int
 	IssuedOn        *calendar.Date
 	WithDropoutFile bool
-	Checked         bool
-	Conforms        bool
+	// WithAccidentInsurance: item 9 includes the accident-insurance
+	// record copy (R-DOC-1, mid-year).
+	WithAccidentInsurance bool
+	Checked               bool
+	Conforms              bool
 }
 
 // Referral is the referral aggregate, rebuilt from its events.
@@ -411,7 +423,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Admission.ApplicationPosition = env.Position
 	case events.DocumentSubmitted:
 		r.Documents[e.Item] = Document{Submitted: true, SubmittedOn: calendar.DateOf(env.OccurredAt, Taipei),
-			Pages: e.Pages, IssuedOn: e.IssuedOn, WithDropoutFile: e.WithDropoutFile}
+			Pages: e.Pages, IssuedOn: e.IssuedOn, WithDropoutFile: e.WithDropoutFile, WithAccidentInsurance: e.WithAccidentInsurance}
 	case events.DocumentChecked:
 		d := &r.Documents[e.Item]
 		d.Checked, d.Conforms = true, e.Conforms
@@ -480,18 +492,46 @@ func ValidateSubmission(item, pages int, issuedOn *calendar.Date, withDropoutFil
 	return c.Err()
 }
 
+// Enclosures are what a submitted item says it includes (R-DOC-1).
+type Enclosures struct {
+	DropoutFile       bool // item 10: the dropout personal file
+	AccidentInsurance bool // item 9: the accident-insurance record copy (mid-year)
+}
+
 // SubmitDocument records that the origin school handed in a checklist item.
 func (r *Referral) SubmitDocument(a events.Actor, item, pages int, issuedOn *calendar.Date, withDropoutFile bool, today calendar.Date) (events.DocumentSubmitted, error) {
+	return r.SubmitDocumentWith(a, item, pages, issuedOn, Enclosures{DropoutFile: withDropoutFile}, today)
+}
+
+// SubmitDocumentWith is SubmitDocument with every enclosure an item may
+// carry.
+func (r *Referral) SubmitDocumentWith(a events.Actor, item, pages int, issuedOn *calendar.Date, enc Enclosures, today calendar.Date) (events.DocumentSubmitted, error) {
 	if a.Role != RoleOriginSchool {
 		return events.DocumentSubmitted{}, Errorf(EForbidden, "documents are submitted by the origin school")
 	}
-	if err := ValidateSubmission(item, pages, issuedOn, withDropoutFile, today); err != nil {
+	if err := ValidateSubmission(item, pages, issuedOn, enc.DropoutFile, today); err != nil {
 		return events.DocumentSubmitted{}, err
+	}
+	if enc.AccidentInsurance && item != 9 {
+		return events.DocumentSubmitted{}, Invalid(map[string]string{"with_accident_insurance": "only for item 9"})
 	}
 	if r.Reviewed() {
 		return events.DocumentSubmitted{}, Errorf(EConflict, "the first review has already decided")
 	}
-	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn, WithDropoutFile: withDropoutFile}, nil
+	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn, WithDropoutFile: enc.DropoutFile,
+		WithAccidentInsurance: enc.AccidentInsurance}, nil
+}
+
+// DocumentPages is the total page count of the submitted checklist items
+// (R-DOC-1: the checklist records the total).
+func DocumentPages(docs [ChecklistItems + 1]Document) int {
+	n := 0
+	for _, d := range docs {
+		if d.Submitted {
+			n += d.Pages
+		}
+	}
+	return n
 }
 
 // CheckDocument records a social worker's check of a submitted item
@@ -508,6 +548,9 @@ func (r *Referral) CheckDocument(a events.Actor, item int, conforms bool, note e
 	}
 	if item == 5 && conforms && !item5Fresh(r.Documents[5]) {
 		return events.DocumentChecked{}, RuleError("R-DOC-1", "the household registration transcript must be issued within one month before submission")
+	}
+	if item == 9 && conforms && r.Route == RouteMidYear && !r.Documents[9].WithAccidentInsurance {
+		return events.DocumentChecked{}, RuleError("R-DOC-1", "a mid-year application's item 9 must include the copy of the student's accident-insurance record")
 	}
 	if item == 10 && conforms && r.DropoutRecord && !r.Documents[10].WithDropoutFile {
 		return events.DocumentChecked{}, RuleError("R-DOC-1", "the student has a dropout record: item 10 must include the dropout personal file")

@@ -36,6 +36,9 @@ type DocumentSubmitted struct {
 	IssuedOn *calendar.Date `json:"issued_on,omitempty"`
 	// WithDropoutFile: item 10 includes the dropout personal file.
 	WithDropoutFile bool `json:"with_dropout_file,omitempty"`
+	// WithAccidentInsurance: item 9 includes the copy of the student's
+	// accident-insurance record, required for mid-year (R-DOC-1).
+	WithAccidentInsurance bool `json:"with_accident_insurance,omitempty"`
 }
 
 // EventType implements Event.

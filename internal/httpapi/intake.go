@@ -22,7 +22,8 @@ type VisitView struct {
 	DeadlineApplies bool    `json:"deadline_applies"`
 	ReceivedOn      string  `json:"received_on"`
 	DueOn           *string `json:"due_on"`
-	// WorkingDaysLeft is 0 on the due date and negative once overdue.
+	// WorkingDaysLeft is 0 on the due date and negative exactly when
+	// overdue (domain.VisitDaysLeft).
 	WorkingDaysLeft *int   `json:"working_days_left"`
 	Overdue         bool   `json:"overdue"`
 	DueError        string `json:"due_error,omitempty"`
@@ -58,6 +59,9 @@ func domainDocuments(rows []projections.Document) [domain.ChecklistItems + 1]dom
 			continue
 		}
 		docs[d.Item] = domain.Document{Submitted: d.Submitted, Checked: d.Checked, Conforms: d.Conforms != nil && *d.Conforms, WithDropoutFile: d.WithDropoutFile}
+		if d.Pages != nil {
+			docs[d.Item].Pages = *d.Pages
+		}
 	}
 	return docs
 }
@@ -95,7 +99,7 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 	if c.Stage != string(domain.StageIntake) {
 		return v
 	}
-	left, err := cal.WorkdaysBetween(today, due)
+	left, err := domain.VisitDaysLeft(cal, today, due)
 	if err != nil {
 		// The due date stands; the days left need a missing year.
 		v.Overdue = today.After(due)

@@ -62,8 +62,11 @@ func completeChecklist(t *testing.T, e *testenv.Env, a actors, id string, item11
 	today := e.Clock.Now().In(domain.Taipei).Format("2006-01-02")
 	for _, item := range []int{1, 2, 3, 4, 5, 6, 8, 9, 10} {
 		var extra map[string]any
-		if item == 5 {
+		switch item {
+		case 5:
 			extra = map[string]any{"issued_on": today}
+		case 9:
+			extra = map[string]any{"with_accident_insurance": true} // mid-year (R-DOC-1)
 		}
 		submitAndCheck(t, e, a, id, item, extra)
 	}
@@ -231,8 +234,8 @@ func TestMidYearAssessedViaBureau(t *testing.T) {
 	if got["channel"] != "assessed" || got["origin_school"] != "034501" || got["academic_year"] != float64(114) {
 		t.Fatalf("as the school sees it: %v", got)
 	}
-	if got["visit"].(map[string]any)["deadline_applies"] != false {
-		t.Fatal("the 10-day deadline is for applications sent to the branch school")
+	if got["visit"].(map[string]any)["deadline_applies"] != true {
+		t.Fatal("R-MID-4: the 10-day deadline applies to both mid-year channels")
 	}
 	completeChecklist(t, e, a, id, false)
 	visit(t, e, a, id, "2025-10-01", "visit", "interview", "report")
@@ -261,8 +264,9 @@ func TestExcludedStudentRefused(t *testing.T) {
 	if p := lastPos(t, e); p != 0 {
 		t.Fatalf("refused referrals appended events (position %d)", p)
 	}
-	// Outside the window (R-MID-1).
-	e.Clock.Set(day(2026, 3, 1))
+	// Outside the window (R-MID-1): Feb 28, 2026 is a Saturday, so the
+	// window runs to Monday Mar 2; Tuesday Mar 3 is outside.
+	e.Clock.Set(day(2026, 3, 3))
 	if r := e.Do("POST", "/v1/referrals", a.school, testenv.ValidReferral("A123456789")); r.Status != 422 || r.JSON(t)["rule"] != "R-MID-1" {
 		t.Fatalf("outside the window: %d %s", r.Status, r.Body)
 	}

@@ -120,13 +120,16 @@ func seesPersonal(a events.Actor) bool {
 // is missing, the home visit and its due date, and the first review.
 type ReferralView struct {
 	projections.Case
-	ReceivedOn   string           `json:"received_on"`
-	Missing      []domain.Missing `json:"missing"`
-	Complete     bool             `json:"complete"`
-	Visit        VisitView        `json:"visit"`
-	FirstReview  *FirstReviewView `json:"first_review"`
-	Admission    AdmissionView    `json:"admission"`
-	ReadPosition uint64           `json:"read_position,omitempty"`
+	ReceivedOn string           `json:"received_on"`
+	Missing    []domain.Missing `json:"missing"`
+	Complete   bool             `json:"complete"`
+	// DocumentPages is the total page count of the submitted checklist
+	// items (R-DOC-1).
+	DocumentPages int              `json:"document_pages"`
+	Visit         VisitView        `json:"visit"`
+	FirstReview   *FirstReviewView `json:"first_review"`
+	Admission     AdmissionView    `json:"admission"`
+	ReadPosition  uint64           `json:"read_position,omitempty"`
 }
 
 // AdmissionView is a case's admission and enrolment.
@@ -140,6 +143,10 @@ type AdmissionView struct {
 	EnrolledOn       *string  `json:"enrolled_on"`
 	Class            *string  `json:"class"`
 	Registrations    []string `json:"registrations"`
+	// MissingRegistrations are the semesters of the enrolment, up to the
+	// current one, with no registration recorded (R-ENR-2), derived at
+	// read time from the clock.
+	MissingRegistrations []string `json:"missing_registrations"`
 }
 
 // view derives the parts of a case the read model does not store.
@@ -151,6 +158,7 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 			v.Missing = []domain.Missing{}
 		}
 		v.Complete = len(v.Missing) == 0
+		v.DocumentPages = domain.DocumentPages(domainDocuments(c.Documents))
 	}
 	v.Visit = visitView(c, cal, calErr, s.today())
 	if a.Role == domain.RoleSocialWorker {
@@ -164,6 +172,10 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 		Registrations: c.Registrations}
 	if v.Admission.Registrations == nil {
 		v.Admission.Registrations = []string{}
+	}
+	v.Admission.MissingRegistrations = []string{}
+	if c.Stage == string(domain.StageEnrolled) && c.EnrolledOn != nil {
+		v.Admission.MissingRegistrations = domain.MissingRegistrations(civil(*c.EnrolledOn), s.today(), c.Registrations)
 	}
 	return v
 }
@@ -276,8 +288,11 @@ type DocumentRequest struct {
 	Pages           *int    `json:"pages,omitempty"`
 	IssuedOn        *string `json:"issued_on,omitempty"`
 	WithDropoutFile bool    `json:"with_dropout_file,omitempty"`
-	Conforms        *bool   `json:"conforms,omitempty"`
-	Note            string  `json:"note,omitempty"`
+	// WithAccidentInsurance: item 9 includes the accident-insurance copy
+	// (R-DOC-1, required for mid-year).
+	WithAccidentInsurance bool   `json:"with_accident_insurance,omitempty"`
+	Conforms              *bool  `json:"conforms,omitempty"`
+	Note                  string `json:"note,omitempty"`
 }
 
 // validate checks the body's own fields; which of them a role may send,
@@ -329,7 +344,8 @@ func (s *Server) putDocument(c echo.Context) error {
 			}
 			issued = &d
 		}
-		r, err := s.app.SubmitDocument(ctx, m, id, item, *req.Pages, issued, req.WithDropoutFile)
+		r, err := s.app.SubmitDocumentWith(ctx, m, id, item, *req.Pages, issued,
+			domain.Enclosures{DropoutFile: req.WithDropoutFile, AccidentInsurance: req.WithAccidentInsurance})
 		if err != nil {
 			return err
 		}
@@ -338,7 +354,7 @@ func (s *Server) putDocument(c echo.Context) error {
 		if req.Conforms == nil {
 			return domain.Invalid(map[string]string{"conforms": "required: true (符合) or false (不符合)"})
 		}
-		if req.Pages != nil || req.IssuedOn != nil || req.WithDropoutFile {
+		if req.Pages != nil || req.IssuedOn != nil || req.WithDropoutFile || req.WithAccidentInsurance {
 			return domain.Invalid(map[string]string{"pages": "items are submitted by the origin school"})
 		}
 		r, err := s.app.CheckDocument(ctx, m, id, item, *req.Conforms, req.Note)

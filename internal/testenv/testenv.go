@@ -339,7 +339,8 @@ func (e *Env) ReviewedCaseIn(branch, school, outcome, nationalID string) string 
 		if item == 5 {
 			issued = &today
 		}
-		if _, err := e.App.SubmitDocument(ctx, schoolMeta, id, item, 1, issued, false); err != nil {
+		enc := domain.Enclosures{AccidentInsurance: item == 9} // mid-year (R-DOC-1)
+		if _, err := e.App.SubmitDocumentWith(ctx, schoolMeta, id, item, 1, issued, enc); err != nil {
 			e.T.Fatal(err)
 		}
 		if _, err := e.App.CheckDocument(ctx, sw, id, item, true, ""); err != nil {

@@ -95,6 +95,17 @@ func (d Date) Weekday() time.Weekday { return d.Time().Weekday() }
 // AddDays returns the date n days after d (before d if n is negative).
 func (d Date) AddDays(n int) Date { return Date{n: d.n + int32(n)} }
 
+// MonthsEarlier returns the same day of the month n months before d;
+// where that month has no such day, its last day (2026-03-31 → 2026-02-28
+// for n = 1). It never rolls forward into the next month as
+// [time.Time.AddDate] does (R-DOC-1 item 5, R-ENR-1).
+func (d Date) MonthsEarlier(n int) Date {
+	y, m, day := d.Time().Date()
+	first := time.Date(y, m-time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return NewDate(first.Year(), first.Month(), min(day, last))
+}
+
 // Before reports whether d is earlier than e.
 func (d Date) Before(e Date) bool { return d.n < e.n }
 

@@ -163,3 +163,24 @@ func mustParse(t *testing.T, s string) Date {
 	}
 	return d
 }
+
+// R-DOC-1 item 5, R-ENR-1: the same day of an earlier month, or that
+// month's last day.
+func TestR_DOC_1_MonthsEarlier(t *testing.T) {
+	for _, tc := range []struct {
+		d    Date
+		n    int
+		want Date
+	}{
+		{NewDate(2026, 3, 31), 1, NewDate(2026, 2, 28)},
+		{NewDate(2024, 3, 31), 1, NewDate(2024, 2, 29)},
+		{NewDate(2026, 4, 30), 2, NewDate(2026, 2, 28)},
+		{NewDate(2026, 1, 31), 2, NewDate(2025, 11, 30)},
+		{NewDate(2026, 3, 2), 1, NewDate(2026, 2, 2)},
+		{NewDate(2026, 12, 31), 1, NewDate(2026, 11, 30)},
+	} {
+		if got := tc.d.MonthsEarlier(tc.n); got != tc.want {
+			t.Errorf("%s.MonthsEarlier(%d) = %s, want %s", tc.d, tc.n, got, tc.want)
+		}
+	}
+}
