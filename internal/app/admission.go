@@ -146,7 +146,7 @@ func (s *Service) ScheduleMeeting(ctx context.Context, m Meta, year int, kind st
 		if err != nil {
 			return nil, err
 		}
-		e, w, err := domain.Schedule(m.Actor, id, year, kind, date, title, c.PerYear[year], b.MeetingMonths)
+		e, w, err := domain.Schedule(m.Actor, id, year, kind, date, title, c.PerYear[year], b.MeetingMonths, s.today())
 		if err != nil {
 			return nil, err
 		}

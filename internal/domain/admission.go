@@ -152,34 +152,55 @@ func (m *Meeting) Apply(env events.Envelope) {
 }
 
 // ValidateSchedule checks a meeting to schedule: an ROC academic year in
-// the plausible window, a known kind, a date within a year of the
-// academic year, and a one-line title.
+// the plausible window, a known kind, a date, and a one-line title. That
+// the date fits the academic year and is not past is a rule (R-MTG-1),
+// checked by Schedule.
 func ValidateSchedule(year int, kind string, date calendar.Date, title string) error {
 	var c Check
 	c.OneOf("kind", kind, MeetingKinds, true)
 	if year < MinAcademicYear || year > MaxAcademicYear {
 		c.Set("academic_year", "must be an ROC academic year from "+strconv.Itoa(MinAcademicYear)+" to "+strconv.Itoa(MaxAcademicYear)+", such as 115")
 	}
-	switch {
-	case date.IsZero():
+	if date.IsZero() {
 		c.Set("date", "required")
-	case !c.Has("academic_year") && (date.Year() < year+1911-1 || date.Year() > year+1911+1):
-		c.Set("date", "must fall within a year of the academic year")
 	}
 	c.Line("title", title, MaxLineLen, false)
 	return c.Err()
+}
+
+// MeetingSpan is when a meeting of kind for academic year year may be
+// held (R-MTG-1): within the academic year (Aug 1 – Jul 31), except the
+// start-of-year meeting, which decides the admissions of the coming year
+// and so is held in the year before it begins (R-SOY-6: report in June,
+// enrol in August; R-CAP-1: a start-of-year meeting in May fills the
+// seats of the year that starts on Aug 1).
+func MeetingSpan(year int, kind string) (from, to calendar.Date) {
+	start := year + 1911
+	if kind == "start_of_year" {
+		start--
+	}
+	return calendar.NewDate(start, time.August, 1), calendar.NewDate(start+1, time.July, 31)
 }
 
 // Schedule returns the event scheduling a meeting, and a warning when the
 // year would have more than four meetings or a regular meeting falls
 // outside the branch's month for its kind (R-MTG-1 warns, never forbids;
 // months nil: the default months).
-func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int, months map[string]time.Month) (events.MeetingScheduled, []string, error) {
+func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int, months map[string]time.Month, today calendar.Date) (events.MeetingScheduled, []string, error) {
 	if a.Role != RoleCommittee && a.Role != RoleBureau {
 		return events.MeetingScheduled{}, nil, Errorf(EForbidden, "meetings are scheduled by the committee or the bureau")
 	}
 	if err := ValidateSchedule(year, kind, date, title); err != nil {
 		return events.MeetingScheduled{}, nil, err
+	}
+	// R-MTG-1: a meeting is scheduled ahead, never in the past (it would
+	// become the next meeting and collect the docket), and within its
+	// academic year.
+	if date.Before(today) {
+		return events.MeetingScheduled{}, nil, RuleError("R-MTG-1", "a meeting cannot be scheduled in the past: %s is before today, %s", date, today)
+	}
+	if from, to := MeetingSpan(year, kind); date.Before(from) || date.After(to) {
+		return events.MeetingScheduled{}, nil, RuleError("R-MTG-1", "a %s meeting of academic year %d is held from %s to %s, not on %s", kind, year, from, to, date)
 	}
 	var warnings []string
 	if alreadyThisYear+1 > RegularMeetingsPerYear {

@@ -185,7 +185,7 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	}
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+notPassed+"/appeals", a.school, map[string]any{"attendees": []string{"student", "parent", "network_unit"}, "documents": 2}), 200)
 
-	for i, kind := range []string{"start_of_year", "march", "october", "december"} {
+	for i, kind := range []string{"extra", "march", "october", "december"} {
 		r := mustStatus(t, e.Do("POST", "/v1/meetings", a.committee, map[string]any{"academic_year": 114, "kind": kind, "date": fmt.Sprintf("2026-%02d-23", 3+i)}), 201).JSON(t)
 		_ = r
 	}
@@ -242,5 +242,26 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	d = mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", later, lastPos(t, e)), a.sw, nil), 200).JSON(t)
 	if len(d["cases"].([]any)) != 2 {
 		t.Fatalf("carried-over docket: %v", d["cases"])
+	}
+}
+
+// R-MTG-1: a meeting dated before today is refused (it would become the
+// next meeting and collect the docket), and so is one whose academic year
+// does not match its date; both 422 citing the rule, nothing scheduled.
+func TestR_MTG_1_MeetingInThePastRefusedHTTP(t *testing.T) {
+	e := testenv.New(t, testenv.Options{}) // today 2026-02-11
+	a := newActors(e)
+	for _, body := range []map[string]any{
+		{"academic_year": 114, "kind": "extra", "date": "2026-02-10"},
+		{"academic_year": 110, "kind": "march", "date": "2027-03-10"},
+	} {
+		if r := e.Do("POST", "/v1/meetings", a.committee, body); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-1" {
+			t.Fatalf("%v: %d %s", body, r.Status, r.Body)
+		}
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings", a.committee, map[string]any{"academic_year": 114, "kind": "extra", "date": "2026-02-11"}), 201)
+	items := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings?min_position=%d", lastPos(t, e)), a.committee, nil), 200).JSON(t)["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("meetings scheduled: %d, want only today's", len(items))
 	}
 }
