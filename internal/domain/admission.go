@@ -104,7 +104,12 @@ func (r *Referral) Appeal(a events.Actor, attendees []string, documents int, det
 		return events.AppealFiled{}, err
 	}
 	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible {
-		return events.AppealFiled{}, RuleError("R-SOY-4", "stakeholders may appeal a case on the to-discuss or not-passed list only")
+		// R-SOY-4 for the start-of-year route, R-MID-5 for mid-year.
+		rule := "R-SOY-4"
+		if r.Route == RouteMidYear {
+			rule = "R-MID-5"
+		}
+		return events.AppealFiled{}, RuleError(rule, "stakeholders may appeal a case on the to-discuss or not-passed list only")
 	}
 	slices.Sort(attendees)
 	return events.AppealFiled{Attendees: slices.Compact(attendees), Documents: documents, Details: details}, nil
@@ -206,12 +211,17 @@ func Schedule(a events.Actor, id string, year int, kind string, date calendar.Da
 	if alreadyThisYear+1 > RegularMeetingsPerYear {
 		warnings = append(warnings, fmt.Sprintf("R-MTG-1: academic year %d would have %d second-review meetings; four a year is the rule, extra ones only as needed", year, alreadyThisYear+1))
 	}
-	if months == nil {
-		months = DefaultMeetingMonths()
+	// The month of each kind, the branch's or else the default (a
+	// configuration stored before the start-of-year month existed). The
+	// date already lies in the meeting's span (MeetingSpan), so the month
+	// places it in its academic year: a start-of-year meeting in May is
+	// May before the year begins.
+	want, ok := months[kind]
+	if !ok {
+		want = DefaultMeetingMonths()[kind]
 	}
-	want := months[kind]
 	if want != 0 && date.Month() != want {
-		warnings = append(warnings, fmt.Sprintf("R-MTG-1: a %s meeting dated %s", kind, date))
+		warnings = append(warnings, fmt.Sprintf("R-MTG-1: a %s meeting of academic year %d dated %s; the branch holds it in month %d", kind, year, date, want))
 	}
 	if title == "" {
 		title = fmt.Sprintf("%d 學年度學生轉介就讀複審會議", year)
@@ -321,20 +331,24 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 			continue // decided elsewhere since: nothing to take effect
 		}
 		switch x.Resolution {
-		case ResolutionAdmit:
-			if taken < capacity {
+		case ResolutionAdmit, ResolutionWaitlist:
+			if x.Resolution == ResolutionAdmit && taken < capacity {
 				taken++
 				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, Cap: capacity, Taken: taken})
 				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, false))
 				plan.Admitted = append(plan.Admitted, r.ID)
 				continue
 			}
-			fallthrough
-		case ResolutionWaitlist:
+			// The letter says why the case waits: the places are full, or
+			// the committee resolved to waitlist it (free places or not).
+			outcome := "複審通過，名額已滿，列入候補名單"
+			if x.Resolution == ResolutionWaitlist {
+				outcome = "複審通過，依複審會議決議列入候補名單"
+			}
 			plan.Roster = append(plan.Roster, events.WaitlistJoined{CaseID: r.ID, ApplicationPosition: r.Admission.ApplicationPosition})
 			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Waitlisted{MeetingID: m.ID, Letter: events.Letter{
 				ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀複審結果通知",
-				Outcome: "複審通過，名額已滿，列入候補名單", NextStep: "俟有名額，依報名先後順序通知報到（R-SOY-5）。請通知個案網絡單位。"}})
+				Outcome: outcome, NextStep: "俟有名額，依報名先後順序通知報到（R-SOY-5）。請通知個案網絡單位。"}})
 			plan.Waitlisted = append(plan.Waitlisted, r.ID)
 		case ResolutionReject:
 			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Rejected{MeetingID: m.ID, Reason: x.Reason, Letter: events.Letter{

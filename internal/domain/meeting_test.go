@@ -1,7 +1,9 @@
 package domain_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -45,6 +47,82 @@ func TestR_MTG_1_MeetingYearMatchesDate(t *testing.T) {
 		_, _, err := domain.Schedule(committeeActor, "m1", c.year, c.kind, c.date, "", 0, nil, today)
 		if c.ok != (err == nil) || (!c.ok && ruleOf(err) != "R-MTG-1") {
 			t.Errorf("%s meeting of %d on %s: %v", c.kind, c.year, c.date, err)
+		}
+	}
+}
+
+// R-MTG-1: the start-of-year meeting's month is checked against the
+// branch's month for it (default May, before the year begins); a
+// configuration stored without it falls back to the default.
+func TestR_MTG_1_StartOfYearMeetingMonthWarns(t *testing.T) {
+	today := calendar.NewDate(2026, 1, 1)
+	old := map[string]time.Month{"march": time.March, "october": time.October, "december": time.December}
+	for _, c := range []struct {
+		date   calendar.Date
+		months map[string]time.Month
+		warns  bool
+	}{
+		{calendar.NewDate(2026, 5, 20), nil, false},
+		{calendar.NewDate(2026, 5, 20), old, false},
+		{calendar.NewDate(2026, 2, 20), nil, true},
+		{calendar.NewDate(2026, 2, 20), old, true},
+		{calendar.NewDate(2026, 6, 2), map[string]time.Month{"start_of_year": time.June}, false},
+		{calendar.NewDate(2026, 5, 20), map[string]time.Month{"start_of_year": time.June}, true},
+	} {
+		_, w, err := domain.Schedule(committeeActor, "m1", 115, "start_of_year", c.date, "", 0, c.months, today)
+		if err != nil || c.warns != (len(w) == 1) {
+			t.Errorf("start-of-year meeting of 115 on %s, months %v: warnings %v, %v", c.date, c.months, w, err)
+		}
+	}
+	b := domain.DefaultBranch()
+	b.MeetingMonths = map[string]time.Month{"start_of_year": time.August}
+	if err := domain.ValidateBranch(b); err == nil {
+		t.Fatal("a start-of-year meeting month in August (after the year began) accepted")
+	}
+}
+
+// R-MTG-2 (letters): an explicit waitlist resolution with free places
+// does not say the places are full; a waitlisting because they are full
+// does.
+func TestR_SOY_5_WaitlistLetterSaysWhy(t *testing.T) {
+	m := &domain.Meeting{ID: "m1", Status: "open"}
+	cases := map[string]*domain.Referral{}
+	for i, id := range []string{"a", "b", "c"} {
+		r := &domain.Referral{ID: id, OriginSchool: "034501", Route: domain.RouteMidYear, AcademicYear: 114, Stage: domain.StageRecommended}
+		r.Admission.ApplicationPosition = uint64(i + 1)
+		cases[id] = r
+	}
+	m.Resolutions = []domain.MeetingResolution{
+		{CaseID: "a", Resolution: domain.ResolutionWaitlist},
+		{CaseID: "b", Resolution: domain.ResolutionAdmit},
+		{CaseID: "c", Resolution: domain.ResolutionAdmit},
+	}
+	roster := &domain.Roster{Seats: map[string]domain.Seat{}}
+	plan, err := domain.PlanClose(committeeActor, m, roster, cases, 1, calendar.NewDate(2026, 3, 23), calendar.NewDate(2026, 3, 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Admitted) != 1 || plan.Admitted[0] != "b" {
+		t.Fatalf("admitted %v", plan.Admitted)
+	}
+	explicit := plan.Cases["a"][0].(events.Waitlisted).Letter.Outcome
+	full := plan.Cases["c"][0].(events.Waitlisted).Letter.Outcome
+	if strings.Contains(explicit, "名額已滿") || !strings.Contains(explicit, "決議") {
+		t.Fatalf("explicit waitlist with a free place: %q", explicit)
+	}
+	if !strings.Contains(full, "名額已滿") {
+		t.Fatalf("waitlisted because full: %q", full)
+	}
+}
+
+// R-MID-5: an appeal refused on a mid-year case cites R-MID-5; a
+// start-of-year one R-SOY-4.
+func TestR_MID_5_MidYearAppealCitesRule(t *testing.T) {
+	school := events.Actor{Role: events.RoleOriginSchool, School: "034501"}
+	for route, want := range map[domain.Route]string{domain.RouteMidYear: "R-MID-5", domain.RouteStartOfYear: "R-SOY-4"} {
+		r := &domain.Referral{ID: "r1", OriginSchool: "034501", Route: route, Stage: domain.StageRecommended}
+		if _, err := r.Appeal(school, []string{"parent"}, 0, events.Sealed{}); ruleOf(err) != want {
+			t.Errorf("%s appeal of a recommended case: %v, want %s", route, err, want)
 		}
 	}
 }

@@ -180,7 +180,7 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	disc := e.RecommendedCase("034501", domain.OutcomeDiscuss)
 	notPassed := e.RecommendedCase("034501", domain.OutcomeNotEligible)
 	silent := e.RecommendedCase("034501", domain.OutcomeNotEligible)
-	if r := e.Do("POST", "/v1/referrals/"+rec+"/appeals", a.school, map[string]any{"attendees": []string{"parent"}}); r.Status != 422 || r.JSON(t)["rule"] != "R-SOY-4" {
+	if r := e.Do("POST", "/v1/referrals/"+rec+"/appeals", a.school, map[string]any{"attendees": []string{"parent"}}); r.Status != 422 || r.JSON(t)["rule"] != "R-MID-5" {
 		t.Fatalf("appeal of a recommended case: %d %s", r.Status, r.Body)
 	}
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+notPassed+"/appeals", a.school, map[string]any{"attendees": []string{"student", "parent", "network_unit"}, "documents": 2}), 200)
