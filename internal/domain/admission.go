@@ -474,7 +474,7 @@ func ValidateEnrolment(grade int, class, override string) error {
 	if grade < MinGrade || grade > MaxGrade {
 		c.Set("grade", "must be 7, 8 or 9")
 	} else if g, _, ok := ParseClass(class); !ok || g != grade {
-		c.Set("class", fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (2–3 classes a grade, R-CAP-2)", grade, grade))
+		c.Set("class", fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (R-CAP-2)", grade, grade))
 	}
 	c.Text("override_reason", override, MaxNoteLen, false)
 	return c.Err()
@@ -483,9 +483,9 @@ func ValidateEnrolment(grade int, class, override string) error {
 // Enrol enrols an admitted student in a class, holding the place on the
 // roster. R-ENR-1: a health check from the last two months is required,
 // and a student with an infectious disease enrols only after cure.
-// R-CAP-2: class sizes; the override reason is free text, sealed by the
-// caller (hasOverride says whether one was given).
-func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string, override events.Sealed, hasOverride bool, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
+// R-CAP-2: the branch's class norms; the override reason is free text,
+// sealed by the caller (hasOverride says whether one was given).
+func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string, override events.Sealed, hasOverride bool, norms ClassNorms, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
 	var zero events.Enrolled
 	if a.Role != RoleSocialWorker {
 		return zero, events.SeatEnrolled{}, nil, Errorf(EForbidden, "students are enrolled by the branch school")
@@ -509,7 +509,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string
 	case r.Admission.Infectious && r.Admission.HealthCleared == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a student with an infectious disease enrols after cure")
 	}
-	warnings, err := roster.CheckClass(grade, class, hasOverride)
+	warnings, err := roster.CheckClass(grade, class, hasOverride, norms)
 	if err != nil {
 		return zero, events.SeatEnrolled{}, nil, err
 	}

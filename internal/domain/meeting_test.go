@@ -126,3 +126,61 @@ func TestR_MID_5_MidYearAppealCitesRule(t *testing.T) {
 		}
 	}
 }
+
+// rosterWith returns a roster whose given classes hold one student each.
+func rosterWith(classes ...string) *domain.Roster {
+	r := &domain.Roster{Seats: map[string]domain.Seat{}}
+	for i, c := range classes {
+		g, _, _ := domain.ParseClass(c)
+		r.Seats[string(rune('a'+i))] = domain.Seat{Enrolled: true, Grade: g, Class: c}
+	}
+	return r
+}
+
+func hasWarning(ws []string, part string) bool {
+	for _, w := range ws {
+		if strings.Contains(w, "R-CAP-2") && strings.Contains(w, part) {
+			return true
+		}
+	}
+	return false
+}
+
+// R-CAP-2: the branch's class norms (default 8 classes, 2–3 a grade):
+// a fourth class of grade 8 is accepted with a warning (more than the
+// norm), a fifth refused (the other grades keep their two); a grade's
+// only class warns (fewer than the norm); a branch's own norms apply.
+func TestR_CAP_2_ClassesPerGradeWarnBothWays(t *testing.T) {
+	norms := domain.DefaultClassNorms()
+	w, err := rosterWith("8-1", "8-2", "8-3").CheckClass(8, "8-4", false, norms)
+	if err != nil || !hasWarning(w, "grade 8 has 4 classes") {
+		t.Fatalf("a fourth class of grade 8: %v %v", w, err)
+	}
+	if _, err := rosterWith().CheckClass(8, "8-5", false, norms); ruleOf(err) != "R-CAP-2" {
+		t.Fatalf("a fifth class of grade 8: %v", err)
+	}
+	w, err = rosterWith("8-1", "8-2").CheckClass(7, "7-1", false, norms)
+	if err != nil || !hasWarning(w, "grade 7 has 1 class") {
+		t.Fatalf("grade 7's only class: %v %v", w, err)
+	}
+	w, err = rosterWith("8-1").CheckClass(8, "8-2", false, norms)
+	if err != nil || hasWarning(w, "grade 8 has") {
+		t.Fatalf("grade 8's second class: %v %v", w, err)
+	}
+	// A branch of 9 classes of 12–15 students, 3 per grade.
+	own := domain.ClassNorms{Classes: 9, MinClassesPerGrade: 3, MaxClassesPerGrade: 3, MinPerClass: 12, MaxPerClass: 15}
+	if _, err := rosterWith().CheckClass(8, "8-4", false, own); ruleOf(err) != "R-CAP-2" {
+		t.Fatalf("a fourth class where the norms allow three: %v", err)
+	}
+	w, err = rosterWith("8-1", "8-2").CheckClass(8, "8-3", false, own)
+	if err != nil || len(w) != 1 || !hasWarning(w, "below the norm of 12") {
+		t.Fatalf("grade 8's third class, 3 a grade: %v %v", w, err)
+	}
+	full := rosterWith()
+	for i := range 15 {
+		full.Seats[string(rune('A'+i))] = domain.Seat{Enrolled: true, Grade: 8, Class: "8-1"}
+	}
+	if _, err := full.CheckClass(8, "8-1", false, own); ruleOf(err) != "R-CAP-2" {
+		t.Fatalf("a 16th student where the norm is 15: %v", err)
+	}
+}
