@@ -53,6 +53,7 @@ type Main struct {
 	RetentionInterval string
 
 	log     *slog.Logger
+	serving bool // Run: the API itself, not a subcommand
 	cluster *pgcluster.Cluster
 	natsSrv *server.Server
 	nc      *nats.Conn
@@ -68,16 +69,24 @@ func (m *Main) ParseFlags(args []string) ([]string, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
-  api [flags]                                   serve the API (embedded NATS and a local PostgreSQL by default)
+  api [serve] [flags]                           serve the API (embedded NATS and a local PostgreSQL by default)
   api migrate [up|down|status] [flags]          apply, roll back or show migrations
   api token create --role R [--school S] [--branch B] [--label L] [flags]
-  api token list | api token revoke ID [flags]
+  api token list [flags]
+  api token revoke ID [flags]
   api [flags] branch list | show CODE | history CODE    branch settings (see README)
   api [flags] branch add CODE --name N --committee C [--cap N] [--file F] | set CODE [--cap N] [--file F]
   api keys rotate --new-master-key-file F [flags]  re-wrap every data key under a new master key (API stopped)
   api backup [flags] DIR                        back up the streams, tokens and branches beside the running system
   api restore [flags] DIR                       restore a backup into a fresh data directory (before the API starts)
   api [flags] calendar import FILE [--year N] [--branch B]  import an office calendar file, as PUT /v1/calendar/{year}
+
+Flags may stand before or after the subcommand. A subcommand uses the
+running system: DATABASE_URL/NATS_URL if set, else the services of the
+API running on --data-dir (<data-dir>/endpoints.json, while its process
+lives). Only when nothing runs does it start the local PostgreSQL cluster
+itself, and then it stops only what it started. keys rotate refuses to
+run while the API runs.
 
 The master key that wraps per-student data keys comes from CIHUI_MASTER_KEY
 (32 bytes, base64) or --master-key-file; a missing key is an error. Only
@@ -103,7 +112,8 @@ Flags:
 		return nil, err
 	}
 	m.accessRetentionFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	rest, err := config.SplitFlags(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
 		}
@@ -118,7 +128,27 @@ Flags:
 		return nil, err
 	}
 	m.DataDir = abs
-	return fs.Args(), nil
+	return rest, nil
+}
+
+// useRunning points a subcommand at the services of the API running on
+// the data directory, for whichever of DATABASE_URL and NATS_URL is not
+// set, and reports whether that API runs. Then nothing is started, so
+// nothing is stopped: the cluster and the embedded NATS server belong to
+// the API.
+func (m *Main) useRunning() (bool, error) {
+	ep, ok, err := config.RunningEndpoints(m.DataDir)
+	if err != nil || !ok {
+		return false, err
+	}
+	if m.DatabaseURL == "" {
+		m.DatabaseURL = ep.DatabaseURL
+	}
+	if m.NATSURL == "" {
+		m.NATSURL = ep.NATSURL
+	}
+	m.log.Debug("using the running API's services", "pid", ep.PID)
+	return true, nil
 }
 
 func atoi(s string, def int) int {
@@ -135,9 +165,15 @@ func (m *Main) openDB(ctx context.Context) error {
 	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
 		return err
 	}
+	if !m.serving && m.DatabaseURL == "" {
+		// A subcommand: the running API's database first.
+		if _, err := m.useRunning(); err != nil {
+			return err
+		}
+	}
 	dsn := m.DatabaseURL
 	if dsn == "" {
-		m.log.Info("no DATABASE_URL: starting the local PostgreSQL cluster", "dir", filepath.Join(m.DataDir, "pg"))
+		m.log.Info("no DATABASE_URL: starting the local PostgreSQL cluster (or using it if it runs)", "dir", filepath.Join(m.DataDir, "pg"))
 		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(m.DataDir, "pg"), Fsync: true})
 		if err != nil {
 			return err
@@ -159,9 +195,15 @@ func (m *Main) openDB(ctx context.Context) error {
 
 // Run starts everything and serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
+	m.serving = true
 	master, err := m.masterKey() // before anything starts: a missing key is a clear start-up error
 	if err != nil {
 		return err
+	}
+	if ep, ok, err := config.RunningEndpoints(m.DataDir); err != nil {
+		return err
+	} else if ok && ep.PID != os.Getpid() {
+		return fmt.Errorf("an API already runs on %s (pid %d); stop it first, or give this one its own --data-dir", m.DataDir, ep.PID)
 	}
 	if err := m.openDB(ctx); err != nil {
 		return err
@@ -244,6 +286,15 @@ func (m *Main) Run(ctx context.Context) error {
 // openNATS connects to NATS, starting the embedded server if no URL is
 // configured, and returns the URL.
 func (m *Main) openNATS() (string, error) {
+	if !m.serving && m.NATSURL == "" {
+		// A subcommand: the running API's NATS first; else a server of
+		// its own, on a port nothing else uses (never a second server
+		// on the store of a running API: useRunning found none).
+		if _, err := m.useRunning(); err != nil {
+			return "", err
+		}
+		m.NATSListen = "127.0.0.1:-1"
+	}
 	natsURL := m.NATSURL
 	if natsURL == "" {
 		host, port, err := splitHostPort(m.NATSListen)
@@ -340,6 +391,8 @@ func (m *Main) Close() {
 	if m.db != nil {
 		m.db.Close()
 	}
+	// Stop is a no-op for a cluster this process found running: only
+	// what this process started is stopped.
 	if m.cluster != nil {
 		if err := m.cluster.Stop(); err != nil {
 			m.log.Error("stopping local PostgreSQL", "err", err)
@@ -351,6 +404,12 @@ func (m *Main) Close() {
 // Migrate runs `api migrate [up|down|status]`.
 func (m *Main) Migrate(ctx context.Context, args []string) error {
 	defer m.Close()
+	if len(args) > 1 {
+		return fmt.Errorf("migrate: unexpected arguments %q", args[1:])
+	}
+	if _, err := m.useRunning(); err != nil {
+		return err
+	}
 	if err := m.openDB(ctx); err != nil { // applies pending migrations
 		return err
 	}

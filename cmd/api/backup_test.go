@@ -40,6 +40,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	if r, err := http.Get(sys.api + "/readyz"); err != nil || r.StatusCode != 200 {
 		t.Fatalf("the live system after the backup: %v %v", r, err)
 	}
+	// min_position: the projector may not have applied the referral yet.
 	sys.must(t, http.StatusOK, "GET", fmt.Sprintf("/v1/referrals/%s?min_position=%.0f", id, res["position"]), "social_worker", nil)
 	if err := run(context.Background(), []string{"restore", "--data-dir", dir, "--log-level", "error", backupDir}); err == nil || !strings.Contains(err.Error(), "running") {
 		t.Fatalf("restore onto the running system: %v, want a refusal", err)

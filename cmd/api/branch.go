@@ -10,6 +10,7 @@ import (
 	"os/user"
 
 	"cihui/internal/app"
+	"cihui/internal/config"
 	"cihui/internal/domain"
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
@@ -42,11 +43,12 @@ func (m *Main) Branch(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "the branch school's name")
 	committee := fs.String("committee", "", "the committee that reviews its referrals")
 	capacity := fs.Int("cap", 0, "the most students enrolled at once (R-CAP-1)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := config.ParseAnywhere(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("branch %s: unexpected arguments %q", sub, fs.Args())
+	if len(pos) > 0 {
+		return fmt.Errorf("branch %s: unexpected arguments %q", sub, pos)
 	}
 	if err := m.openDB(ctx); err != nil {
 		return err

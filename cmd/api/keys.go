@@ -23,6 +23,14 @@ func (m *Main) Keys(ctx context.Context, args []string) error {
 	if len(args) > 1 {
 		return fmt.Errorf("keys rotate: unexpected arguments %q", args[1:])
 	}
+	// Rotation rewrites the ring under the API's feet: refuse while the
+	// API runs on this data directory (its endpoints file names a live
+	// process). With NATS_URL/DATABASE_URL the operator must stop it.
+	if ep, ok, err := config.RunningEndpoints(m.DataDir); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("keys rotate: the API runs on %s (pid %d); stop the API and the projector first", m.DataDir, ep.PID)
+	}
 	newMaster, err := newMasterKey(m.NewMasterKeyFile)
 	if err != nil {
 		return err

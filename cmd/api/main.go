@@ -43,23 +43,21 @@ func main() {
 
 var errUsage = errors.New("usage")
 
+// subcommands are the first words run dispatches on; anything else serves.
+var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true, "branch": true, "calendar": true}
+
+// run dispatches. The API's flags may stand before or after the
+// subcommand (`api --data-dir D token list` = `api token list --data-dir
+// D`); the subcommand parses what is left: its words and its own flags.
 func run(ctx context.Context, args []string) error {
 	m := NewMain()
-	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "token" || args[0] == "keys" || args[0] == "serve" || args[0] == "backup" || args[0] == "restore" || args[0] == "branch" || args[0] == "calendar") {
-		cmd, args = args[0], args[1:]
-	}
-	if cmd == "keys" && len(args) > 0 && args[0] == "rotate" {
-		// keys rotate takes the usual flags after the subcommand.
-		rest, err := m.ParseFlags(args[1:])
-		if err != nil {
-			return err
-		}
-		return m.Keys(ctx, append([]string{"rotate"}, rest...))
-	}
 	rest, err := m.ParseFlags(args)
 	if err != nil {
 		return err
+	}
+	cmd := "serve"
+	if len(rest) > 0 && subcommands[rest[0]] {
+		cmd, rest = rest[0], rest[1:]
 	}
 	switch cmd {
 	case "migrate":
@@ -76,7 +74,7 @@ func run(ctx context.Context, args []string) error {
 		return m.Calendar(ctx, rest)
 	}
 	if len(rest) > 0 {
-		return fmt.Errorf("unexpected arguments %q", rest)
+		return fmt.Errorf("unexpected arguments %q (see --help)", rest)
 	}
 	defer m.Close()
 	return m.Run(ctx)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"cihui/internal/config"
 	"cihui/internal/domain"
 	"cihui/internal/events"
 	"cihui/internal/postgres"
@@ -14,6 +15,8 @@ import (
 // Token runs `api token create|list|revoke`. create refuses a branch that
 // is not configured and a school code that is not six digits (the form of
 // a Ministry of Education code; the system has no registry of schools).
+// Its flags may stand anywhere after `token`. It uses the running API's
+// database when there is one (see useRunning).
 func (m *Main) Token(ctx context.Context, args []string) error {
 	defer m.Close()
 	if len(args) == 0 {
@@ -26,7 +29,17 @@ func (m *Main) Token(ctx context.Context, args []string) error {
 	fs.StringVar(&info.School, "school", "", "6-digit school code (origin_school)")
 	fs.StringVar(&info.Branch, "branch", "", "branch school code (branch staff; default: the default branch)")
 	fs.StringVar(&info.Label, "label", "", "a label to recognise the token by")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := config.ParseAnywhere(fs, args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return err
+	}
+	if args[0] != "revoke" && len(pos) > 0 {
+		return fmt.Errorf("token %s: unexpected arguments %q", args[0], pos)
+	}
+	if _, err := m.useRunning(); err != nil {
 		return err
 	}
 	if err := m.openDB(ctx); err != nil {
@@ -58,13 +71,13 @@ func (m *Main) Token(ctx context.Context, args []string) error {
 			fmt.Printf("%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.School, t.Branch, t.Label)
 		}
 	case "revoke":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return errors.New("token revoke ID")
 		}
-		if err := tokens.Revoke(ctx, fs.Arg(0)); err != nil {
+		if err := tokens.Revoke(ctx, pos[0]); err != nil {
 			return err
 		}
-		fmt.Println("revoked", fs.Arg(0))
+		fmt.Println("revoked", pos[0])
 	default:
 		return fmt.Errorf("token: unknown subcommand %q", args[0])
 	}

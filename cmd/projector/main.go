@@ -1,10 +1,11 @@
 // Command projector applies the event stream to the PostgreSQL read
 // models, each batch and its checkpoint in one transaction.
 //
-//	projector [flags]           follow the stream from the checkpoint
-//	projector rebuild [flags]   empty the read models, replay from the first event, then follow
-//	projector retry [flags]     apply the quarantined and held-back events again, then exit
+//	projector [flags]                     follow the stream from the checkpoint
+//	projector rebuild [--dry-run] [flags] empty the read models, replay from the first event, then follow
+//	projector retry [flags]               apply the quarantined and held-back events again, then exit
 //
+// Flags may stand before or after the subcommand.
 // Without DATABASE_URL and NATS_URL it uses the services the API started
 // under the data directory (<data-dir>/endpoints.json), and authenticates
 // to NATS as the projector user with <data-dir>/nats-auth/projector.nk.
@@ -18,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -43,13 +45,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{}
-	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "rebuild" {
-		m.Rebuild, args = true, args[1:]
-	} else if len(args) > 0 && args[0] == "retry" {
-		m.Retry, args = true, args[1:]
-	}
-	if err := m.ParseFlags(args); err != nil {
+	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
@@ -74,6 +70,8 @@ type Main struct {
 	BatchSize   int
 	Rebuild     bool
 	Retry       bool
+	// DryRun (rebuild --dry-run) says what a rebuild would do and exits.
+	DryRun bool
 
 	log *slog.Logger
 	db  *sqlx.DB
@@ -85,9 +83,16 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("projector", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
-  projector [flags]           follow the stream from the checkpoint
-  projector rebuild [flags]   empty the read models, replay from the first event, then follow
-  projector retry [flags]     apply the quarantined and held-back events again (after a fix), then exit
+  projector [flags]                      follow the stream from the checkpoint
+  projector rebuild [--dry-run] [flags]  empty the read models, replay from the first event, then follow;
+                                         --dry-run prints the checkpoints and tables it would reset, changing nothing
+  projector retry [flags]                apply the quarantined and held-back events again (after a fix), then exit
+
+Flags may stand before or after the subcommand. Without DATABASE_URL and
+NATS_URL it uses the services of the API running on --data-dir
+(<data-dir>/endpoints.json); it never starts or stops them. A second
+projector fails when the metrics address is taken: give it another
+--metrics-addr, or --metrics-addr '' to run without metrics.
 
 Needs no master key: personal data is copied into the read models sealed,
 and only the API opens it.
@@ -103,8 +108,26 @@ Flags:
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
 	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&m.DryRun, "dry-run", false, "rebuild: print what would be reset (checkpoints, tables) and change nothing")
+	pos, err := config.ParseAnywhere(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		switch pos[0] {
+		case "rebuild":
+			m.Rebuild = true
+		case "retry":
+			m.Retry = true
+		default:
+			return fmt.Errorf("unknown subcommand %q (rebuild, retry; see --help)", pos[0])
+		}
+		if len(pos) > 1 {
+			return fmt.Errorf("%s: unexpected arguments %q", pos[0], pos[1:])
+		}
+	}
+	if m.DryRun && !m.Rebuild {
+		return errors.New("--dry-run goes with rebuild")
 	}
 	m.log = config.Logger(m.LogLevel)
 	abs, err := filepath.Abs(m.DataDir)
@@ -115,14 +138,30 @@ Flags:
 	return nil
 }
 
+// oneShot reports whether the run does its work and exits; such a run
+// does not wait for an API to start.
+func (m *Main) oneShot() bool { return m.Retry || m.DryRun }
+
 // Run follows the stream until ctx is done, restarting after errors.
 func (m *Main) Run(ctx context.Context) error {
 	if m.DatabaseURL == "" || m.NATSURL == "" {
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		ep, err := config.WaitEndpoints(wctx, m.DataDir, m.log)
-		cancel()
-		if err != nil {
-			return err
+		var ep config.Endpoints
+		if m.oneShot() {
+			var ok bool
+			var err error
+			if ep, ok, err = config.RunningEndpoints(m.DataDir); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("no API runs on %s: start it, or set DATABASE_URL and NATS_URL", m.DataDir)
+			}
+		} else {
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			var err error
+			ep, err = config.WaitEndpoints(wctx, m.DataDir, m.log)
+			cancel()
+			if err != nil {
+				return err
+			}
 		}
 		if m.DatabaseURL == "" {
 			m.DatabaseURL = ep.DatabaseURL
@@ -136,8 +175,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.db = db
-	if err := postgres.Migrate(ctx, db, m.log); err != nil {
-		return err
+	if !m.DryRun { // a dry run changes nothing, not even the schema
+		if err := postgres.Migrate(ctx, db, m.log); err != nil {
+			return err
+		}
 	}
 	natsAuth, err := m.NATSAuth.Options(m.DataDir, jetstream.UserProjector)
 	if err != nil {
@@ -155,6 +196,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.DryRun {
+		return m.dryRun(ctx, store)
+	}
 	if m.Rebuild {
 		m.log.Info("rebuilding the read models from the first event")
 		if err := projections.Reset(ctx, db); err != nil {
@@ -171,13 +215,22 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.retry(ctx, p)
 	}
 	if m.MetricsAddr != "" {
-		srv := &http.Server{Addr: m.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		// Listen before following: a second projector whose metrics
+		// address is taken fails here, clearly, instead of running
+		// unmonitored with a warning nobody reads.
+		ln, err := listenMetrics(m.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.log.Warn("metrics server", "err", err)
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.log.Error("metrics server", "err", err)
 			}
 		}()
 		defer srv.Close()
+	} else {
+		m.log.Info("metrics off (--metrics-addr is empty)")
 	}
 	// The access log (stream CIHUI_ACCESS, written by the API) has its own
 	// projector and checkpoint, beside the read models'.
@@ -187,6 +240,16 @@ func (m *Main) Run(ctx context.Context) error {
 	p.RunWithRestart(ctx)
 	<-accessDone
 	return nil
+}
+
+// listenMetrics listens on the metrics address, or says clearly why not
+// and what to do.
+func listenMetrics(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics address %s: %w (another projector? give --metrics-addr another address, or --metrics-addr '' to run without metrics)", addr, err)
+	}
+	return ln, nil
 }
 
 // Close flushes NATS and closes the database.

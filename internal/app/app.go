@@ -113,6 +113,9 @@ func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 		}
 		evs, err := decide(loaded)
 		if err := precondition(m, loaded.Version, err); err != nil {
+			if u, ok := errors.AsType[unchanged](err); ok {
+				return u.res, nil
+			}
 			return Result{}, err
 		}
 		envs, err := s.append(ctx, events.Append{

@@ -59,7 +59,7 @@ func (s *Service) CloseOffice(ctx context.Context, m Meta, d calendar.Date, reas
 	if err != nil {
 		return Result{}, err
 	}
-	return s.execute(ctx, calendarStream(b.Code), m, func(l events.Loaded) ([]events.Event, error) {
+	res, err := s.execute(ctx, calendarStream(b.Code), m, func(l events.Loaded) ([]events.Event, error) {
 		var c domain.OfficeCalendar
 		for _, env := range l.Events {
 			c.Apply(env)
@@ -67,4 +67,11 @@ func (s *Service) CloseOffice(ctx context.Context, m Meta, d calendar.Date, reas
 		e, err := c.CloseOffice(m.Actor, d, reason)
 		return []events.Event{e}, err
 	})
+	if err != nil {
+		return Result{}, err
+	}
+	// Issue 12: a closure is named by its date (a branch closes a day
+	// once), not by its stream, which has no id.
+	res.ID = d.String()
+	return res, nil
 }

@@ -157,6 +157,12 @@ func (s *Service) DecideFirstReview(ctx context.Context, m Meta, id, outcome, re
 
 func (s *Service) today() calendar.Date { return calendar.DateOf(s.now(), domain.Taipei) }
 
+// unchanged is returned by a decision that finds its effect already
+// recorded: execute answers res and appends nothing.
+type unchanged struct{ res Result }
+
+func (unchanged) Error() string { return "already recorded" }
+
 // ErasePerson destroys the student's data key, erasing the person from the
 // immutable log and from every case's read model, and records it. The key
 // is destroyed before the event is appended: if the append fails, the data
@@ -166,6 +172,11 @@ func (s *Service) ErasePerson(ctx context.Context, m Meta, id, reason string) (R
 		e, err := r.Erase(m.Actor, reason)
 		if err != nil {
 			return nil, err
+		}
+		if r.Erased != nil {
+			// Issue 12: erasing again changes nothing and records nothing;
+			// the answer is the first erasure's (an idempotent command).
+			return nil, unchanged{Result{ID: r.ID, Version: r.Erased.Version, Position: r.Erased.Position}}
 		}
 		if err := s.Sealer.Erase(ctx, r.PersonKey); err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -64,21 +65,42 @@ func WriteEndpoints(dataDir string, e Endpoints) error {
 // RemoveEndpoints removes the endpoints file at shutdown.
 func RemoveEndpoints(dataDir string) { _ = os.Remove(filepath.Join(dataDir, EndpointsFile)) }
 
-// WaitEndpoints waits for the API to write the endpoints file.
+// RunningEndpoints returns the endpoints of the API running on dataDir:
+// the endpoints file, if it names a live process. ok is false when no
+// file is there or its process has exited (a crash leaves the file
+// behind); then nothing runs, and a command may start what it needs.
+func RunningEndpoints(dataDir string) (e Endpoints, ok bool, err error) {
+	path := filepath.Join(dataDir, EndpointsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Endpoints{}, false, nil
+	}
+	if err != nil {
+		return Endpoints{}, false, err
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Endpoints{}, false, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return e, e.PID > 0 && processAlive(e.PID), nil
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// WaitEndpoints waits for the API to write the endpoints file, naming a
+// live process: a file left by an API that crashed is waited past.
 func WaitEndpoints(ctx context.Context, dataDir string, log *slog.Logger) (Endpoints, error) {
 	path := filepath.Join(dataDir, EndpointsFile)
 	warned := false
 	for {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			var e Endpoints
-			if err := json.Unmarshal(b, &e); err != nil {
-				return Endpoints{}, fmt.Errorf("config: %s: %w", path, err)
-			}
-			return e, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
+		e, ok, err := RunningEndpoints(dataDir)
+		if err != nil {
 			return Endpoints{}, err
+		}
+		if ok {
+			return e, nil
 		}
 		if !warned {
 			log.Info("waiting for the API to start its embedded services", "file", path)
@@ -86,7 +108,7 @@ func WaitEndpoints(ctx context.Context, dataDir string, log *slog.Logger) (Endpo
 		}
 		select {
 		case <-ctx.Done():
-			return Endpoints{}, fmt.Errorf("config: no %s: start the API first, or set DATABASE_URL and NATS_URL", path)
+			return Endpoints{}, fmt.Errorf("config: no %s naming a running API: start the API first, or set DATABASE_URL and NATS_URL", path)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -2,12 +2,17 @@ package config_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
+	"flag"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cihui/internal/config"
 )
@@ -55,5 +60,70 @@ func TestMasterKeyNotKeptWithTheDataOutsideDev(t *testing.T) {
 	t.Setenv("CIHUI_MASTER_KEY", "short")
 	if _, err := config.MasterKey(config.MasterKeyOptions{}); err == nil || strings.Contains(err.Error(), "short") {
 		t.Fatalf("a bad key: %v (and the value must not be echoed)", err)
+	}
+}
+
+// Issue 12: flags work before and after the subcommand.
+func TestParseAnywhereTakesFlagsAfterTheSubcommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"--database-url", "X", "token", "list"},
+		{"token", "list", "--database-url", "X"},
+		{"token", "--database-url=X", "list"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		url := fs.String("database-url", "", "")
+		pos, err := config.ParseAnywhere(fs, args)
+		if err != nil || *url != "X" || strings.Join(pos, " ") != "token list" {
+			t.Errorf("%q: url %q, positional %q, err %v", args, *url, pos, err)
+		}
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.String("database-url", "", "")
+	pos, err := config.ParseAnywhere(fs, []string{"token", "--", "revoke", "--database-url"})
+	if err != nil || strings.Join(pos, " ") != "token revoke --database-url" {
+		t.Errorf("after --: %q, %v", pos, err)
+	}
+}
+
+// Issue 12: the endpoints file counts only while its process lives.
+func TestRunningEndpointsNeedsALiveProcess(t *testing.T) {
+	dir := t.TempDir()
+	if _, ok, err := config.RunningEndpoints(dir); ok || err != nil {
+		t.Fatalf("no file: ok %v, err %v", ok, err)
+	}
+	if err := config.WriteEndpoints(dir, config.Endpoints{DatabaseURL: "db", NATSURL: "nats", PID: os.Getpid()}); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok, err := config.RunningEndpoints(dir); !ok || err != nil || e.DatabaseURL != "db" {
+		t.Fatalf("live: %+v %v %v", e, ok, err)
+	}
+	// A process that has exited: a crash leaves the file behind.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := config.WriteEndpoints(dir, config.Endpoints{PID: cmd.Process.Pid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := config.RunningEndpoints(dir); ok || err != nil {
+		t.Fatalf("dead process: ok %v, err %v", ok, err)
+	}
+	// The projector waits past a file left by a crashed API.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := config.WaitEndpoints(ctx, dir, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("WaitEndpoints took a file naming a dead process")
+	}
+}
+
+// Issue 12: the binaries' own flags are taken wherever they stand, and the
+// subcommand keeps its own flags and arguments in order.
+func TestSplitFlagsLeavesTheSubcommandItsFlags(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	url := fs.String("database-url", "", "")
+	dev := fs.Bool("dev", false, "")
+	rest, err := config.SplitFlags(fs, []string{"token", "--dev", "create", "--role", "admin", "--database-url", "X", "--label=a"})
+	if err != nil || *url != "X" || !*dev || strings.Join(rest, " ") != "token create --role admin --label=a" {
+		t.Errorf("url %q, dev %v, rest %q, err %v", *url, *dev, rest, err)
 	}
 }

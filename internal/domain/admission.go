@@ -364,13 +364,14 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 
 func admittedEvent(r *Referral, meetingID string, today, midYearReportBy calendar.Date, fromWaitlist bool) events.Admitted {
 	reportBy := midYearReportBy
-	when := "依分校通知之報到日期"
+	// Issue 12: each clause is its own, after the sentence it qualifies.
+	when := "，實際報到日期依分校通知"
 	if r.Route == RouteStartOfYear {
 		// R-SOY-6: report in June, enrol in August of the same year.
 		june := calendar.NewDate(r.AcademicYear+1911, time.June, 30)
 		if !june.Before(today) {
 			reportBy = june
-			when = "於 6 月份報到，同年 8 月入學（R-SOY-6）"
+			when = "，於 6 月份報到，同年 8 月入學（R-SOY-6）"
 		}
 	}
 	outcome := "複審通過，錄取就讀"

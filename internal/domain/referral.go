@@ -377,9 +377,17 @@ type Referral struct {
 	Documents     [ChecklistItems + 1]Document // index 1..12
 	Visit         Visit
 	Admission     Admission
+	// Erased is the PersonErased event of this case, if recorded.
+	Erased *EventRef
 
 	Version uint64 // number of events applied
 	LastSeq uint64 // position of the last event applied
+}
+
+// EventRef names a recorded event: its version in its stream and its
+// position in the log.
+type EventRef struct {
+	Version, Position uint64
 }
 
 // Exists reports whether the referral has been opened.
@@ -426,6 +434,8 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Visit.ReportOn = &on
 	case events.FirstReviewDecided:
 		r.Stage = ReviewStage(e.Outcome)
+	case events.PersonErased:
+		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
 	}

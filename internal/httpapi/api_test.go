@@ -358,7 +358,14 @@ func TestErasure(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("erasure: %d %s", r.Status, r.Body)
 	}
-	pos := uint64(r.JSON(t)["position"].(float64))
+	first := r.JSON(t)
+	pos := uint64(first["position"].(float64))
+	// Issue 12: an erasure repeated is an idempotent no-op: the same
+	// answer, and no second PersonErased (the timeline check below).
+	again := e.Do("POST", referralPath(id)+"/erasure", admin, map[string]any{"reason": "data_subject_request"})
+	if again.Status != 200 || fmt.Sprint(again.JSON(t)) != fmt.Sprint(first) {
+		t.Fatalf("erasure repeated: %d %s, want 200 and %v", again.Status, again.Body, first)
+	}
 	got := e.Do("GET", fmt.Sprintf("%s?min_position=%d", referralPath(id), pos), sw, nil).JSON(t)
 	if got["student"] != nil || got["documents"].([]any)[0].(map[string]any)["note"] != nil {
 		t.Fatalf("after erasure: student %v, note %v", got["student"], got["documents"].([]any)[0])

@@ -365,7 +365,10 @@ func TestWorkingDayCalendarAndDueDates(t *testing.T) {
 	if r := e.Do("POST", "/v1/calendar/closures", a.sw, map[string]any{"date": "2026-02-24", "reason": "颱風"}); r.Status != 403 {
 		t.Fatalf("closure by a social worker: %d", r.Status)
 	}
-	mustStatus(t, e.Do("POST", "/v1/calendar/closures", a.admin, map[string]any{"date": "2026-02-24", "reason": "颱風停班停課"}), 200)
+	// Issue 12: the answer names the closure (it said "id":"").
+	if cl := mustStatus(t, e.Do("POST", "/v1/calendar/closures", a.admin, map[string]any{"date": "2026-02-24", "reason": "颱風停班停課"}), 200).JSON(t); cl["id"] != "2026-02-24" {
+		t.Fatalf("closure answered id %v, want 2026-02-24", cl["id"])
+	}
 	if due() != "2026-03-06" {
 		t.Fatalf("due after the closure %v, want 2026-03-06", due())
 	}

@@ -439,6 +439,12 @@ func (s *Server) filings(c echo.Context) error {
 	if err := s.recordAccess(c, caseIDs(rows, func(r projections.FilingEntry) string { return r.CaseID })...); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": out, "academic_year": year, "read_position": s.waiter.Position(),
-		"note": "轉介就讀學生名單，提交教育局備查（R-SOY-7）"})
+	body := map[string]any{"items": out, "read_position": s.waiter.Position(),
+		"note": "轉介就讀學生名單，提交教育局備查（R-SOY-7）"}
+	// Issue 12: the year filtered on; without a filter the list covers
+	// every year, and no year is claimed (never academic_year 0).
+	if year != 0 {
+		body["academic_year"] = year
+	}
+	return c.JSON(http.StatusOK, body)
 }

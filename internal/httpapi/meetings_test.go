@@ -135,8 +135,14 @@ func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
 	}
 	// R-SOY-7: the filed list for the bureau.
 	f := mustStatus(t, e.Do("GET", "/v1/filings/admitted?academic_year=114", a.bureau, nil), 200).JSON(t)
-	if n := len(f["items"].([]any)); n != 135 {
-		t.Fatalf("filed list has %d, want 135", n)
+	if n := len(f["items"].([]any)); n != 135 || f["academic_year"] != float64(114) {
+		t.Fatalf("filed list has %d for year %v, want 135 for 114", n, f["academic_year"])
+	}
+	// Issue 12: without a filter the list covers every year and claims
+	// none (it said academic_year 0).
+	all := mustStatus(t, e.Do("GET", "/v1/filings/admitted", a.bureau, nil), 200).JSON(t)
+	if y, ok := all["academic_year"]; ok || len(all["items"].([]any)) != 135 {
+		t.Fatalf("unfiltered filed list: academic_year %v (present %v), %d items", y, ok, len(all["items"].([]any)))
 	}
 }
 

@@ -78,11 +78,15 @@ type Cluster struct {
 
 	stopOnce sync.Once
 	follow   *follower // copies server.log to Options.Log; may be nil
+	// started is true when this process started the server; a cluster
+	// found running belongs to whoever started it, and Stop leaves it.
+	started bool
 }
 
 // Start initialises a cluster in opt.Dir if there is none yet and starts
 // it, unless it is already running, in which case it is reused. Starting
-// twice over the same Dir keeps the data.
+// twice over the same Dir keeps the data. A reused cluster is never
+// stopped by this process: Stop stops only a server Start started.
 func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	if opt.Dir == "" {
 		return nil, errors.New("pgcluster: Options.Dir is required")
@@ -130,6 +134,10 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	}
 	return c, nil
 }
+
+// Started reports whether this process started the server (rather than
+// reusing one that was running).
+func (c *Cluster) Started() bool { return c.started }
 
 // Dir returns the absolute path of the cluster directory.
 func (c *Cluster) Dir() string { return c.dir }
@@ -209,6 +217,7 @@ func (c *Cluster) start(ctx context.Context, opt Options) error {
 	out, err := c.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-s",
 		"-D", c.dataDir(), "-l", c.serverLog(), "-o", c.serverOptions(opt.Fsync))
 	if err == nil {
+		c.started = true
 		return nil
 	}
 	c.follow.stop()
@@ -376,11 +385,13 @@ func (c *Cluster) admin(ctx context.Context, f func(*sql.DB) error) error {
 }
 
 // Stop stops the server (fast shutdown: sessions are terminated) and
-// waits until it has exited. Stopping a stopped cluster does nothing.
+// waits until it has exited. Stopping a stopped cluster does nothing, and
+// so does stopping a cluster this process found running (Started false):
+// it belongs to the process that started it.
 func (c *Cluster) Stop() error {
 	ctx := context.Background()
 	defer c.stopOnce.Do(c.follow.stop)
-	if c.status(ctx) != statusRunning {
+	if !c.started || c.status(ctx) != statusRunning {
 		return nil
 	}
 	if out, err := c.run(ctx, "pg_ctl", "stop", "-m", "fast", "-w", "-t", "60", "-s", "-D", c.dataDir()); err != nil {

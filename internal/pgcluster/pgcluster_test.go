@@ -209,7 +209,17 @@ func TestStartReusesRunningCluster(t *testing.T) {
 	if got := queryString(t, open(t, b.DSN("postgres")), "SELECT pg_postmaster_start_time()::text"); got != started {
 		t.Errorf("second Start started a new server (%s, first %s)", got, started)
 	}
+	if b.Started() || !a.Started() {
+		t.Errorf("Started: first %v, second %v; want true, false", a.Started(), b.Started())
+	}
+	// Issue 12: a process that reused a running cluster never stops it.
 	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, open(t, a.DSN("postgres")), "SELECT pg_postmaster_start_time()::text"); got != started {
+		t.Errorf("after the reusing Stop the server is %s, want the first one (%s) still running", got, started)
+	}
+	if err := a.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Stop(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -407,6 +408,15 @@ func Reset(ctx context.Context, db *sqlx.DB) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// ResetTables returns the tables Reset empties (for `projector rebuild
+// --dry-run`).
+func ResetTables() []string { return strings.Split(readModelTables, ", ") }
+
+// CheckpointOf returns the position checkpoint name holds (0: none).
+func CheckpointOf(ctx context.Context, q sqlx.QueryerContext, name string) (uint64, error) {
+	return checkpointOf(ctx, q, name)
 }
 
 // readModelTables are the tables Reset empties.

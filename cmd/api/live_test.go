@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Issue 12, finding 1: with the system running (bin/api on a data
+// directory, as `make run` starts it), the admin subcommands of both
+// binaries use it and leave it running: token create/list/revoke, migrate
+// status and projector rebuild --dry-run, with flags before and after the
+// subcommand. Afterwards the API is still ready, the created token works,
+// the revoked one is refused, and PostgreSQL is the same server process.
+func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	bins := t.TempDir()
+	for _, b := range []string{"api", "projector"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(bins, b), "cihui/cmd/"+b).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", b, err, out)
+		}
+	}
+	api, projector := filepath.Join(bins, "api"), filepath.Join(bins, "projector")
+	dir := atRestDataDir(t)
+	addr, natsAddr := freeAddr(t), freeAddr(t)
+	env := append(os.Environ(), "DATABASE_URL=", "NATS_URL=", "CIHUI_MASTER_KEY=", "CIHUI_DATA_DIR=")
+
+	srv := exec.Command(api, "--dev", "--data-dir", dir, "--addr", addr, "--nats-listen", natsAddr, "--log-level", "warn")
+	srv.Env = env
+	var srvLog bytes.Buffer
+	srv.Stderr = &srvLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	t.Cleanup(func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(60 * time.Second):
+			_ = srv.Process.Kill()
+		}
+	})
+	base := "http://" + addr
+	ready := func() int {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for ready() != http.StatusOK {
+		select {
+		case err := <-exited:
+			t.Fatalf("the API exited: %v\n%s", err, srvLog.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the API never got ready\n%s", srvLog.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	postmaster := func() string {
+		b, err := os.ReadFile(filepath.Join(dir, "pg", "data", "postmaster.pid"))
+		if err != nil {
+			t.Fatalf("postmaster.pid: %v", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return line
+	}
+	pgPID := postmaster()
+
+	runCmd := func(bin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %q: %v\n%s%s", filepath.Base(bin), args, err, out, stderr.String())
+		}
+		return string(out)
+	}
+	idRe := regexp.MustCompile(`(?m)^id: (\S+)$`)
+	tokRe := regexp.MustCompile(`(?m)^token: (\S+)$`)
+	// Flags before the subcommand, then after it.
+	out := runCmd(api, "--data-dir", dir, "token", "create", "--role", "origin_school", "--school", "034502", "--label", "kept")
+	keptID, kept := idRe.FindStringSubmatch(out), tokRe.FindStringSubmatch(out)
+	out = runCmd(api, "token", "create", "--role", "origin_school", "--school", "034503", "--data-dir", dir)
+	goneID, gone := idRe.FindStringSubmatch(out), tokRe.FindStringSubmatch(out)
+	if keptID == nil || kept == nil || goneID == nil || gone == nil {
+		t.Fatalf("token create printed no id and token: %q", out)
+	}
+	list := runCmd(api, "token", "list", "--data-dir", dir)
+	if !strings.Contains(list, keptID[1]) || !strings.Contains(list, goneID[1]) {
+		t.Errorf("token list does not show the new tokens:\n%s", list)
+	}
+	runCmd(api, "token", "revoke", goneID[1], "--data-dir", dir)
+	if st := runCmd(api, "migrate", "status", "--data-dir", dir); !strings.Contains(st, "schema version") {
+		t.Errorf("migrate status: %q", st)
+	}
+	dry := runCmd(projector, "rebuild", "--dry-run", "--data-dir", dir, "--metrics-addr", "")
+	for _, want := range []string{"dry run", "read_models", "cases", "access_log"} {
+		if !strings.Contains(dry, want) {
+			t.Errorf("rebuild --dry-run does not say %q:\n%s", want, dry)
+		}
+	}
+
+	if got := ready(); got != http.StatusOK {
+		t.Fatalf("/readyz after the commands: %d\n%s", got, srvLog.String())
+	}
+	if got := postmaster(); got != pgPID {
+		t.Errorf("PostgreSQL is process %s now, was %s: a command stopped it", got, pgPID)
+	}
+	status := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v1/referrals", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode
+	}
+	if got := status(kept[1]); got != http.StatusOK {
+		t.Errorf("the created token on /v1/referrals: %d, want 200", got)
+	}
+	if got := status(gone[1]); got != http.StatusUnauthorized {
+		t.Errorf("the revoked token on /v1/referrals: %d, want 401", got)
+	}
+
+	// keys rotate needs the API stopped, and says so rather than
+	// rotating under it.
+	cmd := exec.Command(api, "keys", "rotate", "--data-dir", dir, "--dev")
+	cmd.Env = append(env, "CIHUI_NEW_MASTER_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "stop the API") {
+		t.Errorf("keys rotate while the API runs: %v\n%s", err, out)
+	}
+	// A second API on the same data directory refuses to start.
+	cmd = exec.Command(api, "--dev", "--data-dir", dir, "--addr", freeAddr(t), "--nats-listen", freeAddr(t))
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "already runs") {
+		t.Errorf("a second API on the same data directory: %v\n%s", err, out)
+	}
+	if got := ready(); got != http.StatusOK {
+		t.Fatalf("/readyz at the end: %d", got)
+	}
+	if got := postmaster(); got != pgPID {
+		t.Errorf("PostgreSQL is process %s at the end, was %s", got, pgPID)
+	}
+}
