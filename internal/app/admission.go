@@ -146,7 +146,7 @@ func (s *Service) ScheduleMeeting(ctx context.Context, m Meta, year int, kind st
 		if err != nil {
 			return nil, err
 		}
-		e, w, err := domain.Schedule(m.Actor, id, year, kind, date, title, c.PerYear[year], b.MeetingMonths)
+		e, w, err := domain.Schedule(m.Actor, id, year, kind, date, title, c.PerYear[year], b.MeetingMonths, s.today())
 		if err != nil {
 			return nil, err
 		}
@@ -386,7 +386,7 @@ func (s *Service) Enrol(ctx context.Context, m Meta, id string, grade int, class
 		if err != nil {
 			return nil, err
 		}
-		e, seat, w, err := r.Enrol(m.Actor, roster, grade, class, sealed, override != "", s.today())
+		e, seat, w, err := r.Enrol(m.Actor, roster, grade, class, sealed, override != "", b.ClassNorms, s.today())
 		if err != nil {
 			return nil, err
 		}

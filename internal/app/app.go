@@ -181,7 +181,7 @@ func (s *Service) branch(a events.Actor) (domain.Branch, error) {
 	if !ok {
 		return domain.Branch{}, domain.Errorf(domain.EForbidden, "the token's branch is not configured")
 	}
-	return b, nil
+	return b.WithDefaults(), nil // settings without class norms or meeting months: the defaults (R-CAP-2, R-MTG-1)
 }
 
 // now is the service clock.

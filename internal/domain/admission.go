@@ -106,7 +106,12 @@ func (r *Referral) Appeal(a events.Actor, attendees []string, documents int, det
 		return events.AppealFiled{}, err
 	}
 	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible {
-		return events.AppealFiled{}, RuleError("R-SOY-4", "stakeholders may appeal a case on the to-discuss or not-passed list only")
+		// R-SOY-4 for the start-of-year route, R-MID-5 for mid-year.
+		rule := "R-SOY-4"
+		if r.Route == RouteMidYear {
+			rule = "R-MID-5"
+		}
+		return events.AppealFiled{}, RuleError(rule, "stakeholders may appeal a case on the to-discuss or not-passed list only")
 	}
 	slices.Sort(attendees)
 	return events.AppealFiled{Attendees: slices.Compact(attendees), Documents: documents, Details: details}, nil
@@ -154,45 +159,71 @@ func (m *Meeting) Apply(env events.Envelope) {
 }
 
 // ValidateSchedule checks a meeting to schedule: an ROC academic year in
-// the plausible window, a known kind, a date within a year of the
-// academic year, and a one-line title.
+// the plausible window, a known kind, a date, and a one-line title. That
+// the date fits the academic year and is not past is a rule (R-MTG-1),
+// checked by Schedule.
 func ValidateSchedule(year int, kind string, date calendar.Date, title string) error {
 	var c Check
 	c.OneOf("kind", kind, MeetingKinds, true)
 	if year < MinAcademicYear || year > MaxAcademicYear {
 		c.Set("academic_year", "must be an ROC academic year from "+strconv.Itoa(MinAcademicYear)+" to "+strconv.Itoa(MaxAcademicYear)+", such as 115")
 	}
-	switch {
-	case date.IsZero():
+	if date.IsZero() {
 		c.Set("date", "required")
-	case !c.Has("academic_year") && (date.Year() < year+1911-1 || date.Year() > year+1911+1):
-		c.Set("date", "must fall within a year of the academic year")
 	}
 	c.Line("title", title, MaxLineLen, false)
 	return c.Err()
+}
+
+// MeetingSpan is when a meeting of kind for academic year year may be
+// held (R-MTG-1): within the academic year (Aug 1 – Jul 31), except the
+// start-of-year meeting, which decides the admissions of the coming year
+// and so is held in the year before it begins (R-SOY-6: report in June,
+// enrol in August; R-CAP-1: a start-of-year meeting in May fills the
+// seats of the year that starts on Aug 1).
+func MeetingSpan(year int, kind string) (from, to calendar.Date) {
+	start := year + 1911
+	if kind == "start_of_year" {
+		start--
+	}
+	return calendar.NewDate(start, time.August, 1), calendar.NewDate(start+1, time.July, 31)
 }
 
 // Schedule returns the event scheduling a meeting, and a warning when the
 // year would have more than four meetings or a regular meeting falls
 // outside the branch's month for its kind (R-MTG-1 warns, never forbids;
 // months nil: the default months).
-func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int, months map[string]time.Month) (events.MeetingScheduled, []string, error) {
+func Schedule(a events.Actor, id string, year int, kind string, date calendar.Date, title string, alreadyThisYear int, months map[string]time.Month, today calendar.Date) (events.MeetingScheduled, []string, error) {
 	if a.Role != RoleCommittee && a.Role != RoleBureau {
 		return events.MeetingScheduled{}, nil, Errorf(EForbidden, "meetings are scheduled by the committee or the bureau")
 	}
 	if err := ValidateSchedule(year, kind, date, title); err != nil {
 		return events.MeetingScheduled{}, nil, err
 	}
+	// R-MTG-1: a meeting is scheduled ahead, never in the past (it would
+	// become the next meeting and collect the docket), and within its
+	// academic year.
+	if date.Before(today) {
+		return events.MeetingScheduled{}, nil, RuleError("R-MTG-1", "a meeting cannot be scheduled in the past: %s is before today, %s", date, today)
+	}
+	if from, to := MeetingSpan(year, kind); date.Before(from) || date.After(to) {
+		return events.MeetingScheduled{}, nil, RuleError("R-MTG-1", "a %s meeting of academic year %d is held from %s to %s, not on %s", kind, year, from, to, date)
+	}
 	var warnings []string
 	if alreadyThisYear+1 > RegularMeetingsPerYear {
 		warnings = append(warnings, fmt.Sprintf("R-MTG-1: academic year %d would have %d second-review meetings; four a year is the rule, extra ones only as needed", year, alreadyThisYear+1))
 	}
-	if months == nil {
-		months = DefaultMeetingMonths()
+	// The month of each kind, the branch's or else the default (a
+	// configuration stored before the start-of-year month existed). The
+	// date already lies in the meeting's span (MeetingSpan), so the month
+	// places it in its academic year: a start-of-year meeting in May is
+	// May before the year begins.
+	want, ok := months[kind]
+	if !ok {
+		want = DefaultMeetingMonths()[kind]
 	}
-	want := months[kind]
 	if want != 0 && date.Month() != want {
-		warnings = append(warnings, fmt.Sprintf("R-MTG-1: a %s meeting dated %s", kind, date))
+		warnings = append(warnings, fmt.Sprintf("R-MTG-1: a %s meeting of academic year %d dated %s; the branch holds it in month %d", kind, year, date, want))
 	}
 	if title == "" {
 		title = fmt.Sprintf("%d 學年度學生轉介就讀複審會議", year)
@@ -302,20 +333,24 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 			continue // decided elsewhere since: nothing to take effect
 		}
 		switch x.Resolution {
-		case ResolutionAdmit:
-			if taken < capacity {
+		case ResolutionAdmit, ResolutionWaitlist:
+			if x.Resolution == ResolutionAdmit && taken < capacity {
 				taken++
 				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, Cap: capacity, Taken: taken})
 				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, false))
 				plan.Admitted = append(plan.Admitted, r.ID)
 				continue
 			}
-			fallthrough
-		case ResolutionWaitlist:
+			// The letter says why the case waits: the places are full, or
+			// the committee resolved to waitlist it (free places or not).
+			outcome := "複審通過，名額已滿，列入候補名單"
+			if x.Resolution == ResolutionWaitlist {
+				outcome = "複審通過，依複審會議決議列入候補名單"
+			}
 			plan.Roster = append(plan.Roster, events.WaitlistJoined{CaseID: r.ID, ApplicationPosition: r.Admission.ApplicationPosition})
 			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Waitlisted{MeetingID: m.ID, Letter: events.Letter{
 				ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀複審結果通知",
-				Outcome: "複審通過，名額已滿，列入候補名單", NextStep: "俟有名額，依報名先後順序通知報到（R-SOY-5）。請通知個案網絡單位。"}})
+				Outcome: outcome, NextStep: "俟有名額，依報名先後順序通知報到（R-SOY-5）。請通知個案網絡單位。"}})
 			plan.Waitlisted = append(plan.Waitlisted, r.ID)
 		case ResolutionReject:
 			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Rejected{MeetingID: m.ID, Reason: x.Reason, Letter: events.Letter{
@@ -442,7 +477,7 @@ func ValidateEnrolment(grade int, class, override string) error {
 	if grade < MinGrade || grade > MaxGrade {
 		c.Set("grade", "must be 7, 8 or 9")
 	} else if g, _, ok := ParseClass(class); !ok || g != grade {
-		c.Set("class", fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (2–3 classes a grade, R-CAP-2)", grade, grade))
+		c.Set("class", fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (R-CAP-2)", grade, grade))
 	}
 	c.Text("override_reason", override, MaxNoteLen, false)
 	return c.Err()
@@ -451,9 +486,9 @@ func ValidateEnrolment(grade int, class, override string) error {
 // Enrol enrols an admitted student in a class, holding the place on the
 // roster. R-ENR-1: a health check from the last two months is required,
 // and a student with an infectious disease enrols only after cure.
-// R-CAP-2: class sizes; the override reason is free text, sealed by the
-// caller (hasOverride says whether one was given).
-func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string, override events.Sealed, hasOverride bool, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
+// R-CAP-2: the branch's class norms; the override reason is free text,
+// sealed by the caller (hasOverride says whether one was given).
+func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string, override events.Sealed, hasOverride bool, norms ClassNorms, today calendar.Date) (events.Enrolled, events.SeatEnrolled, []string, error) {
 	var zero events.Enrolled
 	if a.Role != RoleSocialWorker {
 		return zero, events.SeatEnrolled{}, nil, Errorf(EForbidden, "students are enrolled by the branch school")
@@ -477,7 +512,7 @@ func (r *Referral) Enrol(a events.Actor, roster *Roster, grade int, class string
 	case r.Admission.Infectious && r.Admission.HealthCleared == nil:
 		return zero, events.SeatEnrolled{}, nil, RuleError("R-ENR-1", "a student with an infectious disease enrols after cure")
 	}
-	warnings, err := roster.CheckClass(grade, class, hasOverride)
+	warnings, err := roster.CheckClass(grade, class, hasOverride, norms)
 	if err != nil {
 		return zero, events.SeatEnrolled{}, nil, err
 	}

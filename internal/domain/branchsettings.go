@@ -33,9 +33,13 @@ func DefaultClassNorms() ClassNorms {
 	return ClassNorms{Classes: 8, MinClassesPerGrade: 2, MaxClassesPerGrade: 3, MinPerClass: 12, MaxPerClass: 20}
 }
 
-// DefaultMeetingMonths are the months of the regular meetings (R-MTG-1).
+// DefaultMeetingMonths are the months of the regular meetings (R-MTG-1):
+// the start-of-year meeting in May, before the academic year it admits
+// into (the window closes May 14, students report in June, R-SOY-2,
+// R-SOY-6; the rules page's R-CAP-1 decision: "a start-of-year meeting in
+// May"), then March, October and December.
 func DefaultMeetingMonths() map[string]time.Month {
-	return map[string]time.Month{"march": time.March, "october": time.October, "december": time.December}
+	return map[string]time.Month{"start_of_year": time.May, "march": time.March, "october": time.October, "december": time.December}
 }
 
 // WithDefaults fills what a configuration stored before class norms and
@@ -89,10 +93,13 @@ func ValidateBranch(b Branch) error {
 	}
 	for kind, m := range b.MeetingMonths {
 		switch {
-		case kind != "march" && kind != "october" && kind != "december":
-			c.Set("meeting_months", "kinds are march, october and december")
+		case kind != "start_of_year" && kind != "march" && kind != "october" && kind != "december":
+			c.Set("meeting_months", "kinds are start_of_year, march, october and december")
 		case m < time.January || m > time.December:
 			c.Set("meeting_months."+kind, "must be a month from 1 to 12")
+		case kind == "start_of_year" && m > time.July:
+			// R-MTG-1: held before the academic year begins on Aug 1.
+			c.Set("meeting_months."+kind, "must be a month from 1 to 7: the start-of-year meeting is held before the academic year begins (Aug 1)")
 		}
 	}
 	if err := c.Err(); err != nil {

@@ -54,7 +54,7 @@ func TestR_ENR_1_HealthCheckMonthEnd(t *testing.T) {
 		r := &domain.Referral{ID: "c1", Stage: domain.StageAdmitted}
 		r.Admission.HealthExamined = &examined
 		roster := &domain.Roster{Seats: map[string]domain.Seat{"c1": {}}}
-		_, _, _, err := r.Enrol(sw, roster, 7, "7-1", events.Sealed{}, false, tc.today)
+		_, _, _, err := r.Enrol(sw, roster, 7, "7-1", events.Sealed{}, false, domain.DefaultClassNorms(), tc.today)
 		if (err == nil) != tc.ok {
 			t.Errorf("examined %s enrolled %s: err %v, want accepted %v", tc.examined, tc.today, err, tc.ok)
 		}

@@ -89,16 +89,9 @@ func (r *Roster) ClassSizes() map[string]int {
 	return out
 }
 
-// Class-size norms (R-CAP-2).
-const (
-	MaxClasses      = 8
-	MinClassesGrade = 2
-	MaxClassesGrade = 3
-	ClassNormMin    = 12
-	ClassNormMax    = 20
-)
-
-// ParseClass reads a class label "<grade>-<n>" such as "8-2".
+// ParseClass reads the form of a class label "<grade>-<n>" such as "8-2"
+// (n from 1 to 9); how many classes a grade may have is the branch's
+// (ClassNorms.MaxClassLabel, checked by CheckClass).
 func ParseClass(label string) (grade, n int, ok bool) {
 	// Exactly one digit each side: "+8-1" or "8-01" would name the same
 	// class under another label.
@@ -106,31 +99,43 @@ func ParseClass(label string) (grade, n int, ok bool) {
 		return 0, 0, false
 	}
 	grade, n = int(label[0])-'0', int(label[2])-'0'
-	if grade < MinGrade || grade > MaxGrade || n < 1 || n > MaxClassesGrade {
+	if grade < MinGrade || grade > MaxGrade || n < 1 || n > 9 {
 		return 0, 0, false
 	}
 	return grade, n, true
 }
 
-// CheckClass applies R-CAP-2 to placing one more student in class: a
-// class that would exceed 20 is refused unless an override reason is
-// given; outside the norms (12–20 a class, 2–3 classes a grade, 8 in all)
-// it warns.
-func (r *Roster) CheckClass(grade int, class string, override bool) (warnings []string, err error) {
-	g, _, ok := ParseClass(class)
+// MaxClassLabel is the highest class number a grade may use under the
+// norms: the school's classes less the fewest the other grades keep
+// (8 − 2·2 = 4 by default), so a grade may open a class beyond the 2–3
+// norm, which warns, but never more than the school has.
+func (n ClassNorms) MaxClassLabel() int {
+	return min(9, max(n.MaxClassesPerGrade, n.Classes-(grades-1)*n.MinClassesPerGrade))
+}
+
+// CheckClass applies the branch's class norms (R-CAP-2) to placing one
+// more student in class: a class label beyond what the norms allow is
+// refused; a class that would exceed the most per class is refused unless
+// an override reason is given; outside the norms (students per class,
+// classes per grade, classes in all) it warns.
+func (r *Roster) CheckClass(grade int, class string, override bool, norms ClassNorms) (warnings []string, err error) {
+	g, n, ok := ParseClass(class)
 	if !ok || g != grade {
-		return nil, Invalid(map[string]string{"class": fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (2–3 classes a grade, R-CAP-2)", grade, grade)})
+		return nil, Invalid(map[string]string{"class": fmt.Sprintf("must be a class of grade %d such as \"%d-1\" (R-CAP-2)", grade, grade)})
+	}
+	if n > norms.MaxClassLabel() {
+		return nil, RuleError("R-CAP-2", "class %s is beyond the branch's classes: a grade has at most %d (%d classes in all, at least %d in each other grade)", class, norms.MaxClassLabel(), norms.Classes, norms.MinClassesPerGrade)
 	}
 	sizes := r.ClassSizes()
 	after := sizes[class] + 1
-	if after > ClassNormMax && !override {
-		return nil, RuleError("R-CAP-2", "class %s would have %d students (norm 12–20): give an override reason", class, after)
+	if after > norms.MaxPerClass && !override {
+		return nil, RuleError("R-CAP-2", "class %s would have %d students (norm %d–%d): give an override reason", class, after, norms.MinPerClass, norms.MaxPerClass)
 	}
-	if after > ClassNormMax {
-		warnings = append(warnings, fmt.Sprintf("R-CAP-2: class %s now has %d students, above the norm of 20 (override recorded)", class, after))
+	if after > norms.MaxPerClass {
+		warnings = append(warnings, fmt.Sprintf("R-CAP-2: class %s now has %d students, above the norm of %d (override recorded)", class, after, norms.MaxPerClass))
 	}
-	if after < ClassNormMin {
-		warnings = append(warnings, fmt.Sprintf("R-CAP-2: class %s has %d students, below the norm of 12", class, after))
+	if after < norms.MinPerClass {
+		warnings = append(warnings, fmt.Sprintf("R-CAP-2: class %s has %d students, below the norm of %d", class, after, norms.MinPerClass))
 	}
 	sizes[class] = after
 	perGrade := map[int]int{}
@@ -139,11 +144,14 @@ func (r *Roster) CheckClass(grade int, class string, override bool) (warnings []
 			perGrade[cg]++
 		}
 	}
-	if len(sizes) > MaxClasses {
-		warnings = append(warnings, fmt.Sprintf("R-CAP-2: %d classes in use, the norm is 8", len(sizes)))
+	if len(sizes) > norms.Classes {
+		warnings = append(warnings, fmt.Sprintf("R-CAP-2: %d classes in use, the norm is %d", len(sizes), norms.Classes))
 	}
-	if perGrade[grade] > MaxClassesGrade {
-		warnings = append(warnings, fmt.Sprintf("R-CAP-2: grade %d has %d classes, the norm is 2–3", grade, perGrade[grade]))
+	switch {
+	case perGrade[grade] > norms.MaxClassesPerGrade:
+		warnings = append(warnings, fmt.Sprintf("R-CAP-2: grade %d has %d classes, more than the norm of %d–%d", grade, perGrade[grade], norms.MinClassesPerGrade, norms.MaxClassesPerGrade))
+	case perGrade[grade] < norms.MinClassesPerGrade:
+		warnings = append(warnings, fmt.Sprintf("R-CAP-2: grade %d has %d class(es), fewer than the norm of %d–%d", grade, perGrade[grade], norms.MinClassesPerGrade, norms.MaxClassesPerGrade))
 	}
 	return warnings, nil
 }

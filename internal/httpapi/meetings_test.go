@@ -186,12 +186,12 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	disc := e.RecommendedCase("034501", domain.OutcomeDiscuss)
 	notPassed := e.RecommendedCase("034501", domain.OutcomeNotEligible)
 	silent := e.RecommendedCase("034501", domain.OutcomeNotEligible)
-	if r := e.Do("POST", "/v1/referrals/"+rec+"/appeals", a.school, map[string]any{"attendees": []string{"parent"}}); r.Status != 422 || r.JSON(t)["rule"] != "R-SOY-4" {
+	if r := e.Do("POST", "/v1/referrals/"+rec+"/appeals", a.school, map[string]any{"attendees": []string{"parent"}}); r.Status != 422 || r.JSON(t)["rule"] != "R-MID-5" {
 		t.Fatalf("appeal of a recommended case: %d %s", r.Status, r.Body)
 	}
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+notPassed+"/appeals", a.school, map[string]any{"attendees": []string{"student", "parent", "network_unit"}, "documents": 2}), 200)
 
-	for i, kind := range []string{"start_of_year", "march", "october", "december"} {
+	for i, kind := range []string{"extra", "march", "october", "december"} {
 		r := mustStatus(t, e.Do("POST", "/v1/meetings", a.committee, map[string]any{"academic_year": 114, "kind": kind, "date": fmt.Sprintf("2026-%02d-23", 3+i)}), 201).JSON(t)
 		_ = r
 	}
@@ -248,5 +248,74 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	d = mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", later, lastPos(t, e)), a.sw, nil), 200).JSON(t)
 	if len(d["cases"].([]any)) != 2 {
 		t.Fatalf("carried-over docket: %v", d["cases"])
+	}
+}
+
+// R-MTG-1: a meeting dated before today is refused (it would become the
+// next meeting and collect the docket), and so is one whose academic year
+// does not match its date; both 422 citing the rule, nothing scheduled.
+func TestR_MTG_1_MeetingInThePastRefusedHTTP(t *testing.T) {
+	e := testenv.New(t, testenv.Options{}) // today 2026-02-11
+	a := newActors(e)
+	for _, body := range []map[string]any{
+		{"academic_year": 114, "kind": "extra", "date": "2026-02-10"},
+		{"academic_year": 110, "kind": "march", "date": "2027-03-10"},
+	} {
+		if r := e.Do("POST", "/v1/meetings", a.committee, body); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-1" {
+			t.Fatalf("%v: %d %s", body, r.Status, r.Body)
+		}
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings", a.committee, map[string]any{"academic_year": 114, "kind": "extra", "date": "2026-02-11"}), 201)
+	items := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings?min_position=%d", lastPos(t, e)), a.committee, nil), 200).JSON(t)["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("meetings scheduled: %d, want only today's", len(items))
+	}
+}
+
+// R-CAP-2: enrolment follows the branch's class norms and returns its
+// warnings with the result: a grade's only class warns (fewer than two),
+// a fourth class warns (more than three), a fifth is refused (8 classes,
+// the other grades keep two each); after the branch moves to 9 classes of
+// three a grade, a fourth class is refused.
+func TestR_CAP_2_ClassNormsFromBranchSettings(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	ids := make([]string, 6)
+	for i := range ids {
+		ids[i] = e.RecommendedCase("034501", domain.OutcomeRecommend)
+	}
+	meeting := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
+	for _, id := range ids {
+		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	enrol := func(id, class string) testenv.Response {
+		t.Helper()
+		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
+		return e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": class})
+	}
+	warns := func(r testenv.Response, part string) bool {
+		for _, w := range mustStatus(t, r, 200).JSON(t)["warnings"].([]any) {
+			if strings.Contains(w.(string), "R-CAP-2") && strings.Contains(w.(string), part) {
+				return true
+			}
+		}
+		return false
+	}
+	if !warns(enrol(ids[0], "8-1"), "grade 8 has 1 class") {
+		t.Fatal("grade 8's only class should warn: fewer than two")
+	}
+	enrol(ids[1], "8-2")
+	enrol(ids[2], "8-3")
+	if !warns(enrol(ids[3], "8-4"), "grade 8 has 4 classes") {
+		t.Fatal("a fourth class of grade 8 should warn: more than three")
+	}
+	if r := enrol(ids[4], "8-5"); r.Status != 422 || r.JSON(t)["rule"] != "R-CAP-2" {
+		t.Fatalf("a fifth class of grade 8: %d %s", r.Status, r.Body)
+	}
+	norms := map[string]any{"classes": 9, "min_classes_per_grade": 3, "max_classes_per_grade": 3, "min_per_class": 12, "max_per_class": 20}
+	mustStatus(t, e.Do("PUT", "/v1/branches/"+domain.DefaultBranchCode, a.admin, map[string]any{"class_norms": norms}), 200)
+	if r := enrol(ids[5], "8-4"); r.Status != 422 || r.JSON(t)["rule"] != "R-CAP-2" {
+		t.Fatalf("a fourth class where the branch's norms allow three: %d %s", r.Status, r.Body)
 	}
 }
