@@ -57,7 +57,7 @@ func dump(t *testing.T, e *testenv.Env) string {
 		`SELECT to_jsonb(p) FROM case_personal p ORDER BY case_id`,
 		`SELECT to_jsonb(d) FROM case_documents d ORDER BY case_id, item`,
 		`SELECT to_jsonb(l) FROM case_timeline l ORDER BY position`,
-		`SELECT position FROM projection_checkpoints WHERE name = 'read_models'`,
+		`SELECT position FROM projection_checkpoints WHERE name = 'read_models'`, // not the access log's
 	} {
 		var rows []string
 		if err := e.DB.Select(&rows, q); err != nil {
