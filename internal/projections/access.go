@@ -81,20 +81,12 @@ func (p *AccessProjector) Run(ctx context.Context) error {
 	}
 	defer it.Stop()
 	for {
-		first, err := it.Next(js.NextContext(ctx))
+		msgs, err := nextBatch(ctx, it, p.batchSize)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("access log: reading stream: %w", err)
-		}
-		msgs := []js.Msg{first}
-		for len(msgs) < p.batchSize {
-			m, err := it.Next(js.NextMaxWait(2 * time.Millisecond))
-			if err != nil {
-				break
-			}
-			msgs = append(msgs, m)
 		}
 		if err := p.applyBatch(ctx, msgs); err != nil {
 			return err

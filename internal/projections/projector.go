@@ -150,20 +150,12 @@ func (p *Projector) Run(ctx context.Context) error {
 	p.log.Info("projector started", "from_position", start)
 
 	for {
-		first, err := it.Next(js.NextContext(ctx))
+		msgs, err := nextBatch(ctx, it, p.batchSize)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("projections: reading stream: %w", err)
-		}
-		msgs := []js.Msg{first}
-		for len(msgs) < p.batchSize {
-			m, err := it.Next(js.NextMaxWait(2 * time.Millisecond))
-			if err != nil {
-				break
-			}
-			msgs = append(msgs, m)
 		}
 		if err := p.applyBatch(ctx, msgs); err != nil {
 			return err
@@ -446,4 +438,23 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// nextBatch waits for one message, then takes whatever else has arrived
+// within 2 ms, up to size: full batches while catching up, single events
+// when following.
+func nextBatch(ctx context.Context, it js.MessagesContext, size int) ([]js.Msg, error) {
+	first, err := it.Next(js.NextContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	msgs := []js.Msg{first}
+	for len(msgs) < size {
+		m, err := it.Next(js.NextMaxWait(2 * time.Millisecond))
+		if err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
 }
