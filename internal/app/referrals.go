@@ -37,13 +37,9 @@ func (s *Service) OpenReferral(ctx context.Context, m Meta, c domain.OpenReferra
 
 // referral runs a command on an existing referral visible to the actor.
 func (s *Service) referral(ctx context.Context, m Meta, id string, decide func(r *domain.Referral) ([]events.Event, error)) (Result, error) {
-	b, err := s.branch(m.Actor)
+	stream, err := s.referralStream(m, id)
 	if err != nil {
 		return Result{}, err
-	}
-	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: id}
-	if !domain.IsReferralID(id) || stream.Validate() != nil {
-		return Result{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
 		var r domain.Referral
@@ -194,4 +190,18 @@ func (s *Service) ErasePerson(ctx context.Context, m Meta, id, reason string) (R
 		}
 		return []events.Event{e}, nil
 	})
+}
+
+// referralStream is the stream of referral id in the actor's branch; an id
+// that cannot be a referral's is not found.
+func (s *Service) referralStream(m Meta, id string) (events.StreamID, error) {
+	b, err := s.branch(m.Actor)
+	if err != nil {
+		return events.StreamID{}, err
+	}
+	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: id}
+	if !domain.IsReferralID(id) || stream.Validate() != nil {
+		return events.StreamID{}, domain.Errorf(domain.ENotFound, "no such referral")
+	}
+	return stream, nil
 }

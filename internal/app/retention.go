@@ -14,13 +14,9 @@ import (
 // heldReferral runs a legal-hold command on an existing referral: it folds
 // the referral (scope) and its hold state.
 func (s *Service) heldReferral(ctx context.Context, m Meta, id string, decide func(r *domain.Referral, h domain.LegalHold) ([]events.Event, error)) (Result, error) {
-	b, err := s.branch(m.Actor)
+	stream, err := s.referralStream(m, id)
 	if err != nil {
 		return Result{}, err
-	}
-	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: id}
-	if !domain.IsReferralID(id) || stream.Validate() != nil {
-		return Result{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
 		var r domain.Referral
