@@ -327,16 +327,30 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 		return cmpU64(cases[x.CaseID].Admission.ApplicationPosition, cases[y.CaseID].Admission.ApplicationPosition)
 	})
 	taken := roster.Taken()
+	seated := map[string]bool{} // person keys given a place by this close
 	for _, x := range res {
 		r := cases[x.CaseID]
 		if r == nil || !r.OnDocket() {
 			continue // decided elsewhere since: nothing to take effect
 		}
+		_, holds := roster.HeldBy(r.PersonKey)
+		if (holds || seated[r.PersonKey]) && (x.Resolution == ResolutionAdmit || x.Resolution == ResolutionWaitlist) {
+			// R-CAP-1: one student holds at most one of the places. A
+			// second case of a student who already holds one (or takes
+			// one at this close) ends without a second place.
+			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Rejected{MeetingID: m.ID, Reason: x.Reason, Letter: events.Letter{
+				ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀複審結果通知",
+				Outcome: "學生已於本分校取得就讀名額，本案不另予錄取（R-CAP-1）", NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
+			continue
+		}
 		switch x.Resolution {
 		case ResolutionAdmit, ResolutionWaitlist:
 			if x.Resolution == ResolutionAdmit && taken < capacity {
 				taken++
-				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, Cap: capacity, Taken: taken})
+				if r.PersonKey != "" {
+					seated[r.PersonKey] = true
+				}
+				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, PersonKey: r.PersonKey, Cap: capacity, Taken: taken})
 				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, false))
 				plan.Admitted = append(plan.Admitted, r.ID)
 				continue
@@ -435,7 +449,7 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 		Roster: []events.Event{events.SeatReleased{CaseID: r.ID}},
 	}
 	if first != nil && roster.Taken()-1 < capacity {
-		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, Cap: capacity, Taken: roster.Taken()})
+		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, PersonKey: first.PersonKey, Cap: capacity, Taken: roster.Taken()})
 		p.Offered = first.ID
 		p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, today, reportBy, true)}
 	}

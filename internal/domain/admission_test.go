@@ -44,3 +44,52 @@ func TestPlanCloseOrderAndReportingDates(t *testing.T) {
 		t.Fatalf("mid-year report by %s", mid.ReportBy)
 	}
 }
+
+// R-CAP-1: one student holds at most one of the places. Two cases of one
+// person (one key) on the docket with admit resolutions take one seat;
+// and a case of a student who already holds a place takes none.
+func TestR_CAP_1_OneStudentOnePlace(t *testing.T) {
+	committee := events.Actor{Role: events.RoleCommittee}
+	m := &domain.Meeting{ID: "m1", Status: "open"}
+	cases := map[string]*domain.Referral{}
+	for i, id := range []string{"a", "b", "c"} {
+		r := &domain.Referral{ID: id, OriginSchool: "034501", Route: domain.RouteMidYear, AcademicYear: 115, Stage: domain.StageRecommended, PersonKey: "pk-1"}
+		if id == "c" {
+			r.PersonKey = "pk-2"
+		}
+		r.Admission.ApplicationPosition = uint64(10 * (i + 1))
+		cases[id] = r
+		m.Resolutions = append(m.Resolutions, domain.MeetingResolution{CaseID: id, Resolution: domain.ResolutionAdmit})
+	}
+	roster := &domain.Roster{}
+	today := calendar.NewDate(2026, 3, 20)
+	plan, err := domain.PlanClose(committee, m, roster, cases, 135, today, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Admitted) != 2 || plan.Admitted[0] != "a" || plan.Admitted[1] != "c" {
+		t.Fatalf("admitted %v, want [a c]: one place per student", plan.Admitted)
+	}
+	if len(plan.Roster) != 2 {
+		t.Fatalf("roster events %v, want two seats", plan.Roster)
+	}
+	if _, ok := plan.Cases["b"][0].(events.Rejected); !ok {
+		t.Fatalf("second case of the student: %#v, want an end without a place", plan.Cases["b"])
+	}
+	for i, e := range plan.Roster {
+		roster.Apply(events.Envelope{Payload: e, Version: uint64(i + 1)})
+	}
+	if roster.Taken() != 2 {
+		t.Fatalf("taken %d, want 2", roster.Taken())
+	}
+	// A later meeting: the student already holds a place through case a.
+	m2 := &domain.Meeting{ID: "m2", Status: "open", Resolutions: []domain.MeetingResolution{{CaseID: "d", Resolution: domain.ResolutionAdmit}}}
+	d := &domain.Referral{ID: "d", OriginSchool: "034502", Route: domain.RouteMidYear, AcademicYear: 115, Stage: domain.StageRecommended, PersonKey: "pk-1"}
+	plan, err = domain.PlanClose(committee, m2, roster, map[string]*domain.Referral{"d": d}, 135, today, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Admitted) != 0 || len(plan.Roster) != 0 {
+		t.Fatalf("admitted %v roster %v: the student already holds a place", plan.Admitted, plan.Roster)
+	}
+}

@@ -12,7 +12,10 @@ import (
 // application time. Every change to it is guarded by the roster stream's
 // expected sequence, so the cap holds in the event log itself (R-CAP-1).
 type Roster struct {
-	Seats   map[string]Seat
+	Seats map[string]Seat
+	// Persons maps the person key of each student holding a place to the
+	// case that holds it: seats are the person's, not the case's (R-CAP-1).
+	Persons map[string]string
 	Waiting []WaitEntry
 	Version uint64
 	LastSeq uint64
@@ -20,9 +23,10 @@ type Roster struct {
 
 // Seat is one taken place.
 type Seat struct {
-	Enrolled bool
-	Grade    int
-	Class    string
+	PersonKey string
+	Enrolled  bool
+	Grade     int
+	Class     string
 }
 
 // WaitEntry is one case on the waiting list.
@@ -36,11 +40,20 @@ func (r *Roster) Apply(env events.Envelope) {
 	if r.Seats == nil {
 		r.Seats = map[string]Seat{}
 	}
+	if r.Persons == nil {
+		r.Persons = map[string]string{}
+	}
 	switch e := env.Payload.(type) {
 	case events.SeatTaken:
-		r.Seats[e.CaseID] = Seat{}
+		r.Seats[e.CaseID] = Seat{PersonKey: e.PersonKey}
+		if e.PersonKey != "" {
+			r.Persons[e.PersonKey] = e.CaseID
+		}
 		r.Waiting = slices.DeleteFunc(r.Waiting, func(w WaitEntry) bool { return w.CaseID == e.CaseID })
 	case events.SeatReleased:
+		if s, ok := r.Seats[e.CaseID]; ok && s.PersonKey != "" && r.Persons[s.PersonKey] == e.CaseID {
+			delete(r.Persons, s.PersonKey)
+		}
 		delete(r.Seats, e.CaseID)
 	case events.WaitlistJoined:
 		if !slices.ContainsFunc(r.Waiting, func(w WaitEntry) bool { return w.CaseID == e.CaseID }) {
@@ -48,7 +61,7 @@ func (r *Roster) Apply(env events.Envelope) {
 			slices.SortStableFunc(r.Waiting, func(a, b WaitEntry) int { return cmpU64(a.ApplicationPosition, b.ApplicationPosition) })
 		}
 	case events.SeatEnrolled:
-		r.Seats[e.CaseID] = Seat{Enrolled: true, Grade: e.Grade, Class: e.Class}
+		r.Seats[e.CaseID] = Seat{PersonKey: r.Seats[e.CaseID].PersonKey, Enrolled: true, Grade: e.Grade, Class: e.Class}
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position
@@ -62,6 +75,16 @@ func cmpU64(a, b uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// HeldBy returns the case through which the person with the given key
+// holds a place, if any (R-CAP-1: one student, one place).
+func (r *Roster) HeldBy(personKey string) (string, bool) {
+	if personKey == "" {
+		return "", false
+	}
+	c, ok := r.Persons[personKey]
+	return c, ok
 }
 
 // Taken is the number of places held, enrolled or awaiting enrolment.

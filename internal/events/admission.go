@@ -59,8 +59,12 @@ func (AppealFiled) EventType() string { return "AppealFiled" }
 // SeatTaken (roster): a case took one of the branch's places (R-CAP-1).
 type SeatTaken struct {
 	CaseID string `json:"case_id"`
-	Cap    int    `json:"cap"`
-	Taken  int    `json:"taken"` // seats taken after this event
+	// PersonKey is the student's data-key id (ReferralOpened.PersonKey):
+	// one student holds at most one place (R-CAP-1). Empty in events
+	// recorded before it was carried.
+	PersonKey string `json:"person_key,omitempty"`
+	Cap       int    `json:"cap"`
+	Taken     int    `json:"taken"` // seats taken after this event
 }
 
 // EventType implements Event.

@@ -6,8 +6,11 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,9 +309,29 @@ func (e *Env) TokenIn(branch string, role events.Role, school string) string {
 // through the checklist, the home visit and a first review that
 // recommends it, through the application service (fast seeding for
 // meeting tests). It returns the case id.
+//
+// Each call is a different student (a fresh national ID): one student
+// holds at most one place (R-CAP-1), and a school may not refer a student
+// twice while a referral is open.
 func (e *Env) RecommendedCase(school, outcome string) string {
 	e.T.Helper()
-	return e.ReviewedCase(school, outcome, "A123456789")
+	return e.ReviewedCase(school, outcome, NewNationalID())
+}
+
+var people atomic.Int64
+
+// NewNationalID returns a made-up national ID number that passes the
+// checksum and that no earlier call in this process returned: a new
+// student for each call.
+func NewNationalID() string {
+	n := people.Add(1)
+	body := fmt.Sprintf("A1%07d", 2000000+n%8000000)
+	// Letter A is code 10: weights 1 and 9 give 1.
+	sum := 1
+	for j := 1; j < 9; j++ {
+		sum += (9 - j) * int(body[j]-'0')
+	}
+	return body + strconv.Itoa((10-sum%10)%10)
 }
 
 // ReviewedCase is RecommendedCase for the student with the given national
