@@ -48,9 +48,10 @@ const (
 
 // Declared exclusions (R-EXCL-1..4).
 const (
-	ExclCriminalSupervision = "criminal_supervision" // R-EXCL-1
-	ExclSpecialEducation    = "special_education"    // R-EXCL-2
-	ExclUnfitBoarding       = "unfit_for_boarding"   // R-EXCL-3
+	ExclCriminalSupervision = "criminal_supervision"  // R-EXCL-1: under
+	ExclCriminalEverOrdered = "criminal_ever_ordered" // R-EXCL-1: ever ordered (「或曾令入感化教育者」)
+	ExclSpecialEducation    = "special_education"     // R-EXCL-2
+	ExclUnfitBoarding       = "unfit_for_boarding"    // R-EXCL-3
 )
 
 // Stage is where a referral stands.
@@ -215,7 +216,7 @@ func (c OpenReferral) Validate() error {
 var (
 	Grounds     = []string{GroundCrisisDropout, GroundDysfunction, GroundLowIncome}
 	CrisisTypes = []string{CrisisVulnerableFamily, CrisisOrphanRelatives, CrisisSingleParent}
-	Exclusions  = []string{ExclCriminalSupervision, ExclSpecialEducation, ExclUnfitBoarding}
+	Exclusions  = []string{ExclCriminalSupervision, ExclCriminalEverOrdered, ExclSpecialEducation, ExclUnfitBoarding}
 )
 
 // Open checks the rules for filing a referral and returns the event to
@@ -281,6 +282,11 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 	if len(c.Grounds) == 0 {
 		return events.ReferralOpened{}, RuleError("R-ELIG-1", "at least one ground of eligibility is required")
 	}
+	if slices.Contains(c.Grounds, GroundCrisisDropout) && !c.DropoutRecord {
+		// Ground (a) is a dropout returned to school: it needs the
+		// dropout record (R-ELIG-1).
+		return events.ReferralOpened{}, RuleError("R-ELIG-1", "ground crisis_dropout needs a dropout record (dropout_record)")
+	}
 	if (slices.Contains(c.Grounds, GroundCrisisDropout) || slices.Contains(c.Grounds, GroundDysfunction)) &&
 		p.CrisisType != CrisisVulnerableFamily && p.CrisisType != CrisisOrphanRelatives && p.CrisisType != CrisisSingleParent {
 		return events.ReferralOpened{}, RuleError("R-ELIG-2", "a family crisis or dysfunction must be one of: vulnerable_family, orphan_with_relatives, single_parent")
@@ -292,8 +298,8 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 	// Exclusions (R-EXCL-1..4).
 	for _, x := range c.Exclusions {
 		switch x {
-		case ExclCriminalSupervision:
-			return events.ReferralOpened{}, RuleError("R-EXCL-1", "a student under protective supervision or reformatory education for a serious criminal case is not accepted")
+		case ExclCriminalSupervision, ExclCriminalEverOrdered:
+			return events.ReferralOpened{}, RuleError("R-EXCL-1", "a student under, or ever ordered into, protective supervision or reformatory education for a serious criminal case is not accepted")
 		case ExclSpecialEducation:
 			return events.ReferralOpened{}, RuleError("R-EXCL-2", "a student with disabilities who should be placed in a special-education class is not accepted")
 		case ExclUnfitBoarding:
