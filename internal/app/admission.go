@@ -207,6 +207,15 @@ func (s *Service) OpenMeeting(ctx context.Context, m Meta, id string) (Result, e
 
 // Resolve records a resolution on a docket case (R-MTG-3).
 func (s *Service) Resolve(ctx context.Context, m Meta, meetingID, caseID, resolution, reason string) (Result, error) {
+	return s.ResolveWithFinding(ctx, m, meetingID, caseID, resolution, reason, "")
+}
+
+// ResolveWithFinding is Resolve with a committee finding a reject cites
+// (R-EXCL-3).
+func (s *Service) ResolveWithFinding(ctx context.Context, m Meta, meetingID, caseID, resolution, reason, finding string) (Result, error) {
+	if err := domain.ValidateFinding(resolution, finding); err != nil {
+		return Result{}, err
+	}
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, err
@@ -234,6 +243,7 @@ func (s *Service) Resolve(ctx context.Context, m Meta, meetingID, caseID, resolu
 		if err != nil {
 			return nil, err
 		}
+		e.Finding = finding
 		return []events.Append{ml.append([]events.Event{e}, s.metadata(m))}, nil
 	})
 }

@@ -134,6 +134,25 @@ type MeetingResolution struct {
 	CaseID     string
 	Resolution string
 	Reason     events.Sealed
+	Finding    string // a committee finding a reject cites (R-EXCL-3)
+}
+
+// FindingUnfitBoarding is the committee's finding that the student is
+// unfit for group living and boarding (R-EXCL-3).
+const FindingUnfitBoarding = "R-EXCL-3"
+
+// ValidateFinding checks a resolution's finding: none, or R-EXCL-3 on a
+// reject (R-EXCL-3 is a committee finding a reject may cite).
+func ValidateFinding(resolution, finding string) error {
+	switch {
+	case finding == "":
+		return nil
+	case finding != FindingUnfitBoarding:
+		return Invalid(map[string]string{"finding": "must be R-EXCL-3 or absent"})
+	case resolution != ResolutionReject:
+		return Invalid(map[string]string{"finding": "only a reject cites a finding (R-EXCL-3)"})
+	}
+	return nil
 }
 
 // Meeting kinds (R-MTG-1): the start-of-year meeting, March, October and
@@ -151,7 +170,7 @@ func (m *Meeting) Apply(env events.Envelope) {
 	case events.MeetingOpened:
 		m.Status = "open"
 	case events.ResolutionRecorded:
-		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason})
+		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason, Finding: e.Finding})
 	case events.MeetingClosed:
 		m.Status = "closed"
 	}
@@ -367,9 +386,13 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 				Outcome: outcome, NextStep: "俟有名額，依報名先後順序通知報到（R-SOY-5）。請通知個案網絡單位。"}})
 			plan.Waitlisted = append(plan.Waitlisted, r.ID)
 		case ResolutionReject:
+			outcome := "複審未通過"
+			if x.Finding == FindingUnfitBoarding {
+				outcome = "複審未通過：經委員會評估不適合團體生活及住宿（R-EXCL-3）"
+			}
 			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.Rejected{MeetingID: m.ID, Reason: x.Reason, Letter: events.Letter{
 				ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班轉介就讀複審結果通知",
-				Outcome: "複審未通過", NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
+				Outcome: outcome, NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
 		}
 	}
 	closed := events.MeetingClosed{MeetingID: m.ID, On: today}

@@ -30,6 +30,9 @@ type ResolutionRecorded struct {
 	CaseID     string `json:"case_id"`
 	Resolution string `json:"resolution"` // admit | waitlist | reject
 	Reason     Sealed `json:"reason,omitzero"`
+	// Finding is a committee finding a reject cites: "R-EXCL-3" (unfit
+	// for group living and boarding), shown in the letter.
+	Finding string `json:"finding,omitempty"`
 }
 
 // EventType implements Event.

@@ -128,6 +128,8 @@ type ResolutionRequest struct {
 	CaseID     string `json:"case_id"`
 	Resolution string `json:"resolution"`
 	Reason     string `json:"reason,omitempty"`
+	// Finding: "R-EXCL-3" on a reject (a committee finding).
+	Finding string `json:"finding,omitempty"`
 }
 
 func (r *ResolutionRequest) validate(calendar.Date) error {
@@ -137,12 +139,15 @@ func (r *ResolutionRequest) validate(calendar.Date) error {
 	if err := domain.ValidateResolution(r.Resolution, r.Reason != ""); err != nil {
 		return err
 	}
+	if err := domain.ValidateFinding(r.Resolution, r.Finding); err != nil {
+		return err
+	}
 	return domain.CheckNote("reason", r.Reason)
 }
 
 func (s *Server) resolve(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req ResolutionRequest) (appResult, error) {
-		return s.app.Resolve(ctx, m, c.Param("id"), req.CaseID, req.Resolution, req.Reason)
+		return s.app.ResolveWithFinding(ctx, m, c.Param("id"), req.CaseID, req.Resolution, req.Reason, req.Finding)
 	})
 }
 
