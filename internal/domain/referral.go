@@ -535,7 +535,8 @@ func (r *Referral) SubmitDocumentWith(a events.Actor, item, pages int, issuedOn 
 	if r.Stage == StageLapsed {
 		return events.DocumentSubmitted{}, RuleError("R-MID-3", "the application lapsed: it was not re-submitted by the window's end")
 	}
-	if r.Reviewed() {
+	if r.Reviewed() && !r.StillOwes(item) {
+		// An item accepted as owed may still arrive (R-ELIG-4).
 		return events.DocumentSubmitted{}, Errorf(EConflict, "the first review has already decided")
 	}
 	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn, WithDropoutFile: enc.DropoutFile,

@@ -60,6 +60,20 @@ func StillOwed(owed []int, missing []Missing) []Missing {
 	return out
 }
 
+// StillOwes reports whether item was accepted as owed (R-ELIG-4) and has
+// not arrived yet.
+func (r *Referral) StillOwes(item int) bool {
+	if r.Acceptance == nil {
+		return false
+	}
+	for _, m := range StillOwed(r.Acceptance.Owed, r.Missing()) {
+		if m.Item == item || (m.Item == 6 && item == 7) {
+			return true
+		}
+	}
+	return false
+}
+
 // MissingNotExcused is Missing less the items accepted as still owed
 // (R-ELIG-4 Decision): what still keeps the first review from deciding.
 func (r *Referral) MissingNotExcused() []Missing {
