@@ -67,3 +67,12 @@ func TestR_MID_3_LapseOnlyAfterTheLastDay(t *testing.T) {
 		t.Fatalf("lapsing again: %v, stage %s", ok, r.Stage)
 	}
 }
+
+// R-MID-3 Decision and retention: a lapsed application is closed on the
+// day it lapsed, like a rejected one.
+func TestR_MID_3_LapsedCaseClosedOnItsDay(t *testing.T) {
+	d := calendar.NewDate(2026, 3, 3)
+	if got := domain.ClosedOn(domain.RetentionFacts{Stage: domain.StageLapsed, StageOn: d, AcademicYear: 114}); got != d {
+		t.Fatalf("a lapsed case closed on %s, want %s", got, d)
+	}
+}

@@ -75,3 +75,30 @@ func TestR_MID_3_ReturnedApplicationLapses(t *testing.T) {
 		t.Fatalf("?status=lapsed: %v", l["items"])
 	}
 }
+
+// R-MID-3 Decision: the lapse job runs on its interval, on the injected
+// clock: nothing lapses while the window is open; once the clock passes
+// the window's last day the running job closes the returned application.
+func TestR_MID_3_LapseJobRunsOnItsInterval(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	id := returned(t, e, a)
+	job := lapseJob(e)
+	job.Interval = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); job.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond) // runs with the window open
+	if s := get(t, e, a.sw, id)["stage"]; s != "returned" {
+		t.Fatalf("lapsed while the window is open: %v", s)
+	}
+	e.Clock.Set(day(2026, 3, 3))
+	deadline := time.Now().Add(10 * time.Second)
+	for get(t, e, a.sw, id)["stage"] != "lapsed" {
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduled job did not lapse the returned application")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
