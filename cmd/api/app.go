@@ -266,6 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
+		People: postgres.NewPeople(m.db), Tokens: tokens,
 	})
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
 		return err

@@ -47,6 +47,8 @@ type Server struct {
 	maxWait time.Duration
 	http    *http.Server
 	access  AccessWriter
+	people  PeopleStore
+	tokens  TokenStore
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -76,6 +78,10 @@ type Config struct {
 	// Limits bound connections and requests; zero fields take
 	// DefaultLimits.
 	Limits Limits
+	// People and Tokens serve /v1/people (issue 14); without them those
+	// routes answer 503.
+	People PeopleStore
+	Tokens TokenStore
 }
 
 // Limits bound what one connection or request may hold of the server
@@ -148,6 +154,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		echo: echo.New(), app: cfg.App, reader: cfg.Reader, opener: cfg.Opener, waiter: cfg.Waiter, auth: cfg.Auth,
 		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait, access: cfg.Access,
+		people: cfg.People, tokens: cfg.Tokens,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
@@ -248,6 +255,20 @@ func New(cfg Config) *Server {
 	read("/branches/:code/history", s.branchHistory, roles(domain.RoleAdmin))
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	// People behind the roles (issue 14, people.go).
+	admin := roles(domain.RoleAdmin)
+	read("/me", s.me)
+	read("/people", s.listPeople, admin)
+	post("/people", s.invitePerson, admin)
+	read("/people/:id", s.getPerson, selfOrAdmin)
+	command(http.MethodPatch, "/people/:id", s.changePerson, admin)
+	command(http.MethodDelete, "/people/:id", s.setPersonStatus(domain.PersonRemoved), admin)
+	post("/people/:id/suspension", s.setPersonStatus(domain.PersonSuspended), admin)
+	command(http.MethodDelete, "/people/:id/suspension", s.setPersonStatus(domain.PersonActive), admin)
+	read("/people/:id/history", s.personHistory, admin)
+	read("/people/:id/tokens", s.personTokens, selfOrAdmin)
+	post("/people/:id/tokens", s.issueToken, admin)
+	command(http.MethodDelete, "/people/:id/tokens/:token", s.revokeToken, selfOrAdmin)
 	return s
 }
 

@@ -210,6 +210,7 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
+		People: postgres.NewPeople(e.DB), Tokens: e.Tokens,
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
@@ -292,6 +293,17 @@ func (e *Env) TokenWithID(role events.Role, school string) (token, id string) {
 		e.T.Fatal(err)
 	}
 	return tok, id
+}
+
+// PersonOf returns the id of the person a token (by id) is issued to: the
+// actor id that events, changes and access records carry (issue 14).
+func (e *Env) PersonOf(tokenID string) string {
+	e.T.Helper()
+	p, err := e.Tokens.PersonOf(context.Background(), tokenID)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return p
 }
 
 // TokenIn issues a token of role for branch (a second branch added in a
