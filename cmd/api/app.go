@@ -52,6 +52,8 @@ type Main struct {
 	AccessMaxAge      string
 	RetentionInterval string
 	LapseInterval     string
+	// Sign-in (signin.go).
+	SessionIdle, SessionLifetime, LockFor string
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -114,6 +116,7 @@ Flags:
 	}
 	m.accessRetentionFlags(fs)
 	m.lapseFlags(fs)
+	m.signInFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -262,11 +265,15 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: store, Sealer: sealer, Clock: m.clock(),
 		Branches: branches.Get, BranchCache: branches,
 	}
+	sessions, logins, err := m.signIn()
+	if err != nil {
+		return err
+	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
-		People: postgres.NewPeople(m.db), Tokens: tokens,
+		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,
 	})
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,7 @@ import (
 	"cihui/internal/postgres"
 )
 
-const peopleUsage = "people list [--removed] | show ID | history ID | invite --name N --email E --role R[:SCOPE]… [--reminders daily|weekly|off] [--oidc-subject S] | set ID [--name N] [--email E] [--role R[:SCOPE]…] [--reminders F] [--oidc-subject S] | suspend ID | reinstate ID | remove ID | token ID --role R[:SCOPE] [--label L] [--expires YYYY-MM-DD] | tokens ID"
+const peopleUsage = "people list [--removed] | show ID | history ID | invite --name N --email E --role R[:SCOPE]… [--reminders daily|weekly|off] [--oidc-subject S] | set ID [--name N] [--email E] [--role R[:SCOPE]…] [--reminders F] [--oidc-subject S] | suspend ID | reinstate ID | remove ID | token ID --role R[:SCOPE] [--label L] [--expires YYYY-MM-DD] | tokens ID | password ID (reads the password from stdin) | totp ID [--code C]"
 
 // roleFlags collects --role values: ROLE, ROLE:SCHOOL (origin_school) or
 // ROLE:BRANCH (branch staff).
@@ -63,6 +64,7 @@ func (m *Main) People(ctx context.Context, args []string) error {
 	label := fs.String("label", "", "a label to recognise a token by")
 	expires := fs.String("expires", "", "the day a token expires (YYYY-MM-DD, Asia/Taipei)")
 	removed := fs.Bool("removed", false, "list removed people too")
+	code := fs.String("code", "", "totp: the authenticator's current code, to confirm the enrolment")
 	var rs roleFlags
 	fs.Var(&rs, "role", "a role: ROLE, origin_school:SCHOOL or social_worker:BRANCH (repeatable)")
 	pos, err := config.ParseAnywhere(fs, args)
@@ -135,6 +137,31 @@ func (m *Main) People(ctx context.Context, args []string) error {
 		p, err = store.SetStatus(ctx, admin, id, domain.PersonRemoved)
 	case "token":
 		return m.personToken(ctx, id, rs, *label, *expires)
+	case "password":
+		pw, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && pw == "" {
+			return errors.New("people password: write the password to stdin")
+		}
+		if err := postgres.NewLogins(m.db, postgres.LoginPolicy{}).SetPassword(ctx, admin, id, strings.TrimRight(pw, "\r\n"), nil); err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, "password set")
+		return nil
+	case "totp":
+		logins := postgres.NewLogins(m.db, postgres.LoginPolicy{})
+		if *code != "" {
+			if err := logins.ConfirmTOTP(ctx, admin, id, *code, time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintln(os.Stderr, "second factor enrolled")
+			return nil
+		}
+		_, url, err := logins.BeginTOTP(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\n(add it to the authenticator app, then: people totp %s --code CODE)\n", url, id)
+		return nil
 	case "tokens":
 		list, err := postgres.NewTokens(m.db).OfPerson(ctx, id)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"cihui/internal/domain"
@@ -56,6 +57,25 @@ func TestPeopleCommand(t *testing.T) {
 	if err != nil || len(toks) != 1 || toks[0].Branch != domain.DefaultBranchCode {
 		t.Fatalf("tokens: %+v, %v", toks, err)
 	}
+	// A password from stdin, checked against the policy.
+	for _, c := range []struct {
+		pw string
+		ok bool
+	}{{"Password2026!", false}, {"a long enough passphrase", true}} {
+		r, w, _ := os.Pipe()
+		_, _ = w.WriteString(c.pw + "\n")
+		w.Close()
+		old := os.Stdin
+		os.Stdin = r
+		err := run(ctx, []string{"people", "password", p.ID})
+		os.Stdin = old
+		if (err == nil) != c.ok {
+			t.Errorf("password %q: %v", c.pw, err)
+		}
+	}
+	if got, _ := people.Get(ctx, p.ID); !got.Password {
+		t.Error("the password was not set")
+	}
 	if err := run(ctx, []string{"people", "remove", p.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +83,7 @@ func TestPeopleCommand(t *testing.T) {
 		t.Fatal("a removed person keeps tokens")
 	}
 	h, err := people.History(ctx, p.ID)
-	if err != nil || len(h) != 5 || h[4].After.Status != domain.PersonRemoved || h[4].ActorRole != "admin" || h[4].ActorID == "" {
+	if err != nil || len(h) != 6 || h[5].After.Status != domain.PersonRemoved || h[5].ActorRole != "admin" || h[5].ActorID == "" {
 		t.Fatalf("history: %+v, %v", h, err)
 	}
 }

@@ -123,9 +123,9 @@ func pathParamsError(route string, names, values []string) error {
 		v := values[i]
 		switch name {
 		case "id":
-			if strings.HasPrefix(route, "/v1/people/") {
+			if strings.HasPrefix(route, "/v1/people/") || strings.HasPrefix(route, "/v1/sessions/") {
 				if !validID(v) {
-					ck.Set("id", "must be a person id")
+					ck.Set("id", "must be an id of [A-Za-z0-9_-]")
 				}
 			} else if strings.HasPrefix(route, "/v1/meetings/") {
 				if !domain.IsMeetingID(v) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"cihui/internal/domain"
@@ -188,6 +189,29 @@ func TestPeople_RefusalsNeverEchoNamesOrEmails(t *testing.T) {
 	mustStatus(t, e.Do("POST", "/v1/people", sw, map[string]any{"name": "x", "roles": []any{map[string]any{"role": "admin"}}}), 403)
 }
 
+// validated checks a response against the contract and marks its
+// operation covered.
+func validated(t *testing.T, router routers.Router, covered map[string]bool, method, path string, want int, r testenv.Response) testenv.Response {
+	t.Helper()
+	if r.Status != want {
+		t.Errorf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Body)
+	}
+	req, _ := http.NewRequest(method, "http://localhost"+path, nil)
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s is not in the contract: %v", method, path, err)
+	}
+	covered[method+" "+route.Path] = true
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
+		Body: io.NopCloser(bytes.NewReader(r.Body)), Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s → %d does not match the contract: %v\n%s", method, path, r.Status, err, r.Body)
+	}
+	return r
+}
+
 // Every /v1/people operation answers as the contract says.
 func TestPeopleRoutesMatchTheContract(t *testing.T) {
 	spec, _, err := httpapi.Spec()
@@ -204,24 +228,7 @@ func TestPeopleRoutesMatchTheContract(t *testing.T) {
 	covered := map[string]bool{}
 	check := func(method, path, token string, body any, want int) testenv.Response {
 		t.Helper()
-		r := e.Do(method, path, token, body)
-		if r.Status != want {
-			t.Errorf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Body)
-		}
-		req, _ := http.NewRequest(method, "http://localhost"+path, nil)
-		route, params, err := router.FindRoute(req)
-		if err != nil {
-			t.Fatalf("%s %s is not in the contract: %v", method, path, err)
-		}
-		covered[method+" "+route.Path] = true
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: true}}
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
-			Body: io.NopCloser(bytes.NewReader(r.Body)), Options: &openapi3filter.Options{IncludeResponseStatus: true}}
-		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-			t.Errorf("%s %s → %d does not match the contract: %v\n%s", method, path, r.Status, err, r.Body)
-		}
-		return r
+		return validated(t, router, covered, method, path, want, e.Do(method, path, token, body))
 	}
 	id := check("POST", "/v1/people", admin, map[string]any{"name": "測員", "email": "t@example.edu.tw",
 		"roles": []any{map[string]any{"role": "bureau"}}}, 201).JSON(t)["id"].(string)

@@ -31,6 +31,7 @@ import (
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
+	"cihui/internal/session"
 )
 
 // Clock is a settable clock.
@@ -67,16 +68,20 @@ type Env struct {
 	KeyCache    *keycache.Ring // the API's cache of unwrapped keys over Keys
 	Sealer      *events.Sealer
 	Tokens      *postgres.Tokens
-	App         *app.Service
-	Clock       *Clock
-	Branch      domain.Branch
-	HTTP        *httptest.Server
-	Registry    *prometheus.Registry
-	Waiter      *projections.Waiter
-	Access      *accesslog.Log // the access-log stream (CIHUI_ACCESS)
-	Reader      *projections.Reader
-	cancelProj  context.CancelFunc
-	projDone    chan struct{}
+	People      *postgres.People
+	Logins      *postgres.Logins
+	// Sessions keeps sign-in sessions on the env's Clock (issue 14).
+	Sessions   *session.Store
+	App        *app.Service
+	Clock      *Clock
+	Branch     domain.Branch
+	HTTP       *httptest.Server
+	Registry   *prometheus.Registry
+	Waiter     *projections.Waiter
+	Access     *accesslog.Log // the access-log stream (CIHUI_ACCESS)
+	Reader     *projections.Reader
+	cancelProj context.CancelFunc
+	projDone   chan struct{}
 }
 
 // Options tune the environment.
@@ -188,6 +193,9 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	e.Tokens = postgres.NewTokens(e.DB)
+	e.People = postgres.NewPeople(e.DB)
+	e.Logins = postgres.NewLogins(e.DB, postgres.LoginPolicy{})
+	e.Sessions = session.New(e.DB, session.Config{Now: e.Clock.Now})
 	reader := projections.NewReader(e.DB)
 	e.Reader = reader
 	if e.Access, err = accesslog.Open(ctx, e.NC, accesslog.Config{}); err != nil {
@@ -210,7 +218,7 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
-		People: postgres.NewPeople(e.DB), Tokens: e.Tokens,
+		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now,
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
