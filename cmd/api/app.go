@@ -24,6 +24,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/oidcauth"
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
@@ -54,6 +55,8 @@ type Main struct {
 	LapseInterval     string
 	// Sign-in (signin.go).
 	SessionIdle, SessionLifetime, LockFor string
+	OIDC                                  oidcauth.Config
+	OIDCSecretFile                        string
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -269,12 +272,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	oidc, err := m.oidcClient()
+	if err != nil {
+		return err
+	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
 		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,
 	})
+	if oidc != nil {
+		srv.UseOIDC(oidc) // and password sign-in is off
+	}
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
 		return err
 	}

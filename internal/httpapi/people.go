@@ -20,6 +20,8 @@ type PeopleStore interface {
 	Change(ctx context.Context, actor events.Actor, id string, patch postgres.PersonPatch) (domain.Staff, error)
 	SetStatus(ctx context.Context, actor events.Actor, id string, status domain.StaffStatus) (domain.Staff, error)
 	History(ctx context.Context, id string) ([]domain.StaffChange, error)
+	ByEmail(ctx context.Context, email string) (domain.Staff, error)
+	BySubject(ctx context.Context, subject string) (domain.Staff, error)
 }
 
 // TokenStore issues and revokes the tokens of people (postgres.Tokens).

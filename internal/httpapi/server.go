@@ -25,6 +25,7 @@ import (
 	"cihui/internal/csrf"
 	"cihui/internal/domain"
 	"cihui/internal/events"
+	"cihui/internal/oidcauth"
 	"cihui/internal/projections"
 	"cihui/internal/session"
 )
@@ -56,6 +57,7 @@ type Server struct {
 	logins   LoginStore
 	attempts *attemptLimiter
 	clock    func() time.Time
+	oidc     *oidcauth.Client
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -292,6 +294,8 @@ func New(cfg Config) *Server {
 	e.POST("/auth/password", s.passwordSignIn, csrf.Protect)
 	e.POST("/auth/logout", s.signOut, csrf.Protect)
 	e.POST("/auth/role", s.switchRole, csrf.Protect)
+	get("/auth/oidc/login", s.oidcLogin)
+	get("/auth/oidc/callback", s.oidcCallback)
 	read("/sessions", s.listSessions)
 	command(http.MethodDelete, "/sessions/:id", s.endSession)
 	command(http.MethodPut, "/me/password", s.setOwnPassword)

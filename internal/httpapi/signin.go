@@ -105,6 +105,9 @@ func (s *Server) passwordSignIn(c echo.Context) error {
 	if err := s.signInReady(); err != nil {
 		return err
 	}
+	if s.oidc != nil {
+		return domain.Errorf(domain.ENotFound, "password sign-in is off: sign in with the provider (/auth/oidc/login)")
+	}
 	if s.logins == nil {
 		return domain.Errorf(domain.EUnavailable, "password sign-in is not configured")
 	}

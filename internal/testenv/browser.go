@@ -93,3 +93,6 @@ func (b *Browser) CSRF() string {
 	}
 	return r.JSON(b.e.T)["csrf_token"].(string)
 }
+
+// Base is the URL of the API the browser talks to.
+func (b *Browser) Base() string { return b.e.HTTP.URL }

@@ -71,7 +71,9 @@ type Env struct {
 	People      *postgres.People
 	Logins      *postgres.Logins
 	// Sessions keeps sign-in sessions on the env's Clock (issue 14).
-	Sessions   *session.Store
+	Sessions *session.Store
+	// API is the server e.HTTP serves (to turn on OpenID Connect).
+	API        *httpapi.Server
 	App        *app.Service
 	Clock      *Clock
 	Branch     domain.Branch
@@ -220,6 +222,7 @@ func New(t testing.TB, o Options) *Env {
 		RequestHashKey: requestSecret, Access: e.Access,
 		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now,
 	})
+	e.API = api
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
 	if !o.NoProjector {
