@@ -395,6 +395,7 @@ type Referral struct {
 	Documents     [ChecklistItems + 1]Document // index 1..12
 	Visit         Visit
 	Admission     Admission
+	Suspension    Suspension // 中止就讀 (R-SUS-2..4)
 	// Erased is the PersonErased event of this case, if recorded.
 	Erased *EventRef
 
@@ -456,6 +457,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
+		r.applySuspension(env)
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position

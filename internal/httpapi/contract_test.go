@@ -118,6 +118,7 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("POST", "/v1/referrals/"+rec+"/health-check", sw, `{"examined_on":"2026-02-01"}`)
 	check("POST", "/v1/referrals/"+rec+"/enrolment", sw, `{"grade":8,"class":"8-1"}`)
 	check("POST", "/v1/referrals/"+rec+"/registrations", school, `{"semester":"114-2"}`)
+	suspensionContractChecks(t, e, check, sw, committee, school, rec) // suspension_contract_test.go
 	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left"}`)
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", disc, last), school, nil)

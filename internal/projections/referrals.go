@@ -225,5 +225,8 @@ func Summary(env events.Envelope) string {
 	case events.LegalHoldLifted:
 		return "解除暫緩銷毀（legal hold lifted）"
 	}
+	if s, ok := suspensionSummary(env); ok {
+		return s
+	}
 	return env.Type
 }
