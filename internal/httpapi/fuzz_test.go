@@ -37,6 +37,10 @@ var commandBodies = []struct {
 	{"POST /v1/referrals/{id}/health-check", func() any { return new(HealthCheckRequest) }, false},
 	{"POST /v1/referrals/{id}/enrolment", func() any { return new(EnrolmentRequest) }, false},
 	{"POST /v1/referrals/{id}/registrations", func() any { return new(RegistrationRequest) }, false},
+	{"POST /v1/referrals/{id}/adaptation-meetings", func() any { return new(AdaptationMeetingRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension", func() any { return new(SuspensionRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/visits", func() any { return new(SuspensionVisitRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/report", func() any { return new(SuspensionReportRequest) }, false},
 }
 
 // fuzzToday is the fixed "today" of the fuzz targets.
@@ -47,7 +51,8 @@ var fuzzToday = calendar.NewDate(2026, 2, 11)
 // echo of the input.
 var vocabulary = strings.Join(slicesOf(domain.Stages, domain.Grounds, domain.CrisisTypes, domain.Exclusions,
 	domain.Stakeholders, domain.MeetingKinds, domain.ErasureReasons, domain.VisitKinds, domain.HousingTypes,
-	domain.EconomyTypes, domain.IncomeTypes, domain.LivingTypes), "|")
+	domain.EconomyTypes, domain.IncomeTypes, domain.LivingTypes, domain.Resolutions, domain.Destinations,
+	domain.AdaptationOutcomes, domain.SuspensionVisitKinds), "|")
 
 func slicesOf(ss ...[]string) []string {
 	var out []string

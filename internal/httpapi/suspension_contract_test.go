@@ -20,9 +20,9 @@ func suspensionContractChecks(t *testing.T, e *testenv.Env, check checkFunc, sw,
 	check("POST", p+"/adaptation-meetings", sw, `{"on":"2026-02-11","outcome":"continue","notes":"適應良好"}`)
 	check("POST", p+"/adaptation-meetings", sw, `{"on":"2026-02-11","outcome":"continue","grounds":[6]}`) // 400
 	check("POST", p+"/suspension", sw, `{"grounds":[2,6],"on":"2026-02-11","note":"評估"}`)
-	check("POST", p+"/suspension", sw, `{"grounds":[7],"on":"2026-02-11"}`)                       // 400
-	check("POST", p+"/suspension", sw, `{"grounds":[2],"on":"2026-02-11"}`)                       // 409: under way
-	check("POST", p+"/suspension/report", sw, `{"on":"2026-02-11"}`)                              // 422 R-SUS-2
+	check("POST", p+"/suspension", sw, `{"grounds":[7],"on":"2026-02-11"}`) // 400
+	check("POST", p+"/suspension", sw, `{"grounds":[2],"on":"2026-02-11"}`) // 409: under way
+	check("POST", p+"/suspension/report", sw, `{"on":"2026-02-11"}`)        // 422 R-SUS-2
 	check("POST", p+"/suspension/visits", sw, `{"kind":"home","on":"2026-02-11","note":"家訪"}`)
 	check("POST", p+"/suspension/visits", sw, `{"kind":"origin_school","on":"2026-02-11"}`)
 	check("POST", p+"/suspension/visits", sw, `{"kind":"party","on":"2026-02-11"}`) // 400
