@@ -252,3 +252,13 @@ func TestR_SUS_4_CloseReleasesSeatThenFills(t *testing.T) {
 		t.Fatalf("after continue: %s %+v", cases["a"].Stage, cases["a"].Suspension)
 	}
 }
+
+// Retention (學生輔導法施行細則 §10): a suspended student's case closes on
+// the day the enrolment ended, not at graduation.
+func TestSuspendedCaseClosesOnTheDayItEnded(t *testing.T) {
+	d := calendar.NewDate(2026, 3, 30)
+	f := domain.RetentionFacts{Stage: domain.StageSuspended, StageOn: d, AcademicYear: 114, Grade: 7}
+	if got := domain.ClosedOn(f); got != d {
+		t.Fatalf("a suspended case closes on %s, want %s", got, d)
+	}
+}
