@@ -7,6 +7,7 @@ import (
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
+	"cihui/internal/projections"
 )
 
 // The 中止就讀 procedure (R-SUS-2) and adaptation meetings (R-ENR-4): each
@@ -137,4 +138,30 @@ func (s *Server) suspensionReport(c echo.Context) error {
 		}
 		return s.app.SendSuspensionReport(ctx, m, c.Param("id"), on, req.Report)
 	})
+}
+
+// openSuspensionNotes opens the procedure's notes and the adaptation
+// meetings' notes for social workers (and the export); for anyone else
+// they stay sealed and are never shown (R-DOC-2).
+func (s *Server) openSuspensionNotes(ctx context.Context, c *projections.Case, notes bool) error {
+	var err error
+	for i := range c.SuspensionLog {
+		l := &c.SuspensionLog[i]
+		l.Note = nil
+		if notes {
+			if l.Note, err = s.openNote(ctx, l.SealedNote); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range c.AdaptationMeetings {
+		m := &c.AdaptationMeetings[i]
+		m.Notes = nil
+		if notes {
+			if m.Notes, err = s.openNote(ctx, m.SealedNotes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

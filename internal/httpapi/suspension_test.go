@@ -101,6 +101,13 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	if c := capacity(t, e, a.sw); c["enrolled"] != float64(1) {
 		t.Fatalf("propose_end ended the enrolment: %v", c)
 	}
+	// R-DOC-2: the assessment notes are the social workers'.
+	if m := got["adaptation_meetings"].([]any)[0].(map[string]any); m["notes"] != "無法適應住宿" || m["outcome"] != "propose_end" {
+		t.Fatalf("adaptation meeting for the social worker: %v", m)
+	}
+	if m := get(t, e, a.school, A)["adaptation_meetings"].([]any)[0].(map[string]any); m["notes"] != nil {
+		t.Fatalf("the origin school reads the assessment notes: %v", m)
+	}
 	// R-SUS-2: the report follows both visits.
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/visits", a.sw, map[string]any{"kind": "home", "on": "2026-02-11"}), 200)
 	if r := e.Do("POST", "/v1/referrals/"+A+"/suspension/report", a.sw, map[string]any{"on": "2026-02-11"}); r.Status != 422 || ruleOfResponse(t, r) != "R-SUS-2" {
@@ -235,6 +242,19 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	}
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{3, 1}, "on": "2026-02-11"}), 200)
 	procedure(t, e, a, A)
+	// R-SUS-2: the procedure's log; its notes are the social workers'
+	// (R-DOC-2).
+	log := get(t, e, a.sw, A)["suspension_log"].([]any)
+	var kinds []string
+	for _, l := range log {
+		kinds = append(kinds, l.(map[string]any)["kind"].(string))
+	}
+	if !slices.Equal(kinds, []string{"opened", "home", "origin_school", "report"}) || log[1].(map[string]any)["note"] != "家訪紀錄" {
+		t.Fatalf("suspension log: %v", log)
+	}
+	if l := get(t, e, a.school, A)["suspension_log"].([]any)[1].(map[string]any); l["note"] != nil {
+		t.Fatalf("the origin school reads the visit note: %v", l)
+	}
 	m2 := scheduleAndOpen(t, e, a.committee, "extra", "2026-03-30")
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/resolutions", a.committee, map[string]any{"case_id": A, "resolution": "continue"}), 200)
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/close", a.committee, nil), 200)
@@ -251,4 +271,22 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 		t.Fatalf("a continued case stays on the docket: %v", x)
 	}
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{2}, "on": "2026-02-11"}), 200)
+
+	// An erasure clears the sealed notes the read models keep.
+	sealedNotes := func() int {
+		var n int
+		if err := e.DB.Get(&n, `SELECT count(*) FROM case_suspension_log WHERE case_id = $1 AND note IS NOT NULL`, A); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	get(t, e, a.sw, A)
+	if sealedNotes() == 0 {
+		t.Fatal("no sealed note kept before the erasure")
+	}
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/erasure", a.admin, map[string]any{"reason": "entered_in_error"}), 200)
+	get(t, e, a.sw, A)
+	if n := sealedNotes(); n != 0 {
+		t.Fatalf("%d sealed notes kept after the erasure", n)
+	}
 }

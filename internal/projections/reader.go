@@ -65,9 +65,10 @@ type Case struct {
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
 	// Suspension is the latest 中止就讀 procedure (R-SUS-2..4); nil: none.
-	Suspension         *SuspensionView     `db:"-" json:"suspension"`
-	AdaptationMeetings []AdaptationMeeting `db:"-" json:"adaptation_meetings,omitempty"`
-	Visits             []VisitEntry        `db:"-" json:"-"`
+	Suspension         *SuspensionView      `db:"-" json:"suspension"`
+	AdaptationMeetings []AdaptationMeeting  `db:"-" json:"adaptation_meetings,omitempty"`
+	SuspensionLog      []SuspensionLogEntry `db:"-" json:"suspension_log,omitempty"`
+	Visits             []VisitEntry         `db:"-" json:"-"`
 	// ProjectionError: an event of this case is quarantined, so the case
 	// is stale from there on (issue 7).
 	ProjectionError bool `db:"projection_error" json:"projection_error"`

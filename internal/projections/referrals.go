@@ -84,6 +84,9 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
 			return err
 		}
+		if err := eraseSuspensionNotes(ctx, tx, e.PersonKey); err != nil {
+			return err
+		}
 	case events.ApplicationReturned:
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, returned_missing = $3 WHERE id = $1`,
 			id, domain.StageReturned, pq.Array(e.Missing)); err != nil {

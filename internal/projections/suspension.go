@@ -14,8 +14,8 @@ import (
 
 // applySuspension applies the events of the 中止就讀 procedure (R-SUS-2..4)
 // and the adaptation meetings (R-ENR-4) to case_suspensions,
-// case_adaptation_meetings and the case's stage. Sealed free text stays in
-// the log.
+// case_suspension_log, case_adaptation_meetings and the case's stage. Free
+// text is copied sealed, as in the event.
 func applySuspension(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
 	id := env.AggregateID
 	exec := func(q string, args ...any) error {
@@ -24,26 +24,36 @@ func applySuspension(ctx context.Context, tx *sqlx.Tx, env events.Envelope) erro
 	}
 	switch e := env.Payload.(type) {
 	case events.AdaptationMeetingHeld:
-		return exec(`INSERT INTO case_adaptation_meetings (case_id, position, on_date, outcome) VALUES ($1,$2,$3,$4)`, e.On.String(), e.Outcome)
+		return exec(`INSERT INTO case_adaptation_meetings (case_id, position, on_date, outcome, notes) VALUES ($1,$2,$3,$4,$5)`,
+			e.On.String(), e.Outcome, sealedJSON(e.Notes))
 	case events.SuspensionOpened:
 		grounds := make([]int64, len(e.Grounds))
 		for i, g := range e.Grounds {
 			grounds[i] = int64(g)
 		}
-		return exec(`
+		if err := exec(`
 			INSERT INTO case_suspensions (case_id, position, status, grounds, source, opened_on) VALUES ($1,$2,'open',$3,$4,$5)
 			ON CONFLICT (case_id) DO UPDATE SET position = $2, status = 'open', grounds = $3, source = $4, opened_on = $5,
 				home_visit_on = NULL, school_visit_on = NULL, report_on = NULL, appealed = false, attendees = NULL,
 				meeting_id = NULL, decided_on = NULL, destination = NULL`,
-			pq.Array(grounds), e.Source, e.On.String())
+			pq.Array(grounds), e.Source, e.On.String()); err != nil {
+			return err
+		}
+		return suspensionLog(ctx, tx, env, "opened", e.On.String(), e.Note)
 	case events.SuspensionVisitLogged:
 		col := "home_visit_on"
 		if e.Kind != "home" {
 			col = "school_visit_on"
 		}
-		return exec(`UPDATE case_suspensions SET `+col+` = $3, position = $2 WHERE case_id = $1`, e.On.String())
+		if err := exec(`UPDATE case_suspensions SET `+col+` = $3, position = $2 WHERE case_id = $1`, e.On.String()); err != nil {
+			return err
+		}
+		return suspensionLog(ctx, tx, env, e.Kind, e.On.String(), e.Note)
 	case events.SuspensionReportSent:
 		if err := exec(`UPDATE case_suspensions SET status = 'reported', report_on = $3, position = $2 WHERE case_id = $1`, e.On.String()); err != nil {
+			return err
+		}
+		if err := suspensionLog(ctx, tx, env, "report", e.On.String(), e.Report); err != nil {
 			return err
 		}
 		return letter(ctx, tx, env, e.Letter)
@@ -72,6 +82,27 @@ func applySuspension(ctx context.Context, tx *sqlx.Tx, env events.Envelope) erro
 		// R-SUS-3: the stakeholders of a suspension case on the docket.
 		return exec(`UPDATE case_suspensions SET appealed = true, attendees = $3, position = $2 WHERE case_id = $1 AND status = 'reported'`,
 			pq.Array(e.Attendees))
+	}
+	return nil
+}
+
+// suspensionLog records a step of the procedure with its sealed note.
+func suspensionLog(ctx context.Context, tx *sqlx.Tx, env events.Envelope, kind, on string, note events.Sealed) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO case_suspension_log (position, case_id, kind, on_date, note) VALUES ($1,$2,$3,$4,$5)`,
+		env.Position, env.AggregateID, kind, on, sealedJSON(note))
+	return err
+}
+
+// eraseSuspensionNotes clears the sealed notes of every case of an erased
+// person: nothing could open them any more.
+func eraseSuspensionNotes(ctx context.Context, tx *sqlx.Tx, personKey string) error {
+	for _, q := range []string{
+		`UPDATE case_suspension_log SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`,
+		`UPDATE case_adaptation_meetings SET notes = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, personKey); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -107,9 +138,23 @@ type SuspensionView struct {
 }
 
 // AdaptationMeeting is one adaptation meeting of a case (R-ENR-4).
+// SealedNotes are the assessment notes as stored; the API opens them into
+// Notes for social workers.
 type AdaptationMeeting struct {
-	On      string `db:"on_date" json:"on"`
-	Outcome string `db:"outcome" json:"outcome"`
+	On          string  `db:"on_date" json:"on"`
+	Outcome     string  `db:"outcome" json:"outcome"`
+	SealedNotes []byte  `db:"notes" json:"-"`
+	Notes       *string `db:"-" json:"notes,omitempty"`
+}
+
+// SuspensionLogEntry is one step of the procedure (opened, home,
+// origin_school, report) with its sealed note, opened into Note for social
+// workers.
+type SuspensionLogEntry struct {
+	Kind       string  `db:"kind" json:"kind"`
+	On         string  `db:"on_date" json:"on"`
+	SealedNote []byte  `db:"note" json:"-"`
+	Note       *string `db:"-" json:"note,omitempty"`
 }
 
 func day(t *time.Time) *string {
@@ -156,8 +201,13 @@ func (r *Reader) attachEnrolledLife(ctx context.Context, c *Case) error {
 	}
 	c.Suspension = one[0].Suspension
 	c.AdaptationMeetings = []AdaptationMeeting{}
-	return r.db.SelectContext(ctx, &c.AdaptationMeetings, `
-		SELECT to_char(on_date, 'YYYY-MM-DD') AS on_date, outcome FROM case_adaptation_meetings WHERE case_id = $1 ORDER BY position`, c.ID)
+	if err := r.db.SelectContext(ctx, &c.AdaptationMeetings, `
+		SELECT to_char(on_date, 'YYYY-MM-DD') AS on_date, outcome, notes FROM case_adaptation_meetings WHERE case_id = $1 ORDER BY position`, c.ID); err != nil {
+		return err
+	}
+	c.SuspensionLog = []SuspensionLogEntry{}
+	return r.db.SelectContext(ctx, &c.SuspensionLog, `
+		SELECT kind, to_char(on_date, 'YYYY-MM-DD') AS on_date, note FROM case_suspension_log WHERE case_id = $1 ORDER BY position`, c.ID)
 }
 
 // suspensionOnDocket selects the suspension cases of the next meeting's
