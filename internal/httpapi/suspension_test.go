@@ -127,6 +127,9 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	if d := docketEntry(t, e, a.committee, m2, D); d == nil || d["list"] != "recommended" {
 		t.Fatalf("docket entry of the admission case: %v", d)
 	}
+	if page := mustStatus(t, e.Do("GET", "/v1/meetings/"+m2+"/docket?format=html", a.committee, nil), 200); !strings.Contains(string(page.Body), "中止就讀案") {
+		t.Fatalf("the printable docket does not name the suspension case")
+	}
 	res := func(id, resolution string, extra map[string]any) testenv.Response {
 		body := map[string]any{"case_id": id, "resolution": resolution}
 		for k, v := range extra {
