@@ -397,6 +397,10 @@ type Referral struct {
 	Admission     Admission
 	// Erased is the PersonErased event of this case, if recorded.
 	Erased *EventRef
+	// dropouts are the dropout episodes (R-ORG-4), grounds the suspension
+	// grounds staff recorded (R-SUS-1): see dropout.go.
+	dropouts []DropoutEpisode
+	grounds  []RecordedGround
 
 	Version uint64 // number of events applied
 	LastSeq uint64 // position of the last event applied
@@ -456,6 +460,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
+		r.applyDropout(env)
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position
