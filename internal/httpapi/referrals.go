@@ -129,6 +129,7 @@ type ReferralView struct {
 	Visit         VisitView        `json:"visit"`
 	FirstReview   *FirstReviewView `json:"first_review"`
 	Admission     AdmissionView    `json:"admission"`
+	DropoutFields                  // dropouts.go: episodes and suspension grounds (detail only)
 	ReadPosition  uint64           `json:"read_position,omitempty"`
 }
 
@@ -196,6 +197,9 @@ func (s *Server) getReferral(c echo.Context) error {
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
+	if err := s.addDropouts(c.Request().Context(), &v); err != nil {
+		return err
+	}
 	if err := s.recordAccess(c, cs.ID); err != nil {
 		return err
 	}

@@ -247,6 +247,7 @@ func New(cfg Config) *Server {
 	read("/branches/:code/history", s.branchHistory, roles(domain.RoleAdmin))
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	s.dropoutRoutes(post, read) // dropouts.go
 	return s
 }
 

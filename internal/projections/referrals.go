@@ -23,6 +23,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyDropout(ctx, tx, env); err != nil {
+			return err
+		}
 		if err := applyRetention(ctx, tx, env); err != nil {
 			return err
 		}
@@ -224,6 +227,9 @@ func Summary(env events.Envelope) string {
 		return "依法暫緩銷毀（legal hold：" + e.Reason + "）"
 	case events.LegalHoldLifted:
 		return "解除暫緩銷毀（legal hold lifted）"
+	}
+	if s, ok := dropoutSummary(env); ok {
+		return s
 	}
 	return env.Type
 }
