@@ -404,5 +404,10 @@ func (s *Server) suspensionGrounds(c echo.Context) error {
 		}
 		out.Items = append(out.Items, e)
 	}
+	// The grounds (misconduct, dropouts) are about the students: the read
+	// is recorded like a case list.
+	if err := s.recordAccess(c, caseIDs(out.Items, func(e GroundsEntry) string { return e.ID })...); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
 }

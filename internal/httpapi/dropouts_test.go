@@ -207,6 +207,13 @@ func TestR_ORG_4_DropoutEpisodesHTTP(t *testing.T) {
 	if body := check("GET", "/v1/suspension-grounds", a.sw, nil).JSON(t); body["as_of"] != "2026-04-01" {
 		t.Fatalf("default as_of: %v", body["as_of"])
 	}
+	var listed bool
+	for _, rec := range accessLog(t, e, a.admin, "case="+id) {
+		listed = listed || rec["route"] == "/v1/suspension-grounds"
+	}
+	if !listed {
+		t.Fatal("the suspension-grounds list is not in the access log")
+	}
 	wantProblem(t, check("GET", "/v1/suspension-grounds?as_of=2026-13-01", a.sw, nil), 400, "")
 	wantProblem(t, check("GET", "/v1/suspension-grounds", a.school, nil), 403, "")
 	// The timeline says what happened without the notes.
