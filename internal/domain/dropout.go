@@ -11,13 +11,9 @@ import (
 // Dropout episodes (中輟, R-ORG-4) and the suspension grounds they and the
 // staff's records give (R-SUS-1).
 
-// Whereabouts of a dropout (R-STAT-2 類別).
-const (
-	WhereaboutsUnknown = "unknown" // 行蹤不明
-	WhereaboutsKnown   = "known"   // 非行蹤不明
-)
-
-// Whereabouts is the closed set of whereabouts.
+// Whereabouts is the closed set of a dropout's whereabouts (R-STAT-2 類別:
+// WhereaboutsUnknown 行蹤不明, WhereaboutsKnown 非行蹤不明, declared with
+// the statistics).
 var Whereabouts = []string{WhereaboutsUnknown, WhereaboutsKnown}
 
 // DropoutReasons are the reason categories of the national table
