@@ -17,6 +17,7 @@ import (
 	"cihui/internal/domain"
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
+	"cihui/internal/projections"
 	"cihui/internal/testenv"
 )
 
@@ -285,5 +286,35 @@ func TestR_ORG_4_DropoutEpisodesHTTP(t *testing.T) {
 				t.Fatalf("event %d holds a note in the clear", seq)
 			}
 		}
+	}
+
+	// A rebuild from the log gives the same episodes and grounds.
+	dump := func() string {
+		t.Helper()
+		var rows []string
+		if err := e.DB.Select(&rows, `SELECT to_jsonb(d)::text FROM dropout_episodes d UNION ALL SELECT to_jsonb(g)::text FROM suspension_grounds g ORDER BY 1`); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(rows, "\n")
+	}
+	before := dump()
+	if strings.Count(before, "first_day_absent") != 3 || strings.Count(before, `"ground"`) != 1 {
+		t.Fatalf("read model: %s", before)
+	}
+	e.StopProjector()
+	if err := projections.Reset(ctx, e.DB); err != nil {
+		t.Fatal(err)
+	}
+	e.StartProjector()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if cp, err := projections.Checkpoint(ctx, e.DB); err == nil && cp >= info.State.LastSeq {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rebuild did not reach the end of the log")
+		}
+	}
+	if after := dump(); after != before {
+		t.Fatalf("after a rebuild:\n%s\nbefore:\n%s", after, before)
 	}
 }

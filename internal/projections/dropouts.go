@@ -79,7 +79,8 @@ func dropoutSummary(env events.Envelope) (string, bool) {
 	case events.DropoutReturned:
 		return fmt.Sprintf("第 %d 次中輟學生復學（%s）", e.Episode, e.ReturnedOn.ROC()), true
 	case events.DropoutClosed:
-		return fmt.Sprintf("第 %d 次中輟結案（%s，%s）", e.Episode, e.ClosedOn.ROC(), e.Outcome), true
+		outcome := map[string]string{"returned": "已復學", "left": "已離開分校", "other": "其他"}[e.Outcome]
+		return fmt.Sprintf("第 %d 次中輟結案（%s，%s）", e.Episode, e.ClosedOn.ROC(), outcome), true
 	case events.SuspensionGroundRecorded:
 		return fmt.Sprintf("登錄中止就讀事由（%d）%s（%s）", e.Ground, domain.SuspensionGroundLabels[e.Ground], e.On.ROC()), true
 	}
