@@ -43,13 +43,13 @@ type Admission struct {
 }
 
 // OnDocket reports whether the case belongs on the next meeting's docket
-// (R-MTG-2): recommended, to discuss, or not passed and appealed.
+// (R-MTG-2): every first-reviewed case reaches the committee, so
+// recommended, to discuss, and not passed whether or not anyone appealed
+// (the committee confirms with `reject` or overturns it).
 func (r *Referral) OnDocket() bool {
 	switch r.Stage {
-	case StageRecommended, StageToDiscuss:
+	case StageRecommended, StageToDiscuss, StageNotEligible:
 		return true
-	case StageNotEligible:
-		return r.Admission.Appealed
 	}
 	return false
 }

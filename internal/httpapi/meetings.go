@@ -198,7 +198,7 @@ var docketTemplate = template.Must(template.New("docket").Funcs(template.FuncMap
 	"roc": func(t time.Time) string { return civil(t).ROC() },
 	"inc": func(i int) int { return i + 1 },
 	"list": func(l string) string {
-		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "decided": "已決議"}[l]
+		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "not_passed": "未通過", "decided": "已決議"}[l]
 	},
 	"route": func(r, ch string) string {
 		switch {
