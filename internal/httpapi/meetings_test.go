@@ -64,7 +64,7 @@ func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
 	if r := e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": ids[0], "resolution": "reject", "reason": "x"}); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-3" {
 		t.Fatalf("a second resolution: %d %s", r.Status, r.Body)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"mid_year_reporting_date": "2026-04-07"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 
 	c := capacity(t, e, a.sw)
 	if c["cap"] != float64(135) || c["admitted_awaiting_enrolment"] != float64(135) || c["enrolled"] != float64(0) || c["free"] != float64(0) {
@@ -99,7 +99,7 @@ func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
 	}
 
 	// An admitted student declines: the first waiting case is offered the place.
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+ids[7]+"/withdrawal", a.sw, map[string]any{"reason": "declined_place"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+ids[7]+"/withdrawal", a.sw, map[string]any{"reason": "declined_place", "reporting_date": "2026-04-07"}), 200)
 	c = capacity(t, e, a.sw)
 	if c["admitted_awaiting_enrolment"] != float64(135) || !slices.Equal(waitingIDs(c), ids[136:]) {
 		t.Fatalf("after the exit: %v", c)
@@ -158,7 +158,7 @@ func TestClassOfTwentyOneNeedsOverride(t *testing.T) {
 	for _, id := range ids {
 		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	for i, id := range ids {
 		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
 		r := e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-2"})
@@ -316,7 +316,7 @@ func TestR_CAP_2_ClassNormsFromBranchSettings(t *testing.T) {
 	for _, id := range ids {
 		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	enrol := func(id, class string) testenv.Response {
 		t.Helper()
 		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
