@@ -187,7 +187,7 @@ func (r *Reader) Duties(ctx context.Context, f DutyFilter, visitDue HomeVisitDue
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
+	out := make([]Duty, 0, len(all))
 	for _, d := range all {
 		switch {
 		case len(f.OnlyKinds) > 0 && !slices.Contains(f.OnlyKinds, d.Kind),
@@ -352,7 +352,7 @@ func (r *Reader) allDuties(ctx context.Context, f DutyFilter, visitDue HomeVisit
 			out = append(out, newDuty(domain.DutyCoCounselling, sc.branch, sc.code, "", m.String(), since, &due, asOf))
 		}
 	}
-	if visitDue == nil || f.Scope.School != "" {
+	if visitDue == nil {
 		return out, nil
 	}
 	visits, err := r.openVisits(ctx, f.Scope, asOf)
