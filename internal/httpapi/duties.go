@@ -202,15 +202,8 @@ func (s *Server) duties(c echo.Context) error {
 	if len(items) == f.Limit {
 		out.NextCursor = projections.DutyCursor(items[len(items)-1])
 	}
-	var ids []string
-	for _, d := range items {
-		if d.CaseID != "" {
-			ids = append(ids, d.CaseID)
-		}
-	}
-	if err := s.recordAccess(c, ids...); err != nil {
-		return err
-	}
+	// No personal data (ids and aliases only): not in the access log,
+	// like the home-visit queue.
 	return c.JSON(http.StatusOK, out)
 }
 

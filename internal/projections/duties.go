@@ -153,14 +153,13 @@ type Duty struct {
 	StudentAlias string `json:"student_alias,omitempty"`
 	// Period: a semester "114-2", a month "2026-03", a dropout episode,
 	// a result, a meeting id; empty for a duty owed once.
-	Period   string         `json:"period,omitempty"`
-	Since    calendar.Date  `json:"since"`
-	DueOn    *calendar.Date `json:"due_on"`
-	AgeDays  int            `json:"age_days"`
-	Overdue  bool           `json:"overdue"`
-	Missing  []string       `json:"missing,omitempty"` // records_sent: the kinds not yet sent
-	Pending  string         `json:"due_status,omitempty"`
-	sortTime calendar.Date
+	Period  string         `json:"period,omitempty"`
+	Since   calendar.Date  `json:"since"`
+	DueOn   *calendar.Date `json:"due_on"`
+	AgeDays int            `json:"age_days"`
+	Overdue bool           `json:"overdue"`
+	Missing []string       `json:"missing,omitempty"` // records_sent: the kinds not yet sent
+	Pending string         `json:"due_status,omitempty"`
 }
 
 // DutyFilter selects duties.
