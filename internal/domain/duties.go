@@ -108,7 +108,7 @@ type DutyFacts struct {
 	Informed           map[string]bool
 	Admitted           bool
 	Accompanied        bool
-	Enrolment          *Enrolment
+	Enrolment          *DutyEnrolment
 	Suspended          bool
 	LeaveAssisted      bool
 	RecordsSent        map[string][]string // semester → kinds sent
@@ -140,7 +140,7 @@ func (f *DutyFacts) Apply(env events.Envelope) {
 			f.Enrolment.End(on)
 		}
 	case events.Enrolled:
-		f.Enrolment = &Enrolment{EnrolledOn: e.On, Grade: e.Grade}
+		f.Enrolment = &DutyEnrolment{EnrolledOn: e.On, Grade: e.Grade}
 	case events.NetworkUnitsInformed:
 		f.Informed[e.Result] = true
 	case events.ReportingAccompanied:
@@ -152,16 +152,16 @@ func (f *DutyFacts) Apply(env events.Envelope) {
 	}
 }
 
-// Enrolment is a student's enrolment at the branch: from the day enrolled
+// DutyEnrolment is a student's enrolment at the branch: from the day enrolled
 // to the last day, which is the day it ended or else graduation.
-type Enrolment struct {
+type DutyEnrolment struct {
 	EnrolledOn calendar.Date
 	Grade      int // at enrolment
 	EndedOn    *calendar.Date
 }
 
 // End records that the enrolment ended on d (the first end counts).
-func (e *Enrolment) End(d calendar.Date) {
+func (e *DutyEnrolment) End(d calendar.Date) {
 	if e.EndedOn == nil {
 		e.EndedOn = &d
 	}
@@ -170,7 +170,7 @@ func (e *Enrolment) End(d calendar.Date) {
 // LastDay is the enrolment's last day: the day it ended, or Jul 31 of
 // the academic year in which the student is in grade 9 (graduation;
 // R-SUS "Decision (leaving)").
-func (e Enrolment) LastDay() calendar.Date {
+func (e DutyEnrolment) LastDay() calendar.Date {
 	grade := min(max(e.Grade, MinGrade), MaxGrade)
 	ay := SemesterOf(e.EnrolledOn).Year + (MaxGrade - grade)
 	grad := calendar.NewDate(ay+1912, time.July, 31)
@@ -181,7 +181,7 @@ func (e Enrolment) LastDay() calendar.Date {
 }
 
 // EnrolledOnDay reports whether the student was enrolled on d.
-func (e Enrolment) EnrolledOnDay(d calendar.Date) bool {
+func (e DutyEnrolment) EnrolledOnDay(d calendar.Date) bool {
 	return !d.Before(e.EnrolledOn) && !d.After(e.LastDay())
 }
 
@@ -202,7 +202,7 @@ func (s Semester) End() calendar.Date {
 }
 
 // Semesters lists the semesters of the enrolment that have begun by asOf.
-func (e Enrolment) Semesters(asOf calendar.Date) []Semester {
+func (e DutyEnrolment) Semesters(asOf calendar.Date) []Semester {
 	last := e.LastDay()
 	if asOf.Before(last) {
 		last = asOf
@@ -248,7 +248,7 @@ func (m Month) Next() Month {
 // month up to asOf's in which it had a student enrolled, except July and
 // August (R-ORG-5), with the first day of that month a student was
 // enrolled.
-func CoCounsellingMonths(enrolments []Enrolment, asOf calendar.Date) map[Month]calendar.Date {
+func CoCounsellingMonths(enrolments []DutyEnrolment, asOf calendar.Date) map[Month]calendar.Date {
 	out := map[Month]calendar.Date{}
 	for _, e := range enrolments {
 		last := e.LastDay()

@@ -27,7 +27,7 @@ func TestEnrolmentLastDayIsGraduationOrTheEnd(t *testing.T) {
 		{d(2026, 8, 1), 9, nil, d(2027, 7, 31)},
 		{d(2026, 2, 11), 8, new(d(2026, 5, 20)), d(2026, 5, 20)},
 	} {
-		e := domain.Enrolment{EnrolledOn: c.on, Grade: c.grade, EndedOn: c.ended}
+		e := domain.DutyEnrolment{EnrolledOn: c.on, Grade: c.grade, EndedOn: c.ended}
 		if got := e.LastDay(); got != c.want {
 			t.Errorf("enrolled %s in grade %d: last day %s, want %s", c.on, c.grade, got, c.want)
 		}
@@ -37,7 +37,7 @@ func TestEnrolmentLastDayIsGraduationOrTheEnd(t *testing.T) {
 // R-ENR-2: semester 1 runs Aug 1 – Jan 31, semester 2 Feb 1 – Jul 31; an
 // enrolment owes the semesters it has begun, up to its last day.
 func TestR_ENR_2_SemestersOfAnEnrolment(t *testing.T) {
-	e := domain.Enrolment{EnrolledOn: d(2026, 1, 31), Grade: 9}
+	e := domain.DutyEnrolment{EnrolledOn: d(2026, 1, 31), Grade: 9}
 	var got []string
 	for _, s := range e.Semesters(d(2026, 12, 1)) {
 		got = append(got, s.String())
@@ -59,7 +59,7 @@ func TestR_ENR_2_SemestersOfAnEnrolment(t *testing.T) {
 // R-ORG-5: every month with a student enrolled, July and August excepted,
 // up to the as-of month; the duty starts on the first day enrolled.
 func TestR_ORG_5_CoCounsellingMonths(t *testing.T) {
-	es := []domain.Enrolment{
+	es := []domain.DutyEnrolment{
 		{EnrolledOn: d(2026, 6, 15), Grade: 9},                               // graduates 2026-07-31
 		{EnrolledOn: d(2026, 9, 10), Grade: 8, EndedOn: new(d(2026, 10, 1))}, // two months
 	}

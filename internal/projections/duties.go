@@ -310,9 +310,9 @@ func (r *Reader) allDuties(ctx context.Context, f DutyFilter, visitDue HomeVisit
 			civilDate(*row.OpenedOn), civilPtr(row.DueOn), asOf))
 	}
 	type school struct{ branch, code string }
-	bySchool := map[school][]domain.Enrolment{}
+	bySchool := map[school][]domain.DutyEnrolment{}
 	for _, row := range enrolments {
-		e := domain.Enrolment{EnrolledOn: civilDate(row.EnrolledOn), Grade: row.Grade, EndedOn: civilPtr(row.EndedOn)}
+		e := domain.DutyEnrolment{EnrolledOn: civilDate(row.EnrolledOn), Grade: row.Grade, EndedOn: civilPtr(row.EndedOn)}
 		bySchool[school{row.Branch, row.OriginSchool}] = append(bySchool[school{row.Branch, row.OriginSchool}], e)
 		last := e.LastDay()
 		for _, s := range e.Semesters(asOf) {
