@@ -403,3 +403,38 @@ func TestDutiesScopedLikeReferrals(t *testing.T) {
 	}
 	mustStatus(t, e.Do("GET", "/v1/duties", a.committee, nil), 403)
 }
+
+// R-ORG-5: a co-counselling visit is one event on the school's stream
+// cihui.<branch>.cocounselling.<school>; a note about a student is sealed
+// with that student's key, never in the clear; a retried request records
+// nothing more.
+func TestR_ORG_5_CoCounsellingVisitSealedAndIdempotent(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	id, _ := admitAndEnrol(t, e, a, "034501", true)
+	const note = "共同輔導備註：家庭狀況"
+	body := map[string]any{"cases": []map[string]any{{"case_id": id, "note": note}}}
+	first := mustStatus(t, e.Do("POST", "/v1/co-counselling-visits", a.school, body, "Idempotency-Key", "visit-1"), 200).JSON(t)
+	again := mustStatus(t, e.Do("POST", "/v1/co-counselling-visits", a.school, body, "Idempotency-Key", "visit-1"), 200).JSON(t)
+	if first["position"] != again["position"] || first["id"] != "034501" {
+		t.Fatalf("first %v, retry %v", first, again)
+	}
+	l, err := e.Store.Load(t.Context(), events.StreamID{Branch: e.Branch.Code, Type: events.AggregateCoCounselling, ID: "034501"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Events) != 1 {
+		t.Fatalf("%d events on the school's stream, want 1", len(l.Events))
+	}
+	if strings.Contains(string(l.Events[0].Data), "家庭狀況") {
+		t.Fatal("the note is in the clear in the log")
+	}
+	v := l.Events[0].Payload.(events.CoCounsellingVisited)
+	if len(v.Cases) != 1 || v.Cases[0].CaseID != id || v.Cases[0].Note.IsZero() || v.On != calendar.NewDate(2026, 2, 11) {
+		t.Fatalf("visit %+v", v)
+	}
+	var opened string
+	if err := e.Sealer.Open(t.Context(), v.Cases[0].Note, &opened); err != nil || opened != note {
+		t.Fatalf("the sealed note opens to %q (%v)", opened, err)
+	}
+}
