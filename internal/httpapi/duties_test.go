@@ -10,6 +10,7 @@ import (
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
+	"cihui/internal/projections"
 	"cihui/internal/testenv"
 )
 
@@ -436,5 +437,46 @@ func TestR_ORG_5_CoCounsellingVisitSealedAndIdempotent(t *testing.T) {
 	var opened string
 	if err := e.Sealer.Open(t.Context(), v.Cases[0].Note, &opened); err != nil || opened != note {
 		t.Fatalf("the sealed note opens to %q (%v)", opened, err)
+	}
+}
+
+// The duties read model is a fold of the log: rebuilt from the first
+// event it answers the same for any date.
+func TestDutiesSameAfterARebuild(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	id, meeting := admitAndEnrol(t, e, a, "034501", true)
+	admitAndEnrol(t, e, a, "034502", true)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/registrations", a.school, map[string]any{"semester": "114-2"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/co-counselling-visits", a.school, map[string]any{"cases": []map[string]any{{"case_id": id}}}), 200)
+	mustStatus(t, e.Do("POST", "/v1/filings/admitted", a.sw, map[string]any{"meeting_id": meeting}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/network-notices", a.school, map[string]any{"result": "admitted"}), 200)
+	dates := []string{"2026-02-11", "2026-03-05", "2026-09-15"}
+	before := map[string][]map[string]any{}
+	for _, d := range dates {
+		before[d] = duties(t, e, a.sw, "limit=500&as_of="+d)
+	}
+	e.StopProjector()
+	if err := projections.Reset(t.Context(), e.DB); err != nil {
+		t.Fatal(err)
+	}
+	e.StartProjector()
+	last, err := e.Store.LastPosition(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for r := e.Do("GET", fmt.Sprintf("/v1/duties?min_position=%d", last), a.sw, nil); r.Status != 200; r = e.Do("GET", fmt.Sprintf("/v1/duties?min_position=%d", last), a.sw, nil) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rebuild did not catch up: %d %s", r.Status, r.Body)
+		}
+	}
+	for _, d := range dates {
+		if after := duties(t, e, a.sw, "limit=500&as_of="+d); fmt.Sprint(after) != fmt.Sprint(before[d]) {
+			t.Fatalf("as of %s:\nbefore %v\nafter  %v", d, before[d], after)
+		}
+	}
+	if len(before["2026-09-15"]) < 5 {
+		t.Fatalf("too few duties to compare: %v", before["2026-09-15"])
 	}
 }
