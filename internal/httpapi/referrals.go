@@ -129,7 +129,11 @@ type ReferralView struct {
 	Visit         VisitView        `json:"visit"`
 	FirstReview   *FirstReviewView `json:"first_review"`
 	Admission     AdmissionView    `json:"admission"`
-	ReadPosition  uint64           `json:"read_position,omitempty"`
+	// Return, End and Acceptance: R-MID-3 and R-ELIG-4 (returns.go).
+	Return       *ReturnView     `json:"return,omitempty"`
+	End          *EndView        `json:"end,omitempty"`
+	Acceptance   *AcceptanceView `json:"acceptance,omitempty"`
+	ReadPosition uint64          `json:"read_position,omitempty"`
 }
 
 // AdmissionView is a case's admission and enrolment.
@@ -160,6 +164,7 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 		v.Complete = len(v.Missing) == 0
 		v.DocumentPages = domain.DocumentPages(domainDocuments(c.Documents))
 	}
+	returnsView(&v, c)
 	v.Visit = visitView(c, cal, calErr, s.today())
 	if a.Role == domain.RoleSocialWorker {
 		v.Visit.Log = c.Visits
