@@ -400,7 +400,7 @@ func planSuspensions(plan *ClosePlan, m *Meeting, roster *Roster, cases map[stri
 // app loads as many as could be seated); a case that cannot take the
 // seat (no longer waiting, or its student holds another place, R-CAP-1)
 // keeps its place on the list.
-func planWaitingList(plan *ClosePlan, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, taken *int, seated map[string]bool, today, midYearReportBy calendar.Date) {
+func planWaitingList(plan *ClosePlan, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, taken *int, seated map[string]bool, reportBy calendar.Date) {
 	for _, w := range roster.Waiting {
 		if *taken >= capacity {
 			return
@@ -417,7 +417,7 @@ func planWaitingList(plan *ClosePlan, m *Meeting, roster *Roster, cases map[stri
 			seated[r.PersonKey] = true
 		}
 		plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, PersonKey: r.PersonKey, Cap: capacity, Taken: *taken})
-		plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, true))
+		plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, reportBy, true))
 		plan.FromWaitlist = append(plan.FromWaitlist, r.ID)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"cihui/internal/events"
 )
 
-var swActor = events.Actor{Role: events.RoleSocialWorker}
+var suspSW = events.Actor{Role: events.RoleSocialWorker}
 
 // enrolledCase is an enrolled student of grade, enrolled on 2025-09-01.
 func enrolledCase(id string, grade int) *domain.Referral {
@@ -42,7 +42,7 @@ func suspensionCase(id string, grade int) *domain.Referral {
 func TestR_ENR_4_ProposeEndOpensProcedureStudentStaysEnrolled(t *testing.T) {
 	today := calendar.NewDate(2026, 2, 11)
 	r := enrolledCase("a", 8)
-	evs, err := r.HoldAdaptationMeeting(swActor, today, domain.AdaptationProposeEnd, []int{6}, events.Sealed{}, today)
+	evs, err := r.HoldAdaptationMeeting(suspSW, today, domain.AdaptationProposeEnd, []int{6}, events.Sealed{}, today)
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("propose_end: %v %v", evs, err)
 	}
@@ -53,15 +53,15 @@ func TestR_ENR_4_ProposeEndOpensProcedureStudentStaysEnrolled(t *testing.T) {
 	if r.Stage != domain.StageEnrolled || !r.Suspension.Open || r.OnSuspensionDocket() {
 		t.Fatalf("after propose_end: stage %s, procedure %+v", r.Stage, r.Suspension)
 	}
-	if evs, err := enrolledCase("b", 8).HoldAdaptationMeeting(swActor, today, domain.AdaptationContinue, nil, events.Sealed{}, today); err != nil || len(evs) != 1 {
+	if evs, err := enrolledCase("b", 8).HoldAdaptationMeeting(suspSW, today, domain.AdaptationContinue, nil, events.Sealed{}, today); err != nil || len(evs) != 1 {
 		t.Fatalf("continue: %v %v", evs, err)
 	}
-	if _, err := enrolledCase("c", 8).HoldAdaptationMeeting(swActor, today, domain.AdaptationProposeEnd, nil, events.Sealed{}, today); domain.ErrorCode(err) != domain.EInvalid {
+	if _, err := enrolledCase("c", 8).HoldAdaptationMeeting(suspSW, today, domain.AdaptationProposeEnd, nil, events.Sealed{}, today); domain.ErrorCode(err) != domain.EInvalid {
 		t.Fatalf("propose_end without grounds: %v", err)
 	}
 	admitted := enrolledCase("d", 8)
 	admitted.Stage = domain.StageAdmitted
-	if _, err := admitted.HoldAdaptationMeeting(swActor, today, domain.AdaptationContinue, nil, events.Sealed{}, today); ruleOf(err) != "R-ENR-4" {
+	if _, err := admitted.HoldAdaptationMeeting(suspSW, today, domain.AdaptationContinue, nil, events.Sealed{}, today); ruleOf(err) != "R-ENR-4" {
 		t.Fatalf("an adaptation meeting of a student not enrolled: %v", err)
 	}
 }
@@ -84,28 +84,28 @@ func TestR_SUS_1_GroundsAreOneToSix(t *testing.T) {
 func TestR_SUS_2_ReportFollowsBothVisits(t *testing.T) {
 	today := calendar.NewDate(2026, 2, 11)
 	r := enrolledCase("a", 8)
-	if _, err := r.SendSuspensionReport(swActor, today, events.Sealed{}, today); ruleOf(err) != "R-SUS-2" {
+	if _, err := r.SendSuspensionReport(suspSW, today, events.Sealed{}, today); ruleOf(err) != "R-SUS-2" {
 		t.Fatalf("a report with no procedure: %v", err)
 	}
-	e, err := r.OpenSuspension(swActor, []int{3}, today, events.Sealed{}, today)
+	e, err := r.OpenSuspension(suspSW, []int{3}, today, events.Sealed{}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fold(r, e)
-	if _, err := r.OpenSuspension(swActor, []int{2}, today, events.Sealed{}, today); domain.ErrorCode(err) != domain.EConflict {
+	if _, err := r.OpenSuspension(suspSW, []int{2}, today, events.Sealed{}, today); domain.ErrorCode(err) != domain.EConflict {
 		t.Fatalf("a second procedure: %v", err)
 	}
-	v, err := r.LogSuspensionVisit(swActor, "home", today, events.Sealed{}, today)
+	v, err := r.LogSuspensionVisit(suspSW, "home", today, events.Sealed{}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fold(r, v)
-	if _, err := r.SendSuspensionReport(swActor, today, events.Sealed{}, today); ruleOf(err) != "R-SUS-2" {
+	if _, err := r.SendSuspensionReport(suspSW, today, events.Sealed{}, today); ruleOf(err) != "R-SUS-2" {
 		t.Fatalf("a report without the origin-school visit: %v", err)
 	}
-	v, _ = r.LogSuspensionVisit(swActor, "origin_school", today, events.Sealed{}, today)
+	v, _ = r.LogSuspensionVisit(suspSW, "origin_school", today, events.Sealed{}, today)
 	fold(r, v)
-	rep, err := r.SendSuspensionReport(swActor, today, events.Sealed{}, today)
+	rep, err := r.SendSuspensionReport(suspSW, today, events.Sealed{}, today)
 	if err != nil || rep.Letter.ToSchool != "034501" {
 		t.Fatalf("the report: %+v %v", rep, err)
 	}

@@ -36,7 +36,7 @@ func suspensionContractChecks(t *testing.T, e *testenv.Env, check checkFunc, sw,
 	check("POST", "/v1/meetings/"+meeting+"/resolutions", committee, `{"case_id":"`+id+`","resolution":"admit"}`)   // 422 R-SUS-3
 	check("POST", "/v1/meetings/"+meeting+"/resolutions", committee, `{"case_id":"`+id+`","resolution":"suspend"}`) // 400: destination
 	check("POST", "/v1/meetings/"+meeting+"/resolutions", committee, `{"case_id":"`+id+`","resolution":"suspend","destination":"origin_school"}`)
-	check("POST", "/v1/meetings/"+meeting+"/close", committee, "")
+	check("POST", "/v1/meetings/"+meeting+"/close", committee, `{"reporting_date":"2026-04-07"}`)
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", meeting, last), committee, nil)
 	check("GET", fmt.Sprintf("%s?min_position=%d", p, last), sw, nil)

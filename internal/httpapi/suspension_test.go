@@ -80,7 +80,7 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	for _, id := range []string{A, B, C} {
 		mustStatus(t, e.Do("POST", "/v1/meetings/"+m1+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+m1+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m1+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	if w := waitingIDs(capacity(t, e, a.sw)); !slices.Equal(w, []string{C}) {
 		t.Fatalf("waiting list %v, want [C]", w)
 	}
@@ -149,8 +149,14 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	mustStatus(t, res(A, "suspend", map[string]any{"destination": "social_welfare"}), 200)
 	mustStatus(t, res(D, "waitlist", nil), 200)
 
+	// R-SOY-6: the seat the suspension frees admits the first waiting
+	// case, so the close needs its reporting date.
+	if r := e.Do("POST", "/v1/meetings/"+m2+"/close", a.committee, nil); r.Status != 422 || ruleOfResponse(t, r) != "R-SOY-6" {
+		t.Fatalf("a close admitting from the waiting list without a reporting date: %d %s", r.Status, r.Body)
+	}
 	before := lastPos(t, e)
-	closed := mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/close", a.committee, nil, "X-Request-Id", "close-m2"), 200).JSON(t)
+	closed := mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"},
+		"X-Request-Id", "close-m2"), 200).JSON(t)
 	after := uint64(closed["position"].(float64))
 
 	// One atomic append: every event from the close lies in (before,
@@ -219,6 +225,16 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	if l := ls[len(ls)-1].(map[string]any); !strings.Contains(l["next_step"].(string), "R-ORG-6") || !strings.Contains(l["outcome"].(string), "社政") {
 		t.Fatalf("suspension letter: %v", l)
 	}
+	// R-SUS-4, R-ORG-6: the origin school's duties follow the suspension.
+	duties := map[string]bool{}
+	for _, d := range mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/duties?min_position=%d", lastPos(t, e)), a.school, nil), 200).JSON(t)["items"].([]any) {
+		if d := d.(map[string]any); d["case_id"] == A {
+			duties[fmt.Sprint(d["kind"], "/", d["period"])] = true
+		}
+	}
+	if !duties["network_notice/suspended"] || !duties["leave_assistance/<nil>"] {
+		t.Fatalf("the origin school's duties for the suspended case: %v", duties)
+	}
 	list := mustStatus(t, e.Do("GET", "/v1/referrals?status=suspended", a.sw, nil), 200).JSON(t)["items"].([]any)
 	if len(list) != 1 || list[0].(map[string]any)["suspension"].(map[string]any)["destination"] != "social_welfare" {
 		t.Fatalf("suspended list: %v", list)
@@ -237,7 +253,7 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	A := e.RecommendedCase("034501", domain.OutcomeRecommend)
 	m1 := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+m1+"/resolutions", a.committee, map[string]any{"case_id": A, "resolution": "admit"}), 200)
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+m1+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m1+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	enrol(t, e, a, A, "8-1")
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/adaptation-meetings", a.sw, map[string]any{"on": "2026-02-11", "outcome": "continue"}), 200)
 	if got := get(t, e, a.sw, A); got["suspension"] != nil || len(got["adaptation_meetings"].([]any)) != 1 {
@@ -260,7 +276,7 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	}
 	m2 := scheduleAndOpen(t, e, a.committee, "extra", "2026-03-30")
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/resolutions", a.committee, map[string]any{"case_id": A, "resolution": "continue"}), 200)
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m2+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	got := get(t, e, a.sw, A)
 	if got["stage"] != "enrolled" || got["suspension"].(map[string]any)["status"] != "continued" {
 		t.Fatalf("after continue: %v %v", got["stage"], got["suspension"])
