@@ -68,7 +68,7 @@ type Case struct {
 	Suspension         *SuspensionView      `db:"-" json:"suspension"`
 	AdaptationMeetings []AdaptationMeeting  `db:"-" json:"adaptation_meetings,omitempty"`
 	SuspensionLog      []SuspensionLogEntry `db:"-" json:"suspension_log,omitempty"`
-	Visits              []VisitEntry   `db:"-" json:"-"`
+	Visits             []VisitEntry         `db:"-" json:"-"`
 	// Returns (R-MID-3) and acceptance with items owed (R-ELIG-4).
 	ResubmitBy       *time.Time    `db:"resubmit_by" json:"-"`
 	LapsedOn         *time.Time    `db:"lapsed_on" json:"-"`
