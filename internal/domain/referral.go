@@ -306,9 +306,10 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 			return events.ReferralOpened{}, RuleError("R-EXCL-3", "a student assessed as unfit for group living and boarding is not accepted")
 		}
 	}
-	if c.Route == RouteMidYear && c.Grade == 9 && secondSemester(today) && strings.TrimSpace(p.ExclusionReason) == "" {
-		return events.ReferralOpened{}, RuleError("R-EXCL-4", "a grade-9 student in the second semester is transferred only for a major reason: record it")
-	}
+	// R-EXCL-4 is checked when the transfer takes effect (a seat's first
+	// day, every exit), against the grade on that day, not at filing
+	// (CheckTransfer, roster_dates.go); a major reason given here is
+	// recorded (sealed) and flagged.
 
 	// The person's key is found by a blind index of the national ID: a
 	// living student's earlier cases share it; an erased student is filed
@@ -343,14 +344,10 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		Sex:                c.Sex,
 		Grounds:            grounds,
 		DropoutRecord:      c.DropoutRecord,
+		MajorReason:        strings.TrimSpace(p.ExclusionReason) != "",
 		PersonKey:          key,
 		Personal:           sealed,
 	}, nil
-}
-
-// secondSemester reports whether d is in a second semester (Feb – Jul).
-func secondSemester(d calendar.Date) bool {
-	return d.Month() >= time.February && d.Month() <= time.July
 }
 
 // Roles, re-exported for brevity in domain code.
@@ -425,6 +422,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.ReceivedOn = e.ReceivedOn
 		r.PersonKey = e.PersonKey
 		r.DropoutRecord = e.DropoutRecord
+		r.Admission.MajorReason = e.MajorReason // R-EXCL-4, checked when a transfer takes effect
 		r.Stage = StageIntake
 		r.Admission.ApplicationPosition = env.Position
 	case events.DocumentSubmitted:

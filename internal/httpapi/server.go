@@ -240,6 +240,10 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
 	read("/capacity", s.capacity, staff)
+	// The dated roster and the academic year (roster.go).
+	post("/academic-years/:academic_year/roll-over", s.rollOver, roles(domain.RoleAdmin, domain.RoleSocialWorker))
+	post("/academic-years/:academic_year/classes/confirmation", s.confirmClasses, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/major-reason", s.majorReason, roles(domain.RoleSocialWorker, domain.RoleOriginSchool))
 	// Branch settings (branches.go): admins change them; branch staff read
 	// their own branch's.
 	read("/branches", s.listBranches, roles(domain.RoleAdmin))

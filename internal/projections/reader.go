@@ -68,6 +68,12 @@ type Case struct {
 	// ProjectionError: an event of this case is quarantined, so the case
 	// is stale from there on (issue 7).
 	ProjectionError bool `db:"projection_error" json:"projection_error"`
+	// EndState, EndReason and EndedOn: how the case ended (declined,
+	// withdrawn, graduated, lapsed, rejected, …), why, citing the rule,
+	// and when; null while it is open (the dated roster, roster.go).
+	EndState  *string `db:"end_state" json:"end_state"`
+	EndReason *string `db:"end_reason" json:"end_reason"`
+	EndedOn   *string `db:"ended_on" json:"ended_on"`
 }
 
 // Letter is a letter sent to a school.
@@ -146,7 +152,7 @@ const caseColumns = `id, branch, origin_school, academic_year, route, channel, g
 	received_on, version, position, opened_at, updated_at, dropout_record, returned_missing, visit_contacts,
 	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on, application_position, appealed,
 	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations,
-	projection_error`
+	projection_error, end_state, end_reason, to_char(ended_on, 'YYYY-MM-DD') AS ended_on`
 
 func scopeWhere(s Scope, args []any) (string, []any) {
 	where := ""

@@ -26,10 +26,15 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		if err := applyRetention(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyEnding(ctx, tx, env); err != nil { // end states, the academic year (roster.go)
+			return err
+		}
 		pend.timeline(env)
 		return nil
 	case events.AggregateMeeting:
 		return applyMeeting(ctx, tx, env)
+	case events.AggregateRoster:
+		return applyRoster(ctx, tx, env) // the dated roster (roster.go)
 	}
 	return nil
 }
@@ -225,5 +230,5 @@ func Summary(env events.Envelope) string {
 	case events.LegalHoldLifted:
 		return "解除暫緩銷毀（legal hold lifted）"
 	}
-	return env.Type
+	return rosterSummary(env) // the dated roster's events, else the type (roster.go)
 }
