@@ -25,7 +25,9 @@ func newReferralID() string {
 	return "r" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
 }
 
-func taipei(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, domain.Taipei) }
+func taipei(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 9, 0, 0, 0, domain.Taipei)
+}
 
 // seatedSchool records, straight into the event store, a school of
 // academic year 114 seated since Aug 1 2025: perGrade[g] enrolled
