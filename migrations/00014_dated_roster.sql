@@ -42,10 +42,24 @@ ALTER TABLE cases
     ADD COLUMN end_reason text,
     ADD COLUMN ended_on   date;
 
--- The new read models are built from the first event: reset the
--- projector's checkpoint (it rebuilds every read model from the log).
-TRUNCATE cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions,
-         projection_quarantine, projection_held, case_retention CASCADE;
+-- The new read models are built from the first event: every read model
+-- is emptied and the projector's checkpoint reset (it rebuilds them all
+-- from the log, as `projector rebuild` does). The list is the
+-- projector's readModelTables; a table another migration has not created
+-- yet is skipped.
+-- +goose StatementBegin
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['cases', 'case_personal', 'case_documents', 'case_timeline', 'case_visits', 'letters',
+        'meetings', 'meeting_resolutions', 'projection_quarantine', 'projection_held', 'case_retention',
+        'dropout_episodes', 'suspension_grounds', 'roster_seats', 'roster_waiting', 'roster_years'] LOOP
+        IF to_regclass(t) IS NOT NULL THEN
+            EXECUTE format('TRUNCATE %I CASCADE', t);
+        END IF;
+    END LOOP;
+END $$;
+-- +goose StatementEnd
 DELETE FROM projection_checkpoints WHERE name = 'read_models';
 
 -- +goose Down

@@ -51,6 +51,7 @@ type Main struct {
 
 	AccessMaxAge      string
 	RetentionInterval string
+	LapseInterval     string
 	RolloverInterval  string // the academic year's roll-over job (rollover.go)
 
 	log     *slog.Logger
@@ -113,6 +114,7 @@ Flags:
 		return nil, err
 	}
 	m.accessRetentionFlags(fs)
+	m.lapseFlags(fs)
 	m.rolloverFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
@@ -268,6 +270,9 @@ func (m *Main) Run(ctx context.Context) error {
 		RequestHashKey: keys.requestSecret, Access: access,
 	})
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
+		return err
+	}
+	if err := m.startLapse(svc, reader, waiter, store); err != nil {
 		return err
 	}
 	if err := m.startRollover(svc); err != nil {

@@ -9,11 +9,14 @@ import (
 	"cihui/internal/events"
 )
 
-// End stages of a case after the academic year's roll-over.
-const (
-	StageGraduated Stage = "graduated" // grade 9 left on Jul 31
-	StageLapsed    Stage = "lapsed"    // the waiting-list entry lapsed on Jul 31
-)
+// StageGraduated: grade 9 left on Jul 31 (the roll-over). A waiting-list
+// entry that lapses on Jul 31 takes StageLapsed (returns.go), with end
+// state lapsed.
+const StageGraduated Stage = "graduated"
+
+// EndReasonApplicationLapsed is the end reason of a returned application
+// not re-submitted by its window's end (end state lapsed).
+const EndReasonApplicationLapsed = "the returned application was not re-submitted by the window's end (R-MID-3 decision)"
 
 // EndReason explains an end state, citing its rule; never free text
 // about the student.

@@ -92,7 +92,8 @@ func (r *Referral) RecordMajorReason(a events.Actor, reason events.Sealed) (even
 	if a.Role != RoleSocialWorker && a.Role != RoleOriginSchool {
 		return events.MajorReasonRecorded{}, Errorf(EForbidden, "a major reason is recorded by the origin school or the branch school")
 	}
-	if r.Admission.EndState != "" || r.Stage == StageRejected {
+	switch r.Stage {
+	case StageRejected, StageLeft, StageLapsed, StageGraduated:
 		return events.MajorReasonRecorded{}, Errorf(EConflict, "the case has ended (%s)", r.Stage)
 	}
 	return events.MajorReasonRecorded{Reason: reason}, nil

@@ -28,8 +28,11 @@ func (MeetingOpened) EventType() string { return "MeetingOpened" }
 // (R-MTG-3). The reason is sealed: it may describe the family.
 type ResolutionRecorded struct {
 	CaseID     string `json:"case_id"`
-	Resolution string `json:"resolution"` // admit | waitlist | reject
-	Reason     Sealed `json:"reason,omitzero"`
+	Resolution string `json:"resolution"` // admit | waitlist | reject; for a suspension case suspend | continue
+	// Destination of a suspend resolution (R-SUS-4): origin_school |
+	// social_welfare | judicial.
+	Destination string `json:"destination,omitempty"`
+	Reason      Sealed `json:"reason,omitzero"`
 	// Finding is a committee finding a reject cites: "R-EXCL-3" (unfit
 	// for group living and boarding), shown in the letter.
 	Finding string `json:"finding,omitempty"`

@@ -65,6 +65,13 @@ type Case struct {
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
 	Visits              []VisitEntry   `db:"-" json:"-"`
+	// Returns (R-MID-3) and acceptance with items owed (R-ELIG-4).
+	ResubmitBy       *time.Time    `db:"resubmit_by" json:"-"`
+	LapsedOn         *time.Time    `db:"lapsed_on" json:"-"`
+	AcceptedOn       *time.Time    `db:"accepted_on" json:"-"`
+	OwedItems        pq.Int64Array `db:"owed_items" json:"-"`
+	AcceptanceReason []byte        `db:"acceptance_reason" json:"-"` // sealed
+	SpecialReason    *string       `db:"-" json:"-"`                 // AcceptanceReason opened, for social workers
 	// ProjectionError: an event of this case is quarantined, so the case
 	// is stale from there on (issue 7).
 	ProjectionError bool `db:"projection_error" json:"projection_error"`
@@ -152,7 +159,8 @@ const caseColumns = `id, branch, origin_school, academic_year, route, channel, g
 	received_on, version, position, opened_at, updated_at, dropout_record, returned_missing, visit_contacts,
 	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on, application_position, appealed,
 	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations,
-	projection_error, end_state, end_reason, to_char(ended_on, 'YYYY-MM-DD') AS ended_on`
+	projection_error, resubmit_by, lapsed_on, accepted_on, owed_items, acceptance_reason,
+	end_state, end_reason, to_char(ended_on, 'YYYY-MM-DD') AS ended_on`
 
 func scopeWhere(s Scope, args []any) (string, []any) {
 	where := ""

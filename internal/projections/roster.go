@@ -109,6 +109,11 @@ func applyEnding(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
 			return err
 		}
 		return letter(ctx, tx, env, e.Letter)
+	case events.ApplicationLapsed:
+		// The stage is returns.go's; the end state and its reason are shown
+		// like every other end.
+		return exec(`UPDATE cases SET end_state = $2, end_reason = $3, ended_on = $4 WHERE id = $1`,
+			domain.EndingLapsed, domain.EndReasonApplicationLapsed, e.On.String())
 	case events.GradeAdvanced:
 		return exec(`UPDATE cases SET grade = $2 WHERE id = $1`, e.Grade)
 	case events.ClassAssigned:
