@@ -89,10 +89,21 @@ func seatedSchool(t *testing.T, e *testenv.Env, perGrade map[int]int, waiting in
 // (grade 7) and brings it to the recommended list.
 func startOfYearCase(t *testing.T, e *testenv.Env) string {
 	t.Helper()
+	return recommendedCase(t, e, domain.RouteStartOfYear, 7)
+}
+
+// recommendedCase files a referral on route (mid-year: direct) for grade
+// and brings it to the recommended list.
+func recommendedCase(t *testing.T, e *testenv.Env, route domain.Route, grade int) string {
+	t.Helper()
 	ctx := context.Background()
 	school := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501", Branch: e.Branch.Code}}
+	channel := domain.Channel("")
+	if route == domain.RouteMidYear {
+		channel = domain.ChannelDirect
+	}
 	res, err := e.App.OpenReferral(ctx, school, domain.OpenReferral{
-		Route: domain.RouteStartOfYear, Grade: 7, Sex: "M",
+		Route: route, Channel: channel, Grade: grade, Sex: "M",
 		Grounds: []string{domain.GroundLowIncome}, GuardianConsent: true, StudentWilling: true,
 		Person: domain.Person{StudentName: "測試", NationalID: testenv.NewNationalID(), BirthDate: "2013-01-01", GuardianName: "家長", Reason: "測試"},
 	})
@@ -105,7 +116,8 @@ func startOfYearCase(t *testing.T, e *testenv.Env) string {
 		if item == 5 {
 			issued = &today
 		}
-		must(t)(e.App.SubmitDocument(ctx, school, res.ID, item, 1, issued, false))
+		enc := domain.Enclosures{AccidentInsurance: item == 9 && route == domain.RouteMidYear} // R-DOC-1
+		must(t)(e.App.SubmitDocumentWith(ctx, school, res.ID, item, 1, issued, enc))
 		must(t)(e.App.CheckDocument(ctx, worker, res.ID, item, true, ""))
 	}
 	for _, k := range []string{domain.VisitHome, domain.VisitInterview, "report"} {
@@ -358,4 +370,41 @@ func TestR_CAP_1_RacingClosesNeverExceedTheCapOnAnyDay(t *testing.T) {
 		t.Fatalf("admitted: %d start-of-year (want 30), %d mid-year (want 0)", admitted[true], admitted[false])
 	}
 	noDayAboveCap(t, e)
+}
+
+// R-EXCL-4 (issue 9 defect 2) through the event store: grade-9 students
+// filed on 2025-12-10 and admitted at the March meeting transfer in during
+// the second semester. Without a major reason the close refuses the place
+// with a letter citing R-EXCL-4; with one recorded (sealed, POST
+// …/major-reason) the student is admitted.
+func TestR_EXCL_4_Grade9AdmittedInMarchNeedsMajorReason(t *testing.T) {
+	ctx := context.Background()
+	e := testenv.New(t, testenv.Options{Now: taipei(2025, 12, 10), NoProjector: true})
+	without := recommendedCase(t, e, domain.RouteMidYear, 9)
+	with := recommendedCase(t, e, domain.RouteMidYear, 9)
+	must(t)(e.App.RecordMajorReason(ctx, worker, with, "家庭重大變故"))
+	m, _, err := e.App.ScheduleMeeting(ctx, committee, 114, "march", calendar.NewDate(2026, time.March, 23), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(taipei(2026, 3, 23))
+	must(t)(e.App.OpenMeeting(ctx, committee, m.ID))
+	for _, id := range []string{without, with} {
+		must(t)(e.App.Resolve(ctx, committee, m.ID, id, domain.ResolutionAdmit, ""))
+	}
+	must(t)(e.App.CloseMeeting(ctx, committee, m.ID, nil))
+	if r := stageOf(t, e, with); r.Stage != domain.StageAdmitted {
+		t.Fatalf("with a major reason: %s", r.Stage)
+	}
+	l, err := e.Store.Load(ctx, events.StreamID{Branch: e.Branch.Code, Type: events.AggregateReferral, ID: without})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rej, ok := l.Events[len(l.Events)-1].Payload.(events.Rejected)
+	if !ok || !strings.Contains(rej.Letter.Outcome, "R-EXCL-4") {
+		t.Fatalf("without a major reason: %#v", l.Events[len(l.Events)-1].Payload)
+	}
+	if _, err := e.App.RecordMajorReason(ctx, worker, without, " "); domain.ErrorCode(err) != domain.EInvalid {
+		t.Fatalf("a blank major reason: %v", err)
+	}
 }
