@@ -175,7 +175,8 @@ func TestR_CAP_1_TwoYears(t *testing.T) {
 	for _, id := range soy {
 		must(t)(e.App.Resolve(ctx, committee, res.ID, id, domain.ResolutionAdmit, ""))
 	}
-	must(t)(e.App.CloseMeeting(ctx, committee, res.ID, nil))
+	june := calendar.NewDate(2026, time.June, 1) // R-SOY-6: the reporting date, a working day
+	must(t)(e.App.CloseMeeting(ctx, committee, res.ID, &june))
 	admitted, waiting := 0, 0
 	for i, id := range soy {
 		switch st := stageOf(t, e, id).Stage; st {
@@ -350,7 +351,13 @@ func TestR_CAP_1_RacingClosesNeverExceedTheCapOnAnyDay(t *testing.T) {
 	start := make(chan struct{})
 	for _, m := range []string{ma.ID, mb.ID, mc.ID} {
 		wg.Add(1)
-		go func() { defer wg.Done(); <-start; _, err := e.App.CloseMeeting(ctx, committee, m, nil); errs <- err }()
+		go func() {
+			defer wg.Done()
+			<-start
+			june := calendar.NewDate(2026, time.June, 1) // R-SOY-6
+			_, err := e.App.CloseMeeting(ctx, committee, m, &june)
+			errs <- err
+		}()
 	}
 	close(start)
 	wg.Wait()
@@ -392,7 +399,8 @@ func TestR_EXCL_4_Grade9AdmittedInMarchNeedsMajorReason(t *testing.T) {
 	for _, id := range []string{without, with} {
 		must(t)(e.App.Resolve(ctx, committee, m.ID, id, domain.ResolutionAdmit, ""))
 	}
-	must(t)(e.App.CloseMeeting(ctx, committee, m.ID, nil))
+	april := calendar.NewDate(2026, time.April, 7) // R-SOY-6
+	must(t)(e.App.CloseMeeting(ctx, committee, m.ID, &april))
 	if r := stageOf(t, e, with); r.Stage != domain.StageAdmitted {
 		t.Fatalf("with a major reason: %s", r.Stage)
 	}

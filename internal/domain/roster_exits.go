@@ -47,9 +47,12 @@ func planWithdrawal(r *Referral, roster *Roster, first *Referral, capacity int, 
 		// on every day of its range (R-CAP-1) and its transfer in is
 		// allowed (R-EXCL-4); otherwise it stays free.
 		if offer, ok, err := work.TakeSeat(first, today, capacity); err == nil && ok {
+			if reportBy.IsZero() {
+				return ReleasePlan{}, RuleError("R-SOY-6", "the freed place is offered to the first on the waiting list: give the reporting date (reporting_date), a working day on or after %s", today)
+			}
 			p.Roster = append(p.Roster, offer)
 			p.Offered = first.ID
-			p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, today, reportBy, true)}
+			p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, reportBy, true)}
 		}
 	}
 	return p, nil

@@ -46,7 +46,7 @@ func TestR_SUS_1_WithdrawalOnlyForAPlaceNotTakenUp(t *testing.T) {
 	if c := capacity(t, e, a.sw); len(waitingIDs(c)) != 1 || waitingIDs(c)[0] != waiting {
 		t.Fatalf("waiting list after a waiting case left: %v", waitingIDs(c))
 	}
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+declining+"/withdrawal", a.sw, map[string]any{"reason": "declined_place"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+declining+"/withdrawal", a.sw, map[string]any{"reason": "declined_place", "reporting_date": "2026-04-07"}), 200)
 	if c := capacity(t, e, a.sw); len(waitingIDs(c)) != 0 || c["held"] != float64(2) {
 		t.Fatalf("after the decline the waiting case holds the place: %v", c)
 	}

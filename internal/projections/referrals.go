@@ -18,6 +18,9 @@ import (
 // apply applies one event to the read models inside the batch's
 // transaction.
 func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env events.Envelope) error {
+	if err := applyDuties(ctx, tx, env); err != nil {
+		return err
+	}
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
@@ -240,6 +243,9 @@ func Summary(env events.Envelope) string {
 		return "解除暫緩銷毀（legal hold lifted）"
 	}
 	if s, ok := dropoutSummary(env); ok {
+		return s
+	}
+	if s, ok := dutySummary(env); ok {
 		return s
 	}
 	return rosterSummary(env) // the dated roster's events, else the type (roster.go)
