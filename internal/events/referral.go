@@ -24,6 +24,9 @@ type ReferralOpened struct {
 	DropoutRecord bool   `json:"dropout_record,omitempty"`
 	PersonKey     string `json:"person_key"`
 	Personal      Sealed `json:"personal"`
+	// Categories are the statistical categories (R-STAT-2), in the clear;
+	// absent in events recorded before they were carried (unknown).
+	Categories Categories `json:"categories,omitzero"`
 }
 
 // EventType implements Event.
@@ -164,6 +167,7 @@ func DefaultRegistry() *Registry {
 		SeatTaken{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{},
 		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
 		LegalHoldPlaced{}, LegalHoldLifted{},
+		PersonReferred{}, CategoriesCorrected{},
 	} {
 		r.Register(e, 1)
 	}

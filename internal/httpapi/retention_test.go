@@ -63,7 +63,7 @@ func TestRetention_TenYearsAndADayLegalHoldAndPerPerson(t *testing.T) {
 	twiceA := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345680"))
 	e.Clock.Set(t0.AddDate(0, 0, 2)) // 2026-02-13
 	recent := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345681"))
-	twiceB := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345680"))
+	twiceB := e.ReviewedCase("034502", domain.OutcomeNotEligible, nationalID(t, "A22345680")) // another school (R-CAP-1)
 
 	// The legal hold: a reason category and a sealed note; validated.
 	mustStatus(t, e.Do("POST", referralPath(held)+"/legal-hold", a.admin, map[string]any{"reason": "because"}), http.StatusBadRequest)
