@@ -19,7 +19,7 @@ type PersonCaseIndex interface {
 
 // maxFilingAttempts bounds how often a filing is decided again after a
 // concurrent filing of the same student (or the same request) won.
-const maxFilingAttempts = 5
+const maxFilingAttempts = 8
 
 // OpenReferral files a referral. One student holds at most one place
 // (R-CAP-1): the filing is appended, in one atomic batch, with an entry on
