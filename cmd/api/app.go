@@ -51,6 +51,7 @@ type Main struct {
 
 	AccessMaxAge      string
 	RetentionInterval string
+	LapseInterval     string
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -112,6 +113,7 @@ Flags:
 		return nil, err
 	}
 	m.accessRetentionFlags(fs)
+	m.lapseFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -266,6 +268,9 @@ func (m *Main) Run(ctx context.Context) error {
 		RequestHashKey: keys.requestSecret, Access: access,
 	})
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
+		return err
+	}
+	if err := m.startLapse(svc, reader, waiter, store); err != nil {
 		return err
 	}
 

@@ -82,29 +82,6 @@ func (s *Service) sealIfAlive(ctx context.Context, r *domain.Referral, text stri
 	return sealed, err
 }
 
-// ReturnApplication returns an incomplete application (退件, R-MID-3).
-func (s *Service) ReturnApplication(ctx context.Context, m Meta, id, note string) (Result, error) {
-	if err := domain.CheckNote("note", note); err != nil {
-		return Result{}, err
-	}
-	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
-		sealed, err := s.seal(ctx, r, note)
-		if err != nil {
-			return nil, err
-		}
-		e, err := r.ReturnApplication(m.Actor, sealed)
-		return []events.Event{e}, err
-	})
-}
-
-// Resubmit records the re-submission of a returned application.
-func (s *Service) Resubmit(ctx context.Context, m Meta, id string) (Result, error) {
-	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
-		e, err := r.Resubmit(m.Actor, s.now())
-		return []events.Event{e}, err
-	})
-}
-
 // LogVisit records a home-visit contact, visit, interview or the finished
 // assessment report (R-MID-4).
 func (s *Service) LogVisit(ctx context.Context, m Meta, id, kind string, on calendar.Date, note string) (Result, error) {

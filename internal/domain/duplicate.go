@@ -27,12 +27,13 @@ func (p *PersonReferrals) Apply(env events.Envelope) {
 }
 
 // EndedStages are the stages in which a referral has ended for good: not
-// admitted, or the place declined or left.
-var EndedStages = []Stage{StageRejected, StageLeft}
+// admitted, the place declined or left, or lapsed (returned and not
+// re-submitted, R-MID-3).
+var EndedStages = []Stage{StageRejected, StageLeft, StageLapsed}
 
 // Ended reports whether the referral has ended on today, so that the
-// student may be referred again (R-CAP-1): rejected, or the place
-// declined or left; an enrolled student graduates on Jul 31 of the
+// student may be referred again (R-CAP-1): rejected, the place declined
+// or left, or lapsed; an enrolled student graduates on Jul 31 of the
 // academic year in grade 9; any other application lapses at the end of
 // the academic year it was made for (see ClosedOn). A case found not
 // eligible at the first review is still open: every first-reviewed case

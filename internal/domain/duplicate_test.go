@@ -30,6 +30,7 @@ func TestR_CAP_1_WhichReferralsAreOpen(t *testing.T) {
 		{"waitlisted lapsed", domain.Referral{Stage: domain.StageWaitlisted, AcademicYear: 114}, aug1, true},
 		{"rejected", domain.Referral{Stage: domain.StageRejected, AcademicYear: 114}, jul31, true},
 		{"left", domain.Referral{Stage: domain.StageLeft, AcademicYear: 114}, jul31, true},
+		{"lapsed (R-MID-3)", domain.Referral{Stage: domain.StageLapsed, AcademicYear: 114}, jul31, true},
 		{"enrolled grade 8", domain.Referral{Stage: domain.StageEnrolled, AcademicYear: 114, Grade: 8}, aug1, false},
 		{"enrolled grade 8 graduated", domain.Referral{Stage: domain.StageEnrolled, AcademicYear: 114, Grade: 8}, calendar.NewDate(2027, 8, 1), true},
 	} {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
@@ -101,9 +100,9 @@ func MissingItems(route Route, channel Channel, dropoutRecord bool, docs [Checkl
 		reason := ""
 		switch {
 		case !d.Submitted:
-			reason = "not submitted"
+			reason = reasonNotSubmitted
 		case !d.Checked:
-			reason = "not yet checked by the branch school"
+			reason = reasonUnchecked
 		case !d.Conforms:
 			reason = "checked as not conforming (不符合)"
 		}
@@ -149,43 +148,6 @@ func item5Fresh(d Document) bool {
 	return !d.IssuedOn.Before(oldest) && !d.IssuedOn.After(d.SubmittedOn)
 }
 
-// ReturnApplication returns an incomplete application without a visit
-// (退件, R-MID-3).
-func (r *Referral) ReturnApplication(a events.Actor, note events.Sealed) (events.ApplicationReturned, error) {
-	if a.Role != RoleSocialWorker {
-		return events.ApplicationReturned{}, Errorf(EForbidden, "applications are returned by the branch school's social workers")
-	}
-	switch {
-	case r.Stage == StageReturned:
-		return events.ApplicationReturned{}, Errorf(EConflict, "the application has already been returned")
-	case r.Reviewed():
-		return events.ApplicationReturned{}, Errorf(EConflict, "the first review has already decided")
-	case r.Visit.ReportOn != nil:
-		return events.ApplicationReturned{}, RuleError("R-MID-3", "the home visit is done; an application is returned without a visit")
-	}
-	missing := r.Missing()
-	if len(missing) == 0 {
-		return events.ApplicationReturned{}, RuleError("R-MID-3", "the application is complete; only incomplete applications are returned")
-	}
-	items := make([]int, 0, len(missing))
-	for _, m := range missing {
-		items = append(items, m.Item)
-	}
-	return events.ApplicationReturned{Missing: items, Note: note}, nil
-}
-
-// Resubmit records the origin school's re-submission of a returned
-// application; the home-visit clock restarts on today.
-func (r *Referral) Resubmit(a events.Actor, now time.Time) (events.ApplicationResubmitted, error) {
-	if a.Role != RoleOriginSchool {
-		return events.ApplicationResubmitted{}, Errorf(EForbidden, "applications are re-submitted by the origin school")
-	}
-	if r.Stage != StageReturned {
-		return events.ApplicationResubmitted{}, Errorf(EConflict, "only a returned application can be re-submitted")
-	}
-	return events.ApplicationResubmitted{ReceivedOn: calendar.DateOf(now, Taipei)}, nil
-}
-
 // VisitKinds are the kinds of home-visit log entries; "report" finishes
 // the assessment report (R-MID-4).
 var VisitKinds = []string{VisitContact, VisitHome, VisitInterview, "report"}
@@ -226,6 +188,8 @@ func (r *Referral) LogVisit(a events.Actor, kind string, on calendar.Date, today
 	switch {
 	case r.Stage == StageReturned:
 		return nil, RuleError("R-MID-3", "a returned application gets no visit until it is re-submitted")
+	case r.Stage == StageLapsed:
+		return nil, RuleError("R-MID-3", "the application lapsed: it was not re-submitted by the window's end")
 	case r.Reviewed():
 		return nil, Errorf(EConflict, "the first review has already decided")
 	case r.Visit.ReportOn != nil:
@@ -255,12 +219,16 @@ func (r *Referral) DecideFirstReview(a events.Actor, outcome string, reasons eve
 		return events.FirstReviewDecided{}, err
 	}
 	switch {
+	case r.Stage == StageLapsed:
+		return events.FirstReviewDecided{}, RuleError("R-MID-3", "the application lapsed: it was not re-submitted by the window's end")
 	case r.Reviewed():
 		return events.FirstReviewDecided{}, Errorf(EConflict, "the first review has already decided")
 	case r.Stage == StageReturned:
 		return events.FirstReviewDecided{}, RuleError("R-MID-3", "the application was returned; it is reviewed after re-submission")
 	}
-	if m := r.Missing(); len(m) > 0 {
+	// R-ELIG-4 Decision: items a social worker accepted as still owed,
+	// for a recorded special reason, do not hold the review up.
+	if m := r.MissingNotExcused(); len(m) > 0 {
 		items := make([]string, len(m))
 		for i, x := range m {
 			items[i] = fmt.Sprint(x.Item)

@@ -403,8 +403,14 @@ type Referral struct {
 	// Categories are the statistical categories (R-STAT-2), Unknown
 	// where never recorded.
 	Categories Categories
+	// Acceptance: accepted incomplete for a special reason (R-ELIG-4).
+	Acceptance *Acceptance
 	// Erased is the PersonErased event of this case, if recorded.
 	Erased *EventRef
+	// dropouts are the dropout episodes (R-ORG-4), grounds the suspension
+	// grounds staff recorded (R-SUS-1): see dropout.go.
+	dropouts []DropoutEpisode
+	grounds  []RecordedGround
 
 	Version uint64 // number of events applied
 	LastSeq uint64 // position of the last event applied
@@ -449,6 +455,15 @@ func (r *Referral) Apply(env events.Envelope) {
 	case events.ApplicationResubmitted:
 		r.Stage = StageIntake
 		r.ReceivedOn = e.ReceivedOn
+		if e.TakesNewPlace {
+			// R-MID-3 Decision: complete only now, it takes its place in
+			// the application order (R-SOY-5) from here.
+			r.Admission.ApplicationPosition = env.Position
+		}
+	case events.ApplicationLapsed:
+		r.Stage = StageLapsed
+	case events.IncompleteAccepted:
+		r.Acceptance = &Acceptance{On: e.On, Owed: e.Owed}
 	case events.HomeVisitLogged:
 		switch e.Kind {
 		case VisitContact:
@@ -467,6 +482,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
+		r.applyDropout(env)
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position
@@ -532,7 +548,11 @@ func (r *Referral) SubmitDocumentWith(a events.Actor, item, pages int, issuedOn 
 	if enc.AccidentInsurance && item != 9 {
 		return events.DocumentSubmitted{}, Invalid(map[string]string{"with_accident_insurance": "only for item 9"})
 	}
-	if r.Reviewed() {
+	if r.Stage == StageLapsed {
+		return events.DocumentSubmitted{}, RuleError("R-MID-3", "the application lapsed: it was not re-submitted by the window's end")
+	}
+	if r.Reviewed() && !r.StillOwes(item) {
+		// An item accepted as owed may still arrive (R-ELIG-4).
 		return events.DocumentSubmitted{}, Errorf(EConflict, "the first review has already decided")
 	}
 	return events.DocumentSubmitted{Item: item, Pages: pages, IssuedOn: issuedOn, WithDropoutFile: enc.DropoutFile,

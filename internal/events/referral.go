@@ -64,6 +64,13 @@ func (DocumentChecked) EventType() string { return "DocumentChecked" }
 type ApplicationReturned struct {
 	Missing []int  `json:"missing"`
 	Note    Sealed `json:"note,omitzero"`
+	// Letter to the origin school naming the missing items by number and
+	// name, and the day the window closes (R-MID-3 Decision). Absent in
+	// events recorded before returns carried a letter.
+	Letter *Letter `json:"letter,omitempty"`
+	// ResubmitBy is the last day of the route's window: a re-submission
+	// after it is refused, and the application lapses (R-MID-3).
+	ResubmitBy *calendar.Date `json:"resubmit_by,omitempty"`
 }
 
 // EventType implements Event.
@@ -73,10 +80,41 @@ func (ApplicationReturned) EventType() string { return "ApplicationReturned" }
 // application again; the home-visit clock restarts from ReceivedOn.
 type ApplicationResubmitted struct {
 	ReceivedOn calendar.Date `json:"received_on"`
+	// TakesNewPlace: the re-submission takes its place in the application
+	// order (R-SOY-5) from its own position in the log, since it is
+	// complete only now (R-MID-3 Decision). False in events recorded
+	// before the decision, which kept the place of the first filing: a
+	// replay of the log keeps the order those decisions were made in.
+	TakesNewPlace bool `json:"takes_new_place,omitempty"`
 }
 
 // EventType implements Event.
 func (ApplicationResubmitted) EventType() string { return "ApplicationResubmitted" }
+
+// ApplicationLapsed: a returned application was not re-submitted by the
+// end of its window; the case is closed, with a letter to the origin
+// school (R-MID-3 Decision). Recorded by the lapse job.
+type ApplicationLapsed struct {
+	On         calendar.Date `json:"on"`
+	ResubmitBy calendar.Date `json:"resubmit_by"` // the window's last day
+	Letter     Letter        `json:"letter"`
+}
+
+// EventType implements Event.
+func (ApplicationLapsed) EventType() string { return "ApplicationLapsed" }
+
+// IncompleteAccepted: a social worker accepted an application missing
+// documents for a special reason (R-ELIG-4 Decision). The reason is free
+// text about the student and is sealed; Owed lists the checklist items
+// still owed, which stay shown on the case until they arrive.
+type IncompleteAccepted struct {
+	Owed   []int         `json:"owed"`
+	On     calendar.Date `json:"on"`
+	Reason Sealed        `json:"reason"`
+}
+
+// EventType implements Event.
+func (IncompleteAccepted) EventType() string { return "IncompleteAccepted" }
 
 // HomeVisitLogged: a social worker logged a contact, the home visit or the
 // interview (R-MID-4, R-SOY-3). The note is sealed.
@@ -168,6 +206,7 @@ func DefaultRegistry() *Registry {
 		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
 		LegalHoldPlaced{}, LegalHoldLifted{},
 		PersonReferred{}, CategoriesCorrected{},
+		ApplicationLapsed{}, IncompleteAccepted{},
 	} {
 		r.Register(e, 1)
 	}

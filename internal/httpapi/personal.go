@@ -47,6 +47,12 @@ func (s *Server) open(ctx context.Context, c *projections.Case, student, notes b
 		}
 	}
 	var err error
+	c.SpecialReason = nil
+	if notes {
+		if c.SpecialReason, err = s.openNote(ctx, c.AcceptanceReason); err != nil {
+			return err
+		}
+	}
 	for i := range c.Documents {
 		d := &c.Documents[i]
 		d.Note = nil

@@ -138,7 +138,12 @@ type ReferralView struct {
 	// PossibleDuplicates, for the branch's social workers only, are the
 	// same student's cases from other schools flagged at filing (R-CAP-1).
 	PossibleDuplicates []string `json:"possible_duplicates,omitzero"`
-	ReadPosition       uint64   `json:"read_position,omitempty"`
+	// Return, End and Acceptance: R-MID-3 and R-ELIG-4 (returns.go).
+	Return        *ReturnView     `json:"return,omitempty"`
+	End           *EndView        `json:"end,omitempty"`
+	Acceptance    *AcceptanceView `json:"acceptance,omitempty"`
+	DropoutFields                 // dropouts.go: episodes and suspension grounds (detail only)
+	ReadPosition  uint64          `json:"read_position,omitempty"`
 }
 
 // AdmissionView is a case's admission and enrolment.
@@ -169,6 +174,7 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 		v.Complete = len(v.Missing) == 0
 		v.DocumentPages = domain.DocumentPages(domainDocuments(c.Documents))
 	}
+	returnsView(&v, c)
 	v.Visit = visitView(c, cal, calErr, s.today())
 	if a.Role == domain.RoleSocialWorker {
 		v.Visit.Log = c.Visits
@@ -210,6 +216,9 @@ func (s *Server) getReferral(c echo.Context) error {
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
+	if err := s.addDropouts(c.Request().Context(), &v); err != nil {
+		return err
+	}
 	if err := s.recordAccess(c, cs.ID); err != nil {
 		return err
 	}

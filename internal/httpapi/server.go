@@ -213,6 +213,7 @@ func New(cfg Config) *Server {
 	command(http.MethodPut, "/referrals/:id/categories", s.putCategories, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
 	post("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/acceptance", s.acceptIncomplete, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/home-visits", s.logVisit, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/first-review", s.firstReview, roles(domain.RoleSocialWorker))
 	read("/home-visits/queue", s.visitQueue, roles(domain.RoleSocialWorker))
@@ -248,6 +249,7 @@ func New(cfg Config) *Server {
 	read("/branches/:code/history", s.branchHistory, roles(domain.RoleAdmin))
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	s.dropoutRoutes(post, read) // dropouts.go
 	return s
 }
 

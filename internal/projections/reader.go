@@ -66,6 +66,13 @@ type Case struct {
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
 	Visits              []VisitEntry   `db:"-" json:"-"`
+	// Returns (R-MID-3) and acceptance with items owed (R-ELIG-4).
+	ResubmitBy       *time.Time    `db:"resubmit_by" json:"-"`
+	LapsedOn         *time.Time    `db:"lapsed_on" json:"-"`
+	AcceptedOn       *time.Time    `db:"accepted_on" json:"-"`
+	OwedItems        pq.Int64Array `db:"owed_items" json:"-"`
+	AcceptanceReason []byte        `db:"acceptance_reason" json:"-"` // sealed
+	SpecialReason    *string       `db:"-" json:"-"`                 // AcceptanceReason opened, for social workers
 	// ProjectionError: an event of this case is quarantined, so the case
 	// is stale from there on (issue 7).
 	ProjectionError bool `db:"projection_error" json:"projection_error"`
@@ -160,7 +167,7 @@ const caseColumns = `id, branch, origin_school, academic_year, route, channel, g
 	received_on, version, position, opened_at, updated_at, dropout_record, returned_missing, visit_contacts,
 	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on, application_position, appealed,
 	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations,
-	projection_error, family_background, identity,
+	projection_error, resubmit_by, lapsed_on, accepted_on, owed_items, acceptance_reason, family_background, identity,
 	ARRAY(SELECT d.other_case_id FROM case_duplicates d WHERE d.case_id = cases.id ORDER BY d.other_case_id) AS possible_duplicates`
 
 func scopeWhere(s Scope, args []any) (string, []any) {

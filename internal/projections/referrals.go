@@ -23,6 +23,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyDropout(ctx, tx, env); err != nil {
+			return err
+		}
 		if err := applyRetention(ctx, tx, env); err != nil {
 			return err
 		}
@@ -95,16 +98,11 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
 			return err
 		}
-	case events.ApplicationReturned:
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, returned_missing = $3 WHERE id = $1`,
-			id, domain.StageReturned, pq.Array(e.Missing)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET acceptance_reason = NULL WHERE person_key = $1`, e.PersonKey); err != nil {
 			return err
 		}
-	case events.ApplicationResubmitted:
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, received_on = $3, received_position = $4, returned_missing = NULL WHERE id = $1`,
-			id, domain.StageIntake, e.ReceivedOn.String(), env.Position); err != nil {
-			return err
-		}
+	case events.ApplicationReturned, events.ApplicationResubmitted, events.ApplicationLapsed, events.IncompleteAccepted:
+		return applyReturns(ctx, tx, env)
 	case events.HomeVisitLogged:
 		col := map[string]string{domain.VisitContact: "visit_contacts = visit_contacts + 1", domain.VisitHome: "visit_visited = true", domain.VisitInterview: "visit_interviewed = true"}[e.Kind]
 		if col != "" {
@@ -202,7 +200,18 @@ func Summary(env events.Envelope) string {
 		}
 		return "資料未齊，分校退件（缺項目 " + strings.Join(items, "、") + "），請補齊後重新送件"
 	case events.ApplicationResubmitted:
+		if e.TakesNewPlace {
+			return "原學籍學校補齊資料重新送件，收件日 " + e.ReceivedOn.ROC() + "；自本日起依收件先後排序（R-MID-3）"
+		}
 		return "原學籍學校重新送件，收件日 " + e.ReceivedOn.ROC()
+	case events.ApplicationLapsed:
+		return "退件後未於申請期間末日 " + e.ResubmitBy.ROC() + " 前重新送件，申請失效結案；已函知申請學校（R-MID-3）"
+	case events.IncompleteAccepted:
+		items := make([]string, len(e.Owed))
+		for i, n := range e.Owed {
+			items[i] = fmt.Sprint(n)
+		}
+		return "分校社工依特殊原因受理資料未齊之申請（尚缺項目 " + strings.Join(items, "、") + "，R-ELIG-4）"
 	case events.PersonErased:
 		return "個人資料已依規定銷毀（" + e.Reason + "）"
 	case events.HomeVisitLogged:
@@ -237,6 +246,9 @@ func Summary(env events.Envelope) string {
 		return "解除暫緩銷毀（legal hold lifted）"
 	case events.CategoriesCorrected:
 		return "更正統計分類（家庭背景、身分）"
+	}
+	if s, ok := dropoutSummary(env); ok {
+		return s
 	}
 	return env.Type
 }
