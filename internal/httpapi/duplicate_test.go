@@ -263,3 +263,70 @@ func TestR_CAP_1_CaseFiledBeforeTheCheckCounts(t *testing.T) {
 		t.Fatalf("flag against the earlier case: %v", got["possible_duplicates"])
 	}
 }
+
+// R-CAP-1 under a race between schools: concurrent filings of one student
+// by different schools are all accepted (each decided again after a
+// concurrent one won), and every pair of them is flagged to the social
+// workers, whichever came first.
+func TestR_CAP_1_ConcurrentFilingsByOtherSchoolsAllFlagged(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	sw := e.Token(domain.RoleSocialWorker, "")
+	const n = 4
+	tokens := make([]string, n)
+	for i := range n {
+		tokens[i] = e.Token(domain.RoleOriginSchool, fmt.Sprintf("0345%02d", i+1))
+	}
+	body, err := json.Marshal(testenv.ValidReferral("A123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, n)
+	errs := make([]string, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			req, _ := http.NewRequest("POST", e.HTTP.URL+"/v1/referrals", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tokens[i])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs[i] = err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var res struct {
+				ID string `json:"id"`
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &res) != nil {
+				errs[i] = fmt.Sprintf("%d %s", resp.StatusCode, b)
+				return
+			}
+			ids[i] = res.ID
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, msg := range errs {
+		if msg != "" {
+			t.Fatalf("school %d: %s", i+1, msg)
+		}
+	}
+	for _, id := range ids {
+		got := get(t, e, sw, id)
+		var want []string
+		for _, other := range ids {
+			if other != id {
+				want = append(want, other)
+			}
+		}
+		slices.Sort(want)
+		if fmt.Sprint(got["possible_duplicates"]) != fmt.Sprint(want) {
+			t.Fatalf("case %s: possible_duplicates %v, want %v", id, got["possible_duplicates"], want)
+		}
+	}
+}
