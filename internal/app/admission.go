@@ -251,19 +251,17 @@ func (s *Service) ResolveWithFinding(ctx context.Context, m Meta, meetingID, cas
 // CloseMeeting makes the resolutions take effect in one atomic append over
 // the meeting, the committee, the roster and every resolved case: places
 // in order of application time up to the cap, the rest on the waiting list
-// (R-SOY-5, R-CAP-1).
-func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearReportBy *calendar.Date) (Result, error) {
+// (R-SOY-5, R-CAP-1). reportBy is the reporting date of the admissions
+// (R-SOY-6), required when the close admits anyone.
+func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, reportBy *calendar.Date) (Result, error) {
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, err
 	}
 	today := s.today()
-	reportBy := today.AddDays(14)
-	if midYearReportBy != nil {
-		if err := domain.ValidateReportingDate(*midYearReportBy, today); err != nil {
-			return Result{}, err
-		}
-		reportBy = *midYearReportBy
+	report, err := s.reportingDate(ctx, b.Code, reportBy, today)
+	if err != nil {
+		return Result{}, err
 	}
 	if !domain.IsMeetingID(id) {
 		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
@@ -286,7 +284,7 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearRe
 			}
 			cases[x.CaseID], caseLoads[x.CaseID] = r, l
 		}
-		plan, err := domain.PlanClose(m.Actor, mt, roster, cases, b.Cap, today, reportBy)
+		plan, err := domain.PlanClose(m.Actor, mt, roster, cases, b.Cap, today, report)
 		if err != nil {
 			return nil, err
 		}
@@ -307,14 +305,41 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearRe
 	})
 }
 
+// reportingDate checks a reporting date given by the caller (R-SOY-6): a
+// working day of the branch's office calendar on or after today. None
+// given is the zero date.
+func (s *Service) reportingDate(ctx context.Context, branch string, d *calendar.Date, today calendar.Date) (calendar.Date, error) {
+	if d == nil {
+		return calendar.Date{}, nil
+	}
+	if err := domain.ValidateReportingDate(*d, today); err != nil {
+		return calendar.Date{}, err
+	}
+	cal, err := s.Calendar(ctx, branch)
+	if err != nil {
+		return calendar.Date{}, err
+	}
+	if err := domain.CheckReportingDate(cal, *d, today); err != nil {
+		return calendar.Date{}, err
+	}
+	return *d, nil
+}
+
 // ReleasePlace records that a student leaves the place (declined, left),
 // and offers it to the first on the waiting list, atomically (R-SOY-5).
-func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason string) (Result, error) {
+// reportBy is the reporting date of that offer (R-SOY-6), required when a
+// place is offered.
+func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason string, reportBy *calendar.Date) (Result, error) {
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, err
 	}
 	if err := domain.ValidateRelease(reason); err != nil {
+		return Result{}, err
+	}
+	today := s.today()
+	report, err := s.reportingDate(ctx, b.Code, reportBy, today)
+	if err != nil {
 		return Result{}, err
 	}
 	if !domain.IsReferralID(caseID) {
@@ -337,7 +362,7 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 		if err != nil {
 			return nil, err
 		}
-		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, sealed, reason != "", s.today(), s.today().AddDays(14))
+		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, sealed, reason != "", today, report)
 		if err != nil {
 			return nil, err
 		}

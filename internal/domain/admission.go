@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -43,13 +44,13 @@ type Admission struct {
 }
 
 // OnDocket reports whether the case belongs on the next meeting's docket
-// (R-MTG-2): recommended, to discuss, or not passed and appealed.
+// (R-MTG-2): every first-reviewed case reaches the committee, so
+// recommended, to discuss, and not passed whether or not anyone appealed
+// (the committee confirms with `reject` or overturns it).
 func (r *Referral) OnDocket() bool {
 	switch r.Stage {
-	case StageRecommended, StageToDiscuss:
+	case StageRecommended, StageToDiscuss, StageNotEligible:
 		return true
-	case StageNotEligible:
-		return r.Admission.Appealed
 	}
 	return false
 }
@@ -332,8 +333,11 @@ type ClosePlan struct {
 
 // PlanClose makes a meeting's resolutions take effect (R-SOY-5, R-CAP-1):
 // admitted cases take places in order of application time up to the cap;
-// the rest join the waiting list in the same order.
-func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, today calendar.Date, midYearReportBy calendar.Date) (ClosePlan, error) {
+// the rest join the waiting list in the same order. Every resolution sends
+// a letter to the origin school (R-MTG-2). reportBy is the reporting date
+// the committee's close carries (R-SOY-6; zero: none given), checked by
+// CheckReportingDate; a close that admits anyone needs it.
+func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, today calendar.Date, reportBy calendar.Date) (ClosePlan, error) {
 	if a.Role != RoleCommittee {
 		return ClosePlan{}, Errorf(EForbidden, "meetings are closed by the committee")
 	}
@@ -370,7 +374,7 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 					seated[r.PersonKey] = true
 				}
 				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, PersonKey: r.PersonKey, Cap: capacity, Taken: taken})
-				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, false))
+				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, reportBy, false))
 				plan.Admitted = append(plan.Admitted, r.ID)
 				continue
 			}
@@ -395,31 +399,32 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 				Outcome: outcome, NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
 		}
 	}
+	if len(plan.Admitted) > 0 && reportBy.IsZero() {
+		return ClosePlan{}, RuleError("R-SOY-6", "the close admits %d case(s): give the reporting date (reporting_date), a working day on or after %s", len(plan.Admitted), today)
+	}
 	closed := events.MeetingClosed{MeetingID: m.ID, On: today}
 	plan.Meeting = []events.Event{closed}
 	plan.Committee = []events.Event{closed}
 	return plan, nil
 }
 
-func admittedEvent(r *Referral, meetingID string, today, midYearReportBy calendar.Date, fromWaitlist bool) events.Admitted {
-	reportBy := midYearReportBy
+// admittedEvent is the admission with its letter to the origin school,
+// which shows the reporting date the branch set (R-SOY-6, R-MID-5).
+func admittedEvent(r *Referral, meetingID string, reportBy calendar.Date, fromWaitlist bool) events.Admitted {
 	// Issue 12: each clause is its own, after the sentence it qualifies.
-	when := "，實際報到日期依分校通知"
+	when := ""
 	if r.Route == RouteStartOfYear {
 		// R-SOY-6: report in June, enrol in August of the same year.
-		june := calendar.NewDate(r.AcademicYear+1911, time.June, 30)
-		if !june.Before(today) {
-			reportBy = june
-			when = "，於 6 月份報到，同年 8 月入學（R-SOY-6）"
-		}
+		when = fmt.Sprintf("；民國%d年8月入學（R-SOY-6）", r.AcademicYear)
 	}
 	outcome := "複審通過，錄取就讀"
 	if fromWaitlist {
 		outcome = "候補遞補，錄取就讀"
 	}
-	return events.Admitted{MeetingID: meetingID, ReportBy: &reportBy, FromWaitlist: fromWaitlist, Letter: events.Letter{
+	d := reportBy
+	return events.Admitted{MeetingID: meetingID, ReportBy: &d, FromWaitlist: fromWaitlist, Letter: events.Letter{
 		ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班入學報到通知",
-		Outcome: outcome, NextStep: fmt.Sprintf("請於 %s 前派員陪同學生至分校報到%s；報到時檢附二個月內之健康檢查報告（R-ENR-1）。請通知個案網絡單位（R-SOY-7）。", reportBy.ROC(), when)}}
+		Outcome: outcome, NextStep: fmt.Sprintf("報到日期：%s。請於當日派員陪同學生至分校報到，報到時檢附二個月內之健康檢查報告（R-ENR-1）%s。請通知個案網絡單位（R-SOY-7）。", reportBy.ROC(), when)}}
 }
 
 // ReleasePlan frees a place and offers it to the first case on the
@@ -441,19 +446,46 @@ func ValidateRelease(reason string) error {
 	return c.Err()
 }
 
-// ValidateReportingDate checks the reporting date set for mid-year
-// admissions: within a year of today.
+// ValidateReportingDate checks the form of a reporting date: within a
+// year of today (what the stores hold; that it is a working day on or
+// after the offer is R-SOY-6, CheckReportingDate).
 func ValidateReportingDate(d, today calendar.Date) error {
 	var c Check
-	c.DateIn("mid_year_reporting_date", d, yearsBefore(today, 1), yearsBefore(today, -1), "must be within a year of today")
+	c.DateIn("reporting_date", d, yearsBefore(today, 1), yearsBefore(today, -1), "must be within a year of today")
 	return c.Err()
+}
+
+// CheckReportingDate checks the reporting date the branch sets when it
+// admits (the committee's close) or offers a freed place (R-SOY-6): a
+// working day of the branch's office calendar, on or after on, the day of
+// the close or the offer. The system proposes none of its own.
+func CheckReportingDate(cal *calendar.Calendar, d, on calendar.Date) error {
+	if d.Before(on) {
+		return RuleError("R-SOY-6", "the reporting date %s is before the day of the offer, %s", d, on)
+	}
+	work, err := cal.IsWorkday(d)
+	var unknown *calendar.YearUnknownError
+	if errors.As(err, &unknown) {
+		e := RuleError("R-SOY-6", "no office calendar for %d: the reporting date must be a working day; import the official calendar of that year", unknown.Year)
+		e.Fields = map[string]string{CalendarYearNeededField: strconv.Itoa(unknown.Year)}
+		return e
+	}
+	if err != nil {
+		return err
+	}
+	if !work {
+		return RuleError("R-SOY-6", "the reporting date %s is not a working day on the office calendar", d)
+	}
+	return nil
 }
 
 // PlanRelease records that an admitted or enrolled student leaves the
 // place, and offers the freed place to the first on the waiting list
 // (R-SOY-5), all in one atomic append. The reason is free text about the
 // student: the caller seals it with the student's key (hasReason says
-// whether one was given).
+// whether one was given). reportBy is the reporting date the social
+// worker's offer carries (R-SOY-6; zero: none given), checked by
+// CheckReportingDate; an offer needs it.
 func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason events.Sealed, hasReason bool, today, reportBy calendar.Date) (ReleasePlan, error) {
 	if a.Role != RoleSocialWorker {
 		return ReleasePlan{}, Errorf(EForbidden, "places are released by the branch school")
@@ -472,9 +504,12 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 		Roster: []events.Event{events.SeatReleased{CaseID: r.ID}},
 	}
 	if first != nil && roster.Taken()-1 < capacity {
+		if reportBy.IsZero() {
+			return ReleasePlan{}, RuleError("R-SOY-6", "the freed place is offered to the first on the waiting list: give the reporting date (reporting_date), a working day on or after %s", today)
+		}
 		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, PersonKey: first.PersonKey, Cap: capacity, Taken: roster.Taken()})
 		p.Offered = first.ID
-		p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, today, reportBy, true)}
+		p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, reportBy, true)}
 	}
 	return p, nil
 }

@@ -127,12 +127,24 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("GET", fmt.Sprintf("/v1/meetings?min_position=%d", last), committee, nil)
 	check("GET", "/v1/meetings/"+meeting, bureau, nil)
 	check("GET", "/v1/meetings/"+meeting+"/docket", sw, nil)
-	check("POST", "/v1/meetings/"+meeting+"/close", committee, `{"mid_year_reporting_date":"2026-04-07"}`)
+	check("POST", "/v1/meetings/"+meeting+"/close", committee, `{"reporting_date":"2026-04-07"}`)
 	check("GET", "/v1/capacity", sw, nil)
 	check("POST", "/v1/referrals/"+rec+"/health-check", sw, `{"examined_on":"2026-02-01"}`)
 	check("POST", "/v1/referrals/"+rec+"/enrolment", sw, `{"grade":8,"class":"8-1"}`)
 	check("POST", "/v1/referrals/"+rec+"/registrations", school, `{"semester":"114-2"}`)
-	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left"}`)
+	// Duties (issue 10).
+	check("POST", "/v1/referrals/"+rec+"/network-notices", school, `{"result":"admitted"}`)
+	check("POST", "/v1/referrals/"+rec+"/network-notices", school, `{"result":"rejected"}`) // 422
+	check("POST", "/v1/referrals/"+rec+"/accompaniment", school, `{"by":"staff","on":"2026-02-11"}`)
+	check("POST", "/v1/referrals/"+rec+"/records-sent", sw, `{"semester":"114-2","kinds":["grades"]}`)
+	check("POST", "/v1/referrals/"+rec+"/leave-assistance", school, "") // 422: not suspended
+	check("POST", "/v1/co-counselling-visits", school, `{"cases":[{"case_id":"`+rec+`","note":"共同輔導"}]}`)
+	check("POST", "/v1/co-counselling-visits", school, `{"cases":[]}`) // 400
+	check("POST", "/v1/filings/admitted", bureau, `{"meeting_id":"`+meeting+`"}`)
+	last, _ = e.Store.LastPosition(context.Background())
+	check("GET", fmt.Sprintf("/v1/duties?as_of=2026-08-05&min_position=%d", last), school, nil)
+	check("GET", "/v1/duties?kind=nope", sw, nil) // 400
+	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left","reporting_date":"2026-04-07"}`)
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", disc, last), school, nil)
 	check("GET", fmt.Sprintf("/v1/filings/admitted?academic_year=114&min_position=%d", last), bureau, nil)

@@ -127,7 +127,7 @@ func TestFreeTextReasonsSealed(t *testing.T) {
 	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
 	meeting := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
 	const override, withdrawal = "手足同班之特別理由", "家庭搬遷外縣市之理由"
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-1", "override_reason": override}), 200)

@@ -250,6 +250,14 @@ func New(cfg Config) *Server {
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	s.dropoutRoutes(post, read) // dropouts.go
+	// Duties (duties.go): what each party did, and what it still owes.
+	post("/filings/admitted", s.fileAdmitted, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	post("/referrals/:id/records-sent", s.recordsSent, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/network-notices", s.networkNotice, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/accompaniment", s.accompaniment, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/leave-assistance", s.leaveAssistance, roles(domain.RoleOriginSchool))
+	post("/co-counselling-visits", s.coCounselling, roles(domain.RoleOriginSchool))
+	read("/duties", s.duties, roles(domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleBureau, domain.RoleAdmin))
 	return s
 }
 

@@ -54,7 +54,7 @@ type DocketEntry struct {
 	Channel             string         `db:"channel" json:"channel,omitempty"`
 	Grade               int            `db:"grade" json:"grade"`
 	Stage               string         `db:"stage" json:"stage"`
-	List                string         `db:"-" json:"list"` // recommended | to_discuss | appealed
+	List                string         `db:"-" json:"list"` // recommended | to_discuss | appealed | not_passed
 	ReceivedOn          time.Time      `db:"received_on" json:"-"`
 	ApplicationPosition uint64         `db:"application_position" json:"application_position"`
 	Appealed            bool           `db:"appealed" json:"appealed"`
@@ -70,7 +70,7 @@ const docketColumns = `SELECT c.id, c.origin_school, c.route, c.channel, c.grade
 // Docket returns a meeting's docket, ordered by application time. A closed
 // meeting keeps the cases it resolved; the next open or scheduled meeting
 // gets every pending case automatically (recommended, to discuss, and not
-// passed but appealed); later meetings have none yet.
+// passed, appealed or not: R-MTG-2); later meetings have none yet.
 func (r *Reader) Docket(ctx context.Context, m MeetingRow) (entries []DocketEntry, isNext bool, err error) {
 	entries = []DocketEntry{}
 	if m.Status == "closed" {
@@ -86,7 +86,7 @@ func (r *Reader) Docket(ctx context.Context, m MeetingRow) (entries []DocketEntr
 	}
 	err = r.db.SelectContext(ctx, &entries, docketColumns+`
 		FROM cases c LEFT JOIN meeting_resolutions mr ON mr.case_id = c.id AND mr.meeting_id = $2
-		WHERE c.branch = $1 AND (c.stage IN ('recommended', 'to_discuss') OR (c.stage = 'not_eligible' AND c.appealed))
+		WHERE c.branch = $1 AND c.stage IN ('recommended', 'to_discuss', 'not_eligible')
 		ORDER BY c.application_position`, m.Branch, m.ID)
 	return label(entries), true, err
 }
@@ -100,8 +100,10 @@ func label(entries []DocketEntry) []DocketEntry {
 			e.List = "recommended"
 		case e.Stage == string(domain.StageToDiscuss):
 			e.List = "to_discuss"
-		case e.Stage == string(domain.StageNotEligible):
+		case e.Stage == string(domain.StageNotEligible) && e.Appealed:
 			e.List = "appealed"
+		case e.Stage == string(domain.StageNotEligible):
+			e.List = "not_passed"
 		default:
 			e.List = "decided"
 		}

@@ -18,6 +18,9 @@ import (
 // apply applies one event to the read models inside the batch's
 // transaction.
 func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env events.Envelope) error {
+	if err := applyDuties(ctx, tx, env); err != nil {
+		return err
+	}
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
@@ -248,6 +251,9 @@ func Summary(env events.Envelope) string {
 		return "更正統計分類（家庭背景、身分）"
 	}
 	if s, ok := dropoutSummary(env); ok {
+		return s
+	}
+	if s, ok := dutySummary(env); ok {
 		return s
 	}
 	return env.Type
