@@ -29,6 +29,9 @@ type ReferralOpened struct {
 	MajorReason bool   `json:"major_reason,omitempty"`
 	PersonKey   string `json:"person_key"`
 	Personal    Sealed `json:"personal"`
+	// Categories are the statistical categories (R-STAT-2), in the clear;
+	// absent in events recorded before they were carried (unknown).
+	Categories Categories `json:"categories,omitzero"`
 }
 
 // EventType implements Event.
@@ -207,6 +210,7 @@ func DefaultRegistry() *Registry {
 		SeatTaken{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{},
 		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
 		LegalHoldPlaced{}, LegalHoldLifted{},
+		PersonReferred{}, CategoriesCorrected{},
 		ApplicationLapsed{}, IncompleteAccepted{},
 	} {
 		r.Register(e, 1)

@@ -210,6 +210,7 @@ func New(cfg Config) *Server {
 	read("/referrals/:id", s.getReferral)
 	read("/referrals/:id/events", s.referralEvents)
 	command(http.MethodPut, "/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	command(http.MethodPut, "/referrals/:id/categories", s.putCategories, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
 	post("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
 	post("/referrals/:id/acceptance", s.acceptIncomplete, roles(domain.RoleSocialWorker))
