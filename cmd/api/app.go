@@ -52,6 +52,7 @@ type Main struct {
 	AccessMaxAge      string
 	RetentionInterval string
 	LapseInterval     string
+	RolloverInterval  string // the academic year's roll-over job (rollover.go)
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -114,6 +115,7 @@ Flags:
 	}
 	m.accessRetentionFlags(fs)
 	m.lapseFlags(fs)
+	m.rolloverFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -260,7 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
-		Branches: branches.Get, BranchCache: branches,
+		Branches: branches.Get, BranchCache: branches, PersonCases: reader,
 	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
@@ -271,6 +273,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.startLapse(svc, reader, waiter, store); err != nil {
+		return err
+	}
+	if err := m.startRollover(svc); err != nil {
 		return err
 	}
 

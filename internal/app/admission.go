@@ -412,9 +412,12 @@ func (s *Service) RecordRegistration(ctx context.Context, m Meta, id, semester s
 	})
 }
 
-// Capacity is the branch's places as the roster stream holds them.
+// Capacity is the branch's places on a date as the roster stream holds
+// them (R-CAP-1 dated; rollover.go CapacityOn).
 type Capacity struct {
 	Cap              int                `json:"cap"`
+	On               string             `json:"on"`
+	Held             int                `json:"held"`
 	Enrolled         int                `json:"enrolled"`
 	AdmittedAwaiting int                `json:"admitted_awaiting_enrolment"`
 	Free             int                `json:"free"`
@@ -422,21 +425,7 @@ type Capacity struct {
 	RosterVersion    uint64             `json:"roster_version"`
 }
 
-// Capacity reads the roster from the event store itself.
+// Capacity reads today's places from the event store itself.
 func (s *Service) Capacity(ctx context.Context, a events.Actor) (Capacity, error) {
-	b, err := s.branch(a)
-	if err != nil {
-		return Capacity{}, err
-	}
-	roster, l, err := s.loadRoster(ctx, b.Code)
-	if err != nil {
-		return Capacity{}, err
-	}
-	enrolled := roster.Enrolled()
-	c := Capacity{Cap: b.Cap, Enrolled: enrolled, AdmittedAwaiting: roster.Taken() - enrolled, Free: max(0, b.Cap-roster.Taken()),
-		Waiting: roster.Waiting, RosterVersion: l.version}
-	if c.Waiting == nil {
-		c.Waiting = []domain.WaitEntry{}
-	}
-	return c, nil
+	return s.CapacityOn(ctx, a, s.today())
 }

@@ -125,7 +125,7 @@ func (s *Service) ResolveCase(ctx context.Context, m Meta, meetingID string, in 
 // (R-SOY-5): seats free now and those its suspensions free.
 func (s *Service) loadWaiting(ctx context.Context, branch string, mt *domain.Meeting, roster *domain.Roster, capacity int,
 	cases map[string]*domain.Referral, loads map[string]loaded) error {
-	for _, w := range roster.Waiting[:domain.WaitingToLoad(mt, roster, capacity)] {
+	for _, w := range roster.Waiting[:domain.WaitingToLoad(mt, roster, capacity, s.today())] {
 		if _, ok := cases[w.CaseID]; ok {
 			continue
 		}

@@ -41,6 +41,16 @@ type Admission struct {
 	HealthCleared       *calendar.Date
 	EnrolledOn          *calendar.Date // R-ENR-2: registrations from this semester
 	Registrations       []string
+	// The dated roster and the academic year (rollover.go): GradeYear is
+	// the academic year Referral.Grade is of once a roll-over advanced it
+	// (0: the referral's year); MajorReason, a major reason recorded for
+	// a grade-9 transfer in the second semester (R-EXCL-4); EndState and
+	// Ended the case's end and its day (declined, withdrawn, graduated,
+	// lapsed, …).
+	GradeYear   int
+	MajorReason bool
+	EndState    string
+	Ended       *calendar.Date
 }
 
 // OnDocket reports whether the case belongs on the next meeting's docket
@@ -72,6 +82,7 @@ func (r *Referral) applyAdmission(env events.Envelope) {
 		r.Admission.MeetingID = e.MeetingID
 	case events.PlaceReleased:
 		r.Stage = StageLeft
+		r.Admission.EndState, r.Admission.Ended = placeEnding(e, env)
 	case events.HealthCheckRecorded:
 		d := e.ExaminedOn
 		r.Admission.HealthExamined, r.Admission.Infectious, r.Admission.HealthCleared = &d, e.Infectious, e.ClearedOn
@@ -82,6 +93,8 @@ func (r *Referral) applyAdmission(env events.Envelope) {
 		r.Admission.EnrolledOn = &on
 	case events.RegistrationRecorded:
 		r.Admission.Registrations = append(r.Admission.Registrations, e.Semester)
+	default:
+		r.applyYear(env) // the academic year's events (rollover.go)
 	}
 }
 
@@ -352,13 +365,15 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 		return ClosePlan{}, Errorf(EConflict, "the meeting is not open (%s)", m.Status)
 	}
 	plan := ClosePlan{Cases: map[string][]events.Event{}}
-	// Suspensions first: the seats they free count for what follows.
-	freed := planSuspensions(&plan, m, roster, cases, today)
 	res := slices.Clone(m.Resolutions)
 	slices.SortStableFunc(res, func(x, y MeetingResolution) int {
 		return cmpU64(cases[x.CaseID].Admission.ApplicationPosition, cases[y.CaseID].Admission.ApplicationPosition)
 	})
-	taken := roster.Taken() - freed
+	// R-CAP-1 (dated): each admission is checked for every day of its
+	// seat's range on a working copy that carries this close's seats.
+	work := roster.Clone()
+	// Suspensions first: the seats they free count for what follows.
+	planSuspensions(&plan, m, work, cases, today)
 	seated := map[string]bool{} // person keys given a place by this close
 	for _, x := range res {
 		r := cases[x.CaseID]
@@ -377,12 +392,21 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 		}
 		switch x.Resolution {
 		case ResolutionAdmit, ResolutionWaitlist:
-			if x.Resolution == ResolutionAdmit && taken < capacity {
-				taken++
+			seat, ok, err := events.SeatTaken{}, false, error(nil)
+			if x.Resolution == ResolutionAdmit {
+				seat, ok, err = work.TakeSeat(r, today, capacity) // roster_dates.go
+			}
+			if err != nil {
+				// R-EXCL-4: the transfer in would take effect in grade 9's
+				// second semester without a recorded major reason.
+				plan.Cases[r.ID] = append(plan.Cases[r.ID], transferRefused(r, m.ID, x.Reason))
+				continue
+			}
+			if ok {
 				if r.PersonKey != "" {
 					seated[r.PersonKey] = true
 				}
-				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, PersonKey: r.PersonKey, Cap: capacity, Taken: taken})
+				plan.Roster = append(plan.Roster, seat)
 				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, reportBy, false))
 				plan.Admitted = append(plan.Admitted, r.ID)
 				continue
@@ -408,7 +432,7 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 				Outcome: outcome, NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
 		}
 	}
-	planWaitingList(&plan, m, roster, cases, capacity, &taken, seated, reportBy)
+	planWaitingList(&plan, m, roster.Waiting, work, cases, capacity, seated, today, reportBy)
 	if (len(plan.Admitted) > 0 || len(plan.FromWaitlist) > 0) && reportBy.IsZero() {
 		return ClosePlan{}, RuleError("R-SOY-6", "the close admits %d case(s): give the reporting date (reporting_date), a working day on or after %s", len(plan.Admitted)+len(plan.FromWaitlist), today)
 	}
@@ -503,25 +527,10 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 	if !hasReason {
 		return ReleasePlan{}, Invalid(map[string]string{"reason": "required, e.g. declined_place or left"})
 	}
-	if r.Stage != StageAdmitted && r.Stage != StageEnrolled {
-		return ReleasePlan{}, Errorf(EConflict, "the case holds no place (%s)", r.Stage)
-	}
-	if _, ok := roster.Seats[r.ID]; !ok {
-		return ReleasePlan{}, Errorf(EConflict, "the roster holds no place for the case")
-	}
-	p := ReleasePlan{
-		Case:   []events.Event{events.PlaceReleased{Reason: reason}},
-		Roster: []events.Event{events.SeatReleased{CaseID: r.ID}},
-	}
-	if first != nil && roster.Taken()-1 < capacity {
-		if reportBy.IsZero() {
-			return ReleasePlan{}, RuleError("R-SOY-6", "the freed place is offered to the first on the waiting list: give the reporting date (reporting_date), a working day on or after %s", today)
-		}
-		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, PersonKey: first.PersonKey, Cap: capacity, Taken: roster.Taken()})
-		p.Offered = first.ID
-		p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, reportBy, true)}
-	}
-	return p, nil
+	// Withdrawal is only for a place not yet taken up (R-SUS-1 decision,
+	// R-ENR-4): declining an admission, or leaving the waiting list
+	// (roster_exits.go).
+	return planWithdrawal(r, roster, first, capacity, reason, today, reportBy)
 }
 
 // MaxHealthCheckAgeYears bounds how old a recorded health check may be.

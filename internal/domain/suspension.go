@@ -347,7 +347,7 @@ func (m *Meeting) ResolveCase(a events.Actor, r *Referral, in ResolutionInput, t
 	if err != nil {
 		return e, err
 	}
-	if in.Resolution == ResolutionSuspend && r.Grade == 9 && secondSemester(today) && !in.HasReason {
+	if in.Resolution == ResolutionSuspend && r.GradeOn(today) == MaxGrade && SecondSemester(today) && !in.HasReason {
 		return events.ResolutionRecorded{}, RuleError("R-EXCL-4", "a grade-9 student in the second semester leaves only for a major reason: record it as the reason")
 	}
 	e.Destination, e.Finding = in.Destination, in.Finding
@@ -361,12 +361,13 @@ var destinationText = map[string]string{
 }
 
 // planSuspensions makes a meeting's suspension resolutions take effect at
-// its close (R-SUS-3, R-SUS-4): each suspended student's seat is released
-// (its last day is the close date), a continue closes the procedure, and
-// each sends its letter to the origin school. It returns how many seats
-// were freed, for the admissions and the waiting list that follow in the
-// same append.
-func planSuspensions(plan *ClosePlan, m *Meeting, roster *Roster, cases map[string]*Referral, today calendar.Date) (freed int) {
+// its close (R-SUS-3, R-SUS-4): each suspended student's seat ends (its
+// last day is the day before the close, when the exit takes effect, as for
+// a declined place, so the seat is free from the close day on: R-CAP-1),
+// planned on work so that the admissions and the waiting list that follow
+// in the same append may take it; a continue closes the procedure. Each
+// sends its letter to the origin school.
+func planSuspensions(plan *ClosePlan, m *Meeting, work *Roster, cases map[string]*Referral, today calendar.Date) {
 	for _, x := range m.Resolutions {
 		r := cases[x.CaseID]
 		if r == nil || !r.OnSuspensionDocket() {
@@ -379,9 +380,10 @@ func planSuspensions(plan *ClosePlan, m *Meeting, roster *Roster, cases map[stri
 				Outcome:  "經複審會議決議中止就讀（R-SUS-3），" + destinationText[x.Destination] + "（R-SUS-4）",
 				NextStep: "請原學籍學校通知個案網絡單位，並協助學生離校返回原學籍學校（R-SUS-4、R-ORG-6）。"}})
 			plan.Suspended = append(plan.Suspended, r.ID)
-			if _, ok := roster.Seats[r.ID]; ok {
-				plan.Roster = append(plan.Roster, events.SeatReleased{CaseID: r.ID})
-				freed++
+			if _, ok := work.Seats[r.ID]; ok {
+				if rel, err := work.EndSeat(r.ID, today.AddDays(-1), EndingSuspended); err == nil {
+					plan.Roster = append(plan.Roster, rel)
+				}
 			}
 		case ResolutionContinue:
 			plan.Cases[r.ID] = append(plan.Cases[r.ID], events.SuspensionDeclined{MeetingID: m.ID, On: today, Letter: events.Letter{
@@ -390,42 +392,41 @@ func planSuspensions(plan *ClosePlan, m *Meeting, roster *Roster, cases map[stri
 				NextStep: "分校持續輔導；請原學籍學校持續配合註冊及輔導（R-ENR-2、R-ORG-3）。"}})
 		}
 	}
-	return freed
 }
 
 // planWaitingList fills the seats still free after the meeting's own
-// admissions from the waiting list, in its order (R-SOY-5), in the same
-// append: a seat a suspension freed goes to the first waiting case.
-// Only waiting cases the caller loaded into cases are considered (the
-// app loads as many as could be seated); a case that cannot take the
-// seat (no longer waiting, or its student holds another place, R-CAP-1)
-// keeps its place on the list.
-func planWaitingList(plan *ClosePlan, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, taken *int, seated map[string]bool, reportBy calendar.Date) {
-	for _, w := range roster.Waiting {
-		if *taken >= capacity {
-			return
-		}
+// admissions from the waiting list (as it stood before the close), in its
+// order (R-SOY-5), in the same append: a seat a suspension freed goes to
+// the first waiting case whose seat range fits (R-CAP-1, every day) and
+// whose transfer in is allowed (R-EXCL-4). Only waiting cases the caller
+// loaded into cases are considered; a case that cannot take a seat (no
+// longer waiting, its student holds another place) keeps its place.
+func planWaitingList(plan *ClosePlan, m *Meeting, waiting []WaitEntry, work *Roster, cases map[string]*Referral, capacity int, seated map[string]bool, today, reportBy calendar.Date) {
+	for _, w := range waiting {
 		r := cases[w.CaseID]
 		if r == nil || r.Stage != StageWaitlisted {
 			continue
 		}
-		if _, holds := roster.HeldBy(r.PersonKey); holds || seated[r.PersonKey] {
+		if _, holds := work.HeldBy(r.PersonKey); holds || seated[r.PersonKey] {
 			continue
 		}
-		*taken++
+		seat, ok, err := work.TakeSeat(r, today, capacity)
+		if err != nil || !ok {
+			continue
+		}
 		if r.PersonKey != "" {
 			seated[r.PersonKey] = true
 		}
-		plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, PersonKey: r.PersonKey, Cap: capacity, Taken: *taken})
+		plan.Roster = append(plan.Roster, seat)
 		plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, reportBy, true))
 		plan.FromWaitlist = append(plan.FromWaitlist, r.ID)
 	}
 }
 
 // WaitingToLoad is how many cases of the waiting list a close may seat:
-// the seats free now plus those its suspend resolutions may free.
-func WaitingToLoad(m *Meeting, roster *Roster, capacity int) int {
-	n := capacity - roster.Taken()
+// the seats free today plus those its suspend resolutions may free.
+func WaitingToLoad(m *Meeting, roster *Roster, capacity int, today calendar.Date) int {
+	n := capacity - roster.HeldOn(today)
 	for _, x := range m.Resolutions {
 		if x.Resolution == ResolutionSuspend {
 			n++

@@ -202,7 +202,7 @@ func TestR_SUS_4_CloseReleasesSeatThenFills(t *testing.T) {
 		return m, roster, cases
 	}
 	m, roster, cases := setup(false)
-	if n := domain.WaitingToLoad(m, roster, 2); n != 1 {
+	if n := domain.WaitingToLoad(m, roster, 2, today); n != 1 {
 		t.Fatalf("waiting cases to load: %d, want 1", n)
 	}
 	plan, err := domain.PlanClose(committeeActor, m, roster, cases, 2, today, today)

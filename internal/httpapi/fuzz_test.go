@@ -44,6 +44,8 @@ var commandBodies = []struct {
 	{"POST /v1/referrals/{id}/dropouts/{n}/returned", func() any { return new(DropoutReturnedRequest) }, false},
 	{"POST /v1/referrals/{id}/dropouts/{n}/close", func() any { return new(DropoutCloseRequest) }, false},
 	{"POST /v1/referrals/{id}/grounds", func() any { return new(GroundRequest) }, false},
+	{"POST /v1/referrals/{id}/major-reason", func() any { return new(MajorReasonRequest) }, false},
+	{"POST /v1/academic-years/{academic_year}/classes/confirmation", func() any { return new(ClassConfirmationRequest) }, true},
 	{"POST /v1/referrals/{id}/adaptation-meetings", func() any { return new(AdaptationMeetingRequest) }, false},
 	{"POST /v1/referrals/{id}/suspension", func() any { return new(SuspensionRequest) }, false},
 	{"POST /v1/referrals/{id}/suspension/visits", func() any { return new(SuspensionVisitRequest) }, false},

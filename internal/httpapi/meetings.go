@@ -442,29 +442,6 @@ type WaitingView struct {
 	projections.CaseBrief
 }
 
-func (s *Server) capacity(c echo.Context) error {
-	ctx := c.Request().Context()
-	cp, err := s.app.Capacity(ctx, actorOf(c))
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(cp.Waiting))
-	for i, w := range cp.Waiting {
-		ids[i] = w.CaseID
-	}
-	briefs, err := s.reader.Briefs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	out := CapacityView{Capacity: cp, Waiting: make([]WaitingView, 0, len(ids))}
-	for i, w := range cp.Waiting {
-		b := briefs[w.CaseID]
-		b.ID, b.ApplicationPosition, b.Alias = w.CaseID, w.ApplicationPosition, domain.Alias(w.CaseID)
-		out.Waiting = append(out.Waiting, WaitingView{Rank: i + 1, CaseBrief: b})
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
 func (s *Server) filings(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err

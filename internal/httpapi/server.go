@@ -210,6 +210,7 @@ func New(cfg Config) *Server {
 	read("/referrals/:id", s.getReferral)
 	read("/referrals/:id/events", s.referralEvents)
 	command(http.MethodPut, "/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	command(http.MethodPut, "/referrals/:id/categories", s.putCategories, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
 	post("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
 	post("/referrals/:id/acceptance", s.acceptIncomplete, roles(domain.RoleSocialWorker))
@@ -246,6 +247,10 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/suspension/visits", s.suspensionVisit, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/suspension/report", s.suspensionReport, roles(domain.RoleSocialWorker))
 	read("/capacity", s.capacity, staff)
+	// The dated roster and the academic year (roster.go).
+	post("/academic-years/:academic_year/roll-over", s.rollOver, roles(domain.RoleAdmin, domain.RoleSocialWorker))
+	post("/academic-years/:academic_year/classes/confirmation", s.confirmClasses, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/major-reason", s.majorReason, roles(domain.RoleSocialWorker, domain.RoleOriginSchool))
 	// Branch settings (branches.go): admins change them; branch staff read
 	// their own branch's.
 	read("/branches", s.listBranches, roles(domain.RoleAdmin))

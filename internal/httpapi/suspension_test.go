@@ -218,8 +218,9 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	// (R-ORG-6).
 	got = get(t, e, a.school, A)
 	s = got["suspension"].(map[string]any)
-	if got["stage"] != "suspended" || s["status"] != "suspended" || s["destination"] != "social_welfare" || s["meeting_id"] != m2 {
-		t.Fatalf("the suspended case: %v %v", got["stage"], s)
+	if got["stage"] != "suspended" || s["status"] != "suspended" || s["destination"] != "social_welfare" || s["meeting_id"] != m2 ||
+		got["end_state"] != "suspended" || !strings.Contains(fmt.Sprint(got["end_reason"]), "social_welfare") {
+		t.Fatalf("the suspended case: %v %v %v %v", got["stage"], s, got["end_state"], got["end_reason"])
 	}
 	ls := got["letters"].([]any)
 	if l := ls[len(ls)-1].(map[string]any); !strings.Contains(l["next_step"].(string), "R-ORG-6") || !strings.Contains(l["outcome"].(string), "社政") {

@@ -62,7 +62,9 @@ func applySuspension(ctx context.Context, tx *sqlx.Tx, env events.Envelope) erro
 			WHERE case_id = $1`, e.MeetingID, e.On.String(), e.Destination); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2 WHERE id = $1`, id, domain.StageSuspended); err != nil {
+		// The end state and its reason, with the destination (R-SUS-4).
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET stage = $2, end_state = $3, end_reason = $4, ended_on = $5 WHERE id = $1`,
+			id, domain.StageSuspended, domain.EndingSuspended, domain.EndReason(domain.EndingSuspended)+"; destination: "+e.Destination, e.On.String()); err != nil {
 			return err
 		}
 		if err := resolutionOutcome(ctx, tx, e.MeetingID, id, string(domain.StageSuspended)); err != nil {
