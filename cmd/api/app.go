@@ -28,6 +28,7 @@ import (
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
+	"cihui/internal/reminders"
 )
 
 // Main is the API program: its configuration and the resources it opened,
@@ -57,6 +58,13 @@ type Main struct {
 	SessionIdle, SessionLifetime, LockFor string
 	OIDC                                  oidcauth.Config
 	OIDCSecretFile                        string
+	// Reminder digests (reminders.go).
+	SMTP                                            reminders.SMTP
+	SMTPPlain                                       bool
+	SMTPPasswordFile, ReminderFrom, ReminderBaseURL string
+	ReminderInterval                                string
+	ReminderDays                                    int
+	RolloverInterval                                string // the academic year's roll-over job (rollover.go)
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -120,6 +128,8 @@ Flags:
 	m.accessRetentionFlags(fs)
 	m.lapseFlags(fs)
 	m.signInFlags(fs)
+	m.reminderFlags(fs)
+	m.rolloverFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -266,7 +276,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
-		Branches: branches.Get, BranchCache: branches,
+		Branches: branches.Get, BranchCache: branches, PersonCases: reader,
 	}
 	sessions, logins, err := m.signIn()
 	if err != nil {
@@ -289,6 +299,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.startLapse(svc, reader, waiter, store); err != nil {
+		return err
+	}
+	if err := m.startReminders(svc, reader); err != nil {
+		return err
+	}
+	if err := m.startRollover(svc); err != nil {
 		return err
 	}
 

@@ -213,57 +213,23 @@ func (s *Service) Resolve(ctx context.Context, m Meta, meetingID, caseID, resolu
 // ResolveWithFinding is Resolve with a committee finding a reject cites
 // (R-EXCL-3).
 func (s *Service) ResolveWithFinding(ctx context.Context, m Meta, meetingID, caseID, resolution, reason, finding string) (Result, error) {
-	if err := domain.ValidateFinding(resolution, finding); err != nil {
-		return Result{}, err
-	}
-	b, err := s.branch(m.Actor)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := domain.CheckNote("reason", reason); err != nil {
-		return Result{}, err
-	}
-	if !domain.IsMeetingID(meetingID) {
-		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
-	}
-	return s.multi(ctx, m, meetingStream(b.Code, meetingID), func() ([]events.Append, error) {
-		mt, ml, err := s.loadMeeting(ctx, b.Code, meetingID)
-		if err != nil {
-			return nil, err
-		}
-		r, _, err := s.loadReferral(ctx, b.Code, caseID)
-		if err != nil {
-			return nil, err
-		}
-		sealed, err := s.seal(ctx, r, reason)
-		if err != nil {
-			return nil, err
-		}
-		e, err := mt.Resolve(m.Actor, r, resolution, sealed, reason != "")
-		if err != nil {
-			return nil, err
-		}
-		e.Finding = finding
-		return []events.Append{ml.append([]events.Event{e}, s.metadata(m))}, nil
-	})
+	return s.ResolveCase(ctx, m, meetingID, Resolution{CaseID: caseID, Resolution: resolution, Reason: reason, Finding: finding})
 }
 
 // CloseMeeting makes the resolutions take effect in one atomic append over
 // the meeting, the committee, the roster and every resolved case: places
 // in order of application time up to the cap, the rest on the waiting list
-// (R-SOY-5, R-CAP-1).
-func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearReportBy *calendar.Date) (Result, error) {
+// (R-SOY-5, R-CAP-1). reportBy is the reporting date of the admissions
+// (R-SOY-6), required when the close admits anyone.
+func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, reportBy *calendar.Date) (Result, error) {
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, err
 	}
 	today := s.today()
-	reportBy := today.AddDays(14)
-	if midYearReportBy != nil {
-		if err := domain.ValidateReportingDate(*midYearReportBy, today); err != nil {
-			return Result{}, err
-		}
-		reportBy = *midYearReportBy
+	report, err := s.reportingDate(ctx, b.Code, reportBy, today)
+	if err != nil {
+		return Result{}, err
 	}
 	if !domain.IsMeetingID(id) {
 		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
@@ -286,7 +252,10 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearRe
 			}
 			cases[x.CaseID], caseLoads[x.CaseID] = r, l
 		}
-		plan, err := domain.PlanClose(m.Actor, mt, roster, cases, b.Cap, today, reportBy)
+		if err := s.loadWaiting(ctx, b.Code, mt, roster, b.Cap, cases, caseLoads); err != nil {
+			return nil, err
+		}
+		plan, err := domain.PlanClose(m.Actor, mt, roster, cases, b.Cap, today, report)
 		if err != nil {
 			return nil, err
 		}
@@ -307,14 +276,41 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, midYearRe
 	})
 }
 
+// reportingDate checks a reporting date given by the caller (R-SOY-6): a
+// working day of the branch's office calendar on or after today. None
+// given is the zero date.
+func (s *Service) reportingDate(ctx context.Context, branch string, d *calendar.Date, today calendar.Date) (calendar.Date, error) {
+	if d == nil {
+		return calendar.Date{}, nil
+	}
+	if err := domain.ValidateReportingDate(*d, today); err != nil {
+		return calendar.Date{}, err
+	}
+	cal, err := s.Calendar(ctx, branch)
+	if err != nil {
+		return calendar.Date{}, err
+	}
+	if err := domain.CheckReportingDate(cal, *d, today); err != nil {
+		return calendar.Date{}, err
+	}
+	return *d, nil
+}
+
 // ReleasePlace records that a student leaves the place (declined, left),
 // and offers it to the first on the waiting list, atomically (R-SOY-5).
-func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason string) (Result, error) {
+// reportBy is the reporting date of that offer (R-SOY-6), required when a
+// place is offered.
+func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason string, reportBy *calendar.Date) (Result, error) {
 	b, err := s.branch(m.Actor)
 	if err != nil {
 		return Result{}, err
 	}
 	if err := domain.ValidateRelease(reason); err != nil {
+		return Result{}, err
+	}
+	today := s.today()
+	report, err := s.reportingDate(ctx, b.Code, reportBy, today)
+	if err != nil {
 		return Result{}, err
 	}
 	if !domain.IsReferralID(caseID) {
@@ -337,7 +333,7 @@ func (s *Service) ReleasePlace(ctx context.Context, m Meta, caseID, reason strin
 		if err != nil {
 			return nil, err
 		}
-		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, sealed, reason != "", s.today(), s.today().AddDays(14))
+		p, err := domain.PlanRelease(m.Actor, r, roster, first, b.Cap, sealed, reason != "", today, report)
 		if err != nil {
 			return nil, err
 		}
@@ -416,9 +412,12 @@ func (s *Service) RecordRegistration(ctx context.Context, m Meta, id, semester s
 	})
 }
 
-// Capacity is the branch's places as the roster stream holds them.
+// Capacity is the branch's places on a date as the roster stream holds
+// them (R-CAP-1 dated; rollover.go CapacityOn).
 type Capacity struct {
 	Cap              int                `json:"cap"`
+	On               string             `json:"on"`
+	Held             int                `json:"held"`
 	Enrolled         int                `json:"enrolled"`
 	AdmittedAwaiting int                `json:"admitted_awaiting_enrolment"`
 	Free             int                `json:"free"`
@@ -426,21 +425,7 @@ type Capacity struct {
 	RosterVersion    uint64             `json:"roster_version"`
 }
 
-// Capacity reads the roster from the event store itself.
+// Capacity reads today's places from the event store itself.
 func (s *Service) Capacity(ctx context.Context, a events.Actor) (Capacity, error) {
-	b, err := s.branch(a)
-	if err != nil {
-		return Capacity{}, err
-	}
-	roster, l, err := s.loadRoster(ctx, b.Code)
-	if err != nil {
-		return Capacity{}, err
-	}
-	enrolled := roster.Enrolled()
-	c := Capacity{Cap: b.Cap, Enrolled: enrolled, AdmittedAwaiting: roster.Taken() - enrolled, Free: max(0, b.Cap-roster.Taken()),
-		Waiting: roster.Waiting, RosterVersion: l.version}
-	if c.Waiting == nil {
-		c.Waiting = []domain.WaitEntry{}
-	}
-	return c, nil
+	return s.CapacityOn(ctx, a, s.today())
 }

@@ -21,6 +21,10 @@ var (
 	worker    = app.Meta{Actor: events.Actor{Role: domain.RoleSocialWorker, Branch: domain.DefaultBranchCode}}
 )
 
+// reportOn is the reporting date the tests' closes and offers carry
+// (R-SOY-6): a working day after the test clock's today.
+var reportOn = calendar.NewDate(2026, 4, 7)
+
 func meeting(t *testing.T, e *testenv.Env, date calendar.Date) string {
 	t.Helper()
 	res, _, err := e.App.ScheduleMeeting(context.Background(), committee, 114, "extra", date, "")
@@ -78,7 +82,7 @@ func raceOnce(t *testing.T) {
 	for _, id := range early {
 		must(t)(e.App.Resolve(ctx, committee, c, id, domain.ResolutionAdmit, ""))
 	}
-	must(t)(e.App.CloseMeeting(ctx, committee, c, nil))
+	must(t)(e.App.CloseMeeting(ctx, committee, c, &reportOn))
 
 	// Ten more recommended: five resolved at meeting A, five at meeting B.
 	var cases []string
@@ -109,11 +113,11 @@ func raceOnce(t *testing.T) {
 	// Race: both closings and five releases (each offering the freed
 	// place to the first on the waiting list).
 	racers := []func() error{
-		func() error { _, err := e.App.CloseMeeting(ctx, committee, a, nil); return err },
-		func() error { _, err := e.App.CloseMeeting(ctx, committee, b, nil); return err },
+		func() error { _, err := e.App.CloseMeeting(ctx, committee, a, &reportOn); return err },
+		func() error { _, err := e.App.CloseMeeting(ctx, committee, b, &reportOn); return err },
 	}
 	for _, id := range early {
-		racers = append(racers, func() error { _, err := e.App.ReleasePlace(ctx, worker, id, "declined_place"); return err })
+		racers = append(racers, func() error { _, err := e.App.ReleasePlace(ctx, worker, id, "declined_place", &reportOn); return err })
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(racers))

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -40,16 +41,26 @@ type Admission struct {
 	HealthCleared       *calendar.Date
 	EnrolledOn          *calendar.Date // R-ENR-2: registrations from this semester
 	Registrations       []string
+	// The dated roster and the academic year (rollover.go): GradeYear is
+	// the academic year Referral.Grade is of once a roll-over advanced it
+	// (0: the referral's year); MajorReason, a major reason recorded for
+	// a grade-9 transfer in the second semester (R-EXCL-4); EndState and
+	// Ended the case's end and its day (declined, withdrawn, graduated,
+	// lapsed, …).
+	GradeYear   int
+	MajorReason bool
+	EndState    string
+	Ended       *calendar.Date
 }
 
 // OnDocket reports whether the case belongs on the next meeting's docket
-// (R-MTG-2): recommended, to discuss, or not passed and appealed.
+// (R-MTG-2): every first-reviewed case reaches the committee, so
+// recommended, to discuss, and not passed whether or not anyone appealed
+// (the committee confirms with `reject` or overturns it).
 func (r *Referral) OnDocket() bool {
 	switch r.Stage {
-	case StageRecommended, StageToDiscuss:
+	case StageRecommended, StageToDiscuss, StageNotEligible:
 		return true
-	case StageNotEligible:
-		return r.Admission.Appealed
 	}
 	return false
 }
@@ -71,6 +82,7 @@ func (r *Referral) applyAdmission(env events.Envelope) {
 		r.Admission.MeetingID = e.MeetingID
 	case events.PlaceReleased:
 		r.Stage = StageLeft
+		r.Admission.EndState, r.Admission.Ended = placeEnding(e, env)
 	case events.HealthCheckRecorded:
 		d := e.ExaminedOn
 		r.Admission.HealthExamined, r.Admission.Infectious, r.Admission.HealthCleared = &d, e.Infectious, e.ClearedOn
@@ -81,6 +93,8 @@ func (r *Referral) applyAdmission(env events.Envelope) {
 		r.Admission.EnrolledOn = &on
 	case events.RegistrationRecorded:
 		r.Admission.Registrations = append(r.Admission.Registrations, e.Semester)
+	default:
+		r.applyYear(env) // the academic year's events (rollover.go)
 	}
 }
 
@@ -105,7 +119,7 @@ func (r *Referral) Appeal(a events.Actor, attendees []string, documents int, det
 	if err := ValidateAppeal(attendees, documents); err != nil {
 		return events.AppealFiled{}, err
 	}
-	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible {
+	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible && !r.OnSuspensionDocket() { // R-SUS-3: a suspension case too
 		// R-SOY-4 for the start-of-year route, R-MID-5 for mid-year.
 		rule := "R-SOY-4"
 		if r.Route == RouteMidYear {
@@ -135,6 +149,8 @@ type MeetingResolution struct {
 	Resolution string
 	Reason     events.Sealed
 	Finding    string // a committee finding a reject cites (R-EXCL-3)
+	// Destination of a suspend resolution (R-SUS-4).
+	Destination string
 }
 
 // FindingUnfitBoarding is the committee's finding that the student is
@@ -170,7 +186,8 @@ func (m *Meeting) Apply(env events.Envelope) {
 	case events.MeetingOpened:
 		m.Status = "open"
 	case events.ResolutionRecorded:
-		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason, Finding: e.Finding})
+		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason, Finding: e.Finding,
+			Destination: e.Destination})
 	case events.MeetingClosed:
 		m.Status = "closed"
 	}
@@ -291,10 +308,11 @@ func OpenMeeting(a events.Actor, c *Committee, m *Meeting) (events.MeetingOpened
 }
 
 // ValidateResolution checks a resolution (R-MTG-3): admit, waitlist or
-// reject, a reject with its reason.
+// reject, a reject with its reason; suspend or continue for a suspension
+// case (R-SUS-3).
 func ValidateResolution(resolution string, hasReason bool) error {
 	var c Check
-	c.OneOf("resolution", resolution, []string{ResolutionAdmit, ResolutionWaitlist, ResolutionReject}, true)
+	c.OneOf("resolution", resolution, Resolutions, true)
 	if resolution == ResolutionReject && !hasReason {
 		c.Set("reason", "required for reject")
 	}
@@ -313,8 +331,8 @@ func (m *Meeting) Resolve(a events.Actor, r *Referral, resolution string, reason
 	if m.Status != "open" {
 		return events.ResolutionRecorded{}, Errorf(EConflict, "the meeting is not open for resolutions (%s)", m.Status)
 	}
-	if !r.OnDocket() {
-		return events.ResolutionRecorded{}, RuleError("R-MTG-2", "the case is not on the docket")
+	if err := checkDocketKind(r, resolution); err != nil {
+		return events.ResolutionRecorded{}, err
 	}
 	if slices.ContainsFunc(m.Resolutions, func(x MeetingResolution) bool { return x.CaseID == r.ID }) {
 		return events.ResolutionRecorded{}, RuleError("R-MTG-3", "the case already has this meeting's resolution")
@@ -328,12 +346,18 @@ type ClosePlan struct {
 	Meeting, Committee, Roster []events.Event
 	Cases                      map[string][]events.Event
 	Admitted, Waitlisted       []string
+	// Suspended are the cases whose enrolment ends at this close; FromWaitlist
+	// the waiting cases given a seat at it (R-SUS-4, R-SOY-5).
+	Suspended, FromWaitlist []string
 }
 
 // PlanClose makes a meeting's resolutions take effect (R-SOY-5, R-CAP-1):
 // admitted cases take places in order of application time up to the cap;
-// the rest join the waiting list in the same order.
-func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, today calendar.Date, midYearReportBy calendar.Date) (ClosePlan, error) {
+// the rest join the waiting list in the same order. Every resolution sends
+// a letter to the origin school (R-MTG-2). reportBy is the reporting date
+// the committee's close carries (R-SOY-6; zero: none given), checked by
+// CheckReportingDate; a close that admits anyone needs it.
+func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Referral, capacity int, today calendar.Date, reportBy calendar.Date) (ClosePlan, error) {
 	if a.Role != RoleCommittee {
 		return ClosePlan{}, Errorf(EForbidden, "meetings are closed by the committee")
 	}
@@ -345,7 +369,11 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 	slices.SortStableFunc(res, func(x, y MeetingResolution) int {
 		return cmpU64(cases[x.CaseID].Admission.ApplicationPosition, cases[y.CaseID].Admission.ApplicationPosition)
 	})
-	taken := roster.Taken()
+	// R-CAP-1 (dated): each admission is checked for every day of its
+	// seat's range on a working copy that carries this close's seats.
+	work := roster.Clone()
+	// Suspensions first: the seats they free count for what follows.
+	planSuspensions(&plan, m, work, cases, today)
 	seated := map[string]bool{} // person keys given a place by this close
 	for _, x := range res {
 		r := cases[x.CaseID]
@@ -364,13 +392,22 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 		}
 		switch x.Resolution {
 		case ResolutionAdmit, ResolutionWaitlist:
-			if x.Resolution == ResolutionAdmit && taken < capacity {
-				taken++
+			seat, ok, err := events.SeatTaken{}, false, error(nil)
+			if x.Resolution == ResolutionAdmit {
+				seat, ok, err = work.TakeSeat(r, today, capacity) // roster_dates.go
+			}
+			if err != nil {
+				// R-EXCL-4: the transfer in would take effect in grade 9's
+				// second semester without a recorded major reason.
+				plan.Cases[r.ID] = append(plan.Cases[r.ID], transferRefused(r, m.ID, x.Reason))
+				continue
+			}
+			if ok {
 				if r.PersonKey != "" {
 					seated[r.PersonKey] = true
 				}
-				plan.Roster = append(plan.Roster, events.SeatTaken{CaseID: r.ID, PersonKey: r.PersonKey, Cap: capacity, Taken: taken})
-				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, today, midYearReportBy, false))
+				plan.Roster = append(plan.Roster, seat)
+				plan.Cases[r.ID] = append(plan.Cases[r.ID], admittedEvent(r, m.ID, reportBy, false))
 				plan.Admitted = append(plan.Admitted, r.ID)
 				continue
 			}
@@ -395,31 +432,33 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 				Outcome: outcome, NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
 		}
 	}
+	planWaitingList(&plan, m, roster.Waiting, work, cases, capacity, seated, today, reportBy)
+	if (len(plan.Admitted) > 0 || len(plan.FromWaitlist) > 0) && reportBy.IsZero() {
+		return ClosePlan{}, RuleError("R-SOY-6", "the close admits %d case(s): give the reporting date (reporting_date), a working day on or after %s", len(plan.Admitted)+len(plan.FromWaitlist), today)
+	}
 	closed := events.MeetingClosed{MeetingID: m.ID, On: today}
 	plan.Meeting = []events.Event{closed}
 	plan.Committee = []events.Event{closed}
 	return plan, nil
 }
 
-func admittedEvent(r *Referral, meetingID string, today, midYearReportBy calendar.Date, fromWaitlist bool) events.Admitted {
-	reportBy := midYearReportBy
+// admittedEvent is the admission with its letter to the origin school,
+// which shows the reporting date the branch set (R-SOY-6, R-MID-5).
+func admittedEvent(r *Referral, meetingID string, reportBy calendar.Date, fromWaitlist bool) events.Admitted {
 	// Issue 12: each clause is its own, after the sentence it qualifies.
-	when := "，實際報到日期依分校通知"
+	when := ""
 	if r.Route == RouteStartOfYear {
 		// R-SOY-6: report in June, enrol in August of the same year.
-		june := calendar.NewDate(r.AcademicYear+1911, time.June, 30)
-		if !june.Before(today) {
-			reportBy = june
-			when = "，於 6 月份報到，同年 8 月入學（R-SOY-6）"
-		}
+		when = fmt.Sprintf("；民國%d年8月入學（R-SOY-6）", r.AcademicYear)
 	}
 	outcome := "複審通過，錄取就讀"
 	if fromWaitlist {
 		outcome = "候補遞補，錄取就讀"
 	}
-	return events.Admitted{MeetingID: meetingID, ReportBy: &reportBy, FromWaitlist: fromWaitlist, Letter: events.Letter{
+	d := reportBy
+	return events.Admitted{MeetingID: meetingID, ReportBy: &d, FromWaitlist: fromWaitlist, Letter: events.Letter{
 		ToSchool: r.OriginSchool, StudentAlias: Alias(r.ID), Subject: "慈輝班入學報到通知",
-		Outcome: outcome, NextStep: fmt.Sprintf("請於 %s 前派員陪同學生至分校報到%s；報到時檢附二個月內之健康檢查報告（R-ENR-1）。請通知個案網絡單位（R-SOY-7）。", reportBy.ROC(), when)}}
+		Outcome: outcome, NextStep: fmt.Sprintf("報到日期：%s。請於當日派員陪同學生至分校報到，報到時檢附二個月內之健康檢查報告（R-ENR-1）%s。請通知個案網絡單位（R-SOY-7）。", reportBy.ROC(), when)}}
 }
 
 // ReleasePlan frees a place and offers it to the first case on the
@@ -441,19 +480,46 @@ func ValidateRelease(reason string) error {
 	return c.Err()
 }
 
-// ValidateReportingDate checks the reporting date set for mid-year
-// admissions: within a year of today.
+// ValidateReportingDate checks the form of a reporting date: within a
+// year of today (what the stores hold; that it is a working day on or
+// after the offer is R-SOY-6, CheckReportingDate).
 func ValidateReportingDate(d, today calendar.Date) error {
 	var c Check
-	c.DateIn("mid_year_reporting_date", d, yearsBefore(today, 1), yearsBefore(today, -1), "must be within a year of today")
+	c.DateIn("reporting_date", d, yearsBefore(today, 1), yearsBefore(today, -1), "must be within a year of today")
 	return c.Err()
+}
+
+// CheckReportingDate checks the reporting date the branch sets when it
+// admits (the committee's close) or offers a freed place (R-SOY-6): a
+// working day of the branch's office calendar, on or after on, the day of
+// the close or the offer. The system proposes none of its own.
+func CheckReportingDate(cal *calendar.Calendar, d, on calendar.Date) error {
+	if d.Before(on) {
+		return RuleError("R-SOY-6", "the reporting date %s is before the day of the offer, %s", d, on)
+	}
+	work, err := cal.IsWorkday(d)
+	var unknown *calendar.YearUnknownError
+	if errors.As(err, &unknown) {
+		e := RuleError("R-SOY-6", "no office calendar for %d: the reporting date must be a working day; import the official calendar of that year", unknown.Year)
+		e.Fields = map[string]string{CalendarYearNeededField: strconv.Itoa(unknown.Year)}
+		return e
+	}
+	if err != nil {
+		return err
+	}
+	if !work {
+		return RuleError("R-SOY-6", "the reporting date %s is not a working day on the office calendar", d)
+	}
+	return nil
 }
 
 // PlanRelease records that an admitted or enrolled student leaves the
 // place, and offers the freed place to the first on the waiting list
 // (R-SOY-5), all in one atomic append. The reason is free text about the
 // student: the caller seals it with the student's key (hasReason says
-// whether one was given).
+// whether one was given). reportBy is the reporting date the social
+// worker's offer carries (R-SOY-6; zero: none given), checked by
+// CheckReportingDate; an offer needs it.
 func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, capacity int, reason events.Sealed, hasReason bool, today, reportBy calendar.Date) (ReleasePlan, error) {
 	if a.Role != RoleSocialWorker {
 		return ReleasePlan{}, Errorf(EForbidden, "places are released by the branch school")
@@ -461,22 +527,10 @@ func PlanRelease(a events.Actor, r *Referral, roster *Roster, first *Referral, c
 	if !hasReason {
 		return ReleasePlan{}, Invalid(map[string]string{"reason": "required, e.g. declined_place or left"})
 	}
-	if r.Stage != StageAdmitted && r.Stage != StageEnrolled {
-		return ReleasePlan{}, Errorf(EConflict, "the case holds no place (%s)", r.Stage)
-	}
-	if _, ok := roster.Seats[r.ID]; !ok {
-		return ReleasePlan{}, Errorf(EConflict, "the roster holds no place for the case")
-	}
-	p := ReleasePlan{
-		Case:   []events.Event{events.PlaceReleased{Reason: reason}},
-		Roster: []events.Event{events.SeatReleased{CaseID: r.ID}},
-	}
-	if first != nil && roster.Taken()-1 < capacity {
-		p.Roster = append(p.Roster, events.SeatTaken{CaseID: first.ID, PersonKey: first.PersonKey, Cap: capacity, Taken: roster.Taken()})
-		p.Offered = first.ID
-		p.OfferEvents = []events.Event{admittedEvent(first, first.Admission.MeetingID, today, reportBy, true)}
-	}
-	return p, nil
+	// Withdrawal is only for a place not yet taken up (R-SUS-1 decision,
+	// R-ENR-4): declining an admission, or leaving the waiting list
+	// (roster_exits.go).
+	return planWithdrawal(r, roster, first, capacity, reason, today, reportBy)
 }
 
 // MaxHealthCheckAgeYears bounds how old a recorded health check may be.

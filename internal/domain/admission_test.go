@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"strings"
 	"testing"
 
 	"cihui/internal/domain"
@@ -8,11 +9,12 @@ import (
 	"cihui/internal/events"
 )
 
-// R-SOY-6: start-of-year students report in June and enrol in August; a
-// mid-year admission reports on the date the branch school sets. R-SOY-5:
+// R-SOY-6: every admission reports on the date the committee's close
+// carries (the system proposes none of its own: no June 30 for the start of
+// year); a close that admits anyone without one is refused. R-SOY-5:
 // places go in order of application time, whatever the order of the
 // resolutions.
-func TestPlanCloseOrderAndReportingDates(t *testing.T) {
+func TestR_SOY_6_PlanCloseOrderAndReportingDates(t *testing.T) {
 	committee := events.Actor{Role: events.RoleCommittee}
 	m := &domain.Meeting{ID: "m1", Status: "open"}
 	cases := map[string]*domain.Referral{}
@@ -27,21 +29,50 @@ func TestPlanCloseOrderAndReportingDates(t *testing.T) {
 	}
 	roster := &domain.Roster{Seats: map[string]domain.Seat{"x": {}}}
 	today := calendar.NewDate(2026, 5, 20)
-	midReport := calendar.NewDate(2026, 6, 3)
-	plan, err := domain.PlanClose(committee, m, roster, cases, 3, today, midReport)
+	if _, err := domain.PlanClose(committee, m, roster, cases, 3, today, calendar.Date{}); ruleOf(err) != "R-SOY-6" {
+		t.Fatalf("a close admitting without a reporting date: %v, want R-SOY-6", err)
+	}
+	report := calendar.NewDate(2026, 6, 3)
+	plan, err := domain.PlanClose(committee, m, roster, cases, 3, today, report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(plan.Admitted) != 2 || plan.Admitted[0] != "early" || plan.Admitted[1] != "mid" || len(plan.Waitlisted) != 1 || plan.Waitlisted[0] != "late" {
 		t.Fatalf("admitted %v waitlisted %v", plan.Admitted, plan.Waitlisted)
 	}
-	soy := plan.Cases["early"][0].(events.Admitted)
-	if *soy.ReportBy != calendar.NewDate(2026, 6, 30) {
-		t.Fatalf("start-of-year report by %s, want June 2026", soy.ReportBy)
+	for _, id := range plan.Admitted {
+		a := plan.Cases[id][0].(events.Admitted)
+		if a.ReportBy == nil || *a.ReportBy != report || !strings.Contains(a.Letter.NextStep, "民國115年6月3日") {
+			t.Fatalf("%s: report by %v, letter %q; want the close's date", id, a.ReportBy, a.Letter.NextStep)
+		}
 	}
-	mid := plan.Cases["mid"][0].(events.Admitted)
-	if *mid.ReportBy != midReport {
-		t.Fatalf("mid-year report by %s", mid.ReportBy)
+	// A close that admits nobody needs no reporting date.
+	none := &domain.Meeting{ID: "m2", Status: "open", Resolutions: []domain.MeetingResolution{{CaseID: "late", Resolution: domain.ResolutionWaitlist}}}
+	if _, err := domain.PlanClose(committee, none, roster, cases, 3, today, calendar.Date{}); err != nil {
+		t.Fatalf("a close admitting nobody: %v", err)
+	}
+}
+
+// R-SOY-6: the reporting date is a working day of the office calendar on
+// or after the day of the offer.
+func TestR_SOY_6_ReportingDateIsAWorkingDay(t *testing.T) {
+	cal := calendar.Default()
+	close := calendar.NewDate(2026, 3, 23) // a Monday
+	for _, tc := range []struct {
+		d  calendar.Date
+		ok bool
+	}{
+		{calendar.NewDate(2026, 3, 23), true},  // the day itself
+		{calendar.NewDate(2026, 4, 7), true},   // Tuesday after the spring holidays
+		{calendar.NewDate(2026, 3, 20), false}, // before the close
+		{calendar.NewDate(2026, 3, 28), false}, // Saturday
+		{calendar.NewDate(2026, 4, 6), false},  // 清明節 observed
+		{calendar.NewDate(2040, 4, 9), false},  // no calendar for 2040
+	} {
+		err := domain.CheckReportingDate(cal, tc.d, close)
+		if tc.ok != (err == nil) || (err != nil && ruleOf(err) != "R-SOY-6") {
+			t.Errorf("%s: %v, want ok=%v (else R-SOY-6)", tc.d, err, tc.ok)
+		}
 	}
 }
 

@@ -264,7 +264,7 @@ func firstReviewLetter(r *Referral, outcome, meeting string) events.Letter {
 		l.NextStep = "提交複審會議討論；學生、家長、學校代表或網絡單位代表得檢具書面資料並列席補充說明。"
 	default:
 		l.Outcome = "初審未通過（不符資格）"
-		l.NextStep = "相關人員得檢具書面資料，申請於複審會議列席補充說明。"
+		l.NextStep = "提交複審會議確認（R-MTG-2）；相關人員得檢具書面資料，申請於複審會議列席補充說明。審議結果另行通知。"
 	}
 	return l
 }

@@ -146,7 +146,10 @@ type OpenReferral struct {
 	GuardianConsent    bool
 	StudentWilling     bool
 	Person             Person
-	Now                time.Time
+	// Categories are the statistical categories (R-STAT-2), recorded in
+	// the clear; fields left empty are unknown.
+	Categories Categories
+	Now        time.Time
 	// Calendar is the branch's office calendar: a window whose last day is
 	// a day off closes at the end of the next working day (R-SOY-2,
 	// R-MID-1). Nil: the window closes on its last day.
@@ -208,6 +211,7 @@ func (c OpenReferral) Validate() error {
 	validateFamily(p.Family, &ck)
 	ck.EachOneOf("grounds", c.Grounds, Grounds, MaxListItems)
 	ck.EachOneOf("exclusions", c.Exclusions, Exclusions, MaxListItems)
+	validateCategories("categories.", c.Categories, &ck)
 	return ck.Err()
 }
 
@@ -306,9 +310,10 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 			return events.ReferralOpened{}, RuleError("R-EXCL-3", "a student assessed as unfit for group living and boarding is not accepted")
 		}
 	}
-	if c.Route == RouteMidYear && c.Grade == 9 && secondSemester(today) && strings.TrimSpace(p.ExclusionReason) == "" {
-		return events.ReferralOpened{}, RuleError("R-EXCL-4", "a grade-9 student in the second semester is transferred only for a major reason: record it")
-	}
+	// R-EXCL-4 is checked when the transfer takes effect (a seat's first
+	// day, every exit), against the grade on that day, not at filing
+	// (CheckTransfer, roster_dates.go); a major reason given here is
+	// recorded (sealed) and flagged.
 
 	// The person's key is found by a blind index of the national ID: a
 	// living student's earlier cases share it; an erased student is filed
@@ -343,14 +348,11 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		Sex:                c.Sex,
 		Grounds:            grounds,
 		DropoutRecord:      c.DropoutRecord,
+		MajorReason:        strings.TrimSpace(p.ExclusionReason) != "",
 		PersonKey:          key,
 		Personal:           sealed,
+		Categories:         UnknownCategories().Merge(c.Categories).Event(),
 	}, nil
-}
-
-// secondSemester reports whether d is in a second semester (Feb – Jul).
-func secondSemester(d calendar.Date) bool {
-	return d.Month() >= time.February && d.Month() <= time.July
 }
 
 // Roles, re-exported for brevity in domain code.
@@ -395,10 +397,18 @@ type Referral struct {
 	Documents     [ChecklistItems + 1]Document // index 1..12
 	Visit         Visit
 	Admission     Admission
+	Suspension    Suspension // 中止就讀 (R-SUS-2..4)
+	// Categories are the statistical categories (R-STAT-2), Unknown
+	// where never recorded.
+	Categories Categories
 	// Acceptance: accepted incomplete for a special reason (R-ELIG-4).
 	Acceptance *Acceptance
 	// Erased is the PersonErased event of this case, if recorded.
 	Erased *EventRef
+	// dropouts are the dropout episodes (R-ORG-4), grounds the suspension
+	// grounds staff recorded (R-SUS-1): see dropout.go.
+	dropouts []DropoutEpisode
+	grounds  []RecordedGround
 
 	Version uint64 // number of events applied
 	LastSeq uint64 // position of the last event applied
@@ -427,8 +437,12 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.ReceivedOn = e.ReceivedOn
 		r.PersonKey = e.PersonKey
 		r.DropoutRecord = e.DropoutRecord
+		r.Admission.MajorReason = e.MajorReason // R-EXCL-4, checked when a transfer takes effect
 		r.Stage = StageIntake
 		r.Admission.ApplicationPosition = env.Position
+		r.Categories = CategoriesOf(e.Categories)
+	case events.CategoriesCorrected:
+		r.Categories = CategoriesOf(e.Categories)
 	case events.DocumentSubmitted:
 		r.Documents[e.Item] = Document{Submitted: true, SubmittedOn: calendar.DateOf(env.OccurredAt, Taipei),
 			Pages: e.Pages, IssuedOn: e.IssuedOn, WithDropoutFile: e.WithDropoutFile, WithAccidentInsurance: e.WithAccidentInsurance}
@@ -467,6 +481,8 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
+		r.applySuspension(env)
+		r.applyDropout(env)
 	}
 	r.Version = env.Version
 	r.LastSeq = env.Position

@@ -41,17 +41,19 @@ func academicYearEnd(y int) calendar.Date { return calendar.NewDate(y+1912, time
 // a case still open:
 //   - a student who left (declined the place, left the class, suspended):
 //     the day the place was released;
-//   - not admitted: the day of the committee's rejection, or of a first
-//     review that found the student not eligible (an appeal reopens the
-//     case and moves the date);
+//   - not admitted: the day of the committee's rejection. A first review
+//     that found the student not eligible closes nothing: the case goes on
+//     the next docket and ends when the committee confirms it (R-MTG-2);
+//   - lapsed (a returned application never re-submitted, R-MID-3): the day
+//     it lapsed;
 //   - enrolled: graduation, Jul 31 of the academic year in grade 9;
-//   - any other application (returned and not re-submitted, pending,
-//     admitted but never enrolled, waiting): it lapses at the end of the
-//     academic year it was made for (R-MID-3; waiting-list entries lapse on
+//   - any other application (returned and not re-submitted, pending or
+//     not passed at first review and never resolved, admitted but never
+//     enrolled, waiting): it lapses at the end of the academic year it was made for (R-MID-3; waiting-list entries lapse on
 //     Jul 31).
 func ClosedOn(f RetentionFacts) calendar.Date {
 	switch f.Stage {
-	case StageLeft, StageRejected, StageNotEligible, StageLapsed:
+	case StageLeft, StageRejected, StageLapsed, StageSuspended:
 		return f.StageOn
 	case StageEnrolled:
 		years := 0

@@ -17,7 +17,9 @@ func TestClosedOn(t *testing.T) {
 	}{
 		{"left on the release day", RetentionFacts{Stage: StageLeft, StageOn: d, AcademicYear: 114}, d},
 		{"rejected on the rejection day", RetentionFacts{Stage: StageRejected, StageOn: d, AcademicYear: 114}, d},
-		{"not eligible on the review day", RetentionFacts{Stage: StageNotEligible, StageOn: d, AcademicYear: 114}, d},
+		// R-MTG-2: not passed at first review is still open: it goes on the
+		// docket; unresolved, it lapses like any pending application.
+		{"not eligible lapses at the academic year's end", RetentionFacts{Stage: StageNotEligible, StageOn: d, AcademicYear: 114}, calendar.NewDate(2026, time.July, 31)},
 		{"returned lapses at the academic year's end", RetentionFacts{Stage: StageReturned, StageOn: d, AcademicYear: 114}, calendar.NewDate(2026, time.July, 31)},
 		{"waiting lapses at the academic year's end", RetentionFacts{Stage: StageWaitlisted, StageOn: d, AcademicYear: 115}, calendar.NewDate(2027, time.July, 31)},
 		{"enrolled in grade 8 graduates a year later", RetentionFacts{Stage: StageEnrolled, StageOn: d, AcademicYear: 114, Grade: 8}, calendar.NewDate(2027, time.July, 31)},
@@ -105,5 +107,20 @@ func TestErase_SystemOnlyForRetention(t *testing.T) {
 	}
 	if e, err := r.Erase(sys, ErasureRetention); err != nil || e.Reason != ErasureRetention {
 		t.Errorf("system retention erasure: %v %+v", err, e)
+	}
+}
+
+// R-MTG-2: a first review that finds the student not eligible closes
+// nothing (the case goes on the next docket and ends when the committee
+// confirms it with reject): ten years and a day after that review, it is
+// not due; the committee's rejection on the same day would be.
+func TestR_MTG_2_NotEligibleIsNotClosedAtFirstReview(t *testing.T) {
+	d := calendar.NewDate(2026, time.March, 3)
+	later := calendar.NewDate(2036, time.March, 4)
+	if RetentionDue(RetentionFacts{Stage: StageNotEligible, StageOn: d, AcademicYear: 114}, later) {
+		t.Error("a case not passed at first review counted as closed on the review day")
+	}
+	if !RetentionDue(RetentionFacts{Stage: StageRejected, StageOn: d, AcademicYear: 114}, later) {
+		t.Error("a case the committee rejected is not due ten years and a day later")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
 )
 
@@ -11,22 +12,44 @@ import (
 // enrolment, or enrolled in a class) and the waiting list in order of
 // application time. Every change to it is guarded by the roster stream's
 // expected sequence, so the cap holds in the event log itself (R-CAP-1).
+// Seats are held over date ranges (R-CAP-1 decision): Seats are the
+// places not yet released (each with its first day and planned last day),
+// Ended the released ones with their last day, so the roster answers for
+// any date (roster_dates.go).
 type Roster struct {
 	Seats map[string]Seat
+	// Ended are released seats, in order of release.
+	Ended []Seat
 	// Persons maps the person key of each student holding a place to the
 	// case that holds it: seats are the person's, not the case's (R-CAP-1).
 	Persons map[string]string
 	Waiting []WaitEntry
-	Version uint64
-	LastSeq uint64
+	// RolledOver: the academic years whose roll-over is recorded, and
+	// Proposals the class proposal of each, until confirmed.
+	RolledOver map[int]bool
+	Proposals  map[int][]events.ClassAssignment
+	Version    uint64
+	LastSeq    uint64
 }
 
 // Seat is one taken place.
 type Seat struct {
+	CaseID    string
 	PersonKey string
 	Enrolled  bool
+	// EnrolledOn is the day the holder enrolled (zero: not yet).
+	EnrolledOn calendar.Date
+	// Grade is the holder's grade in academic year GradeYear (0: unknown,
+	// a seat recorded before grades were carried and not yet enrolled).
 	Grade     int
+	GradeYear int
 	Class     string
+	// From is the first day the seat is held; Last the last (nil:
+	// open-ended). For a seat not released Last is the planned graduation
+	// day when the grade is known; Ending says why a released seat ended.
+	From   calendar.Date
+	Last   *calendar.Date
+	Ending string
 }
 
 // WaitEntry is one case on the waiting list.
@@ -37,22 +60,34 @@ type WaitEntry struct {
 
 // Apply folds one roster event.
 func (r *Roster) Apply(env events.Envelope) {
+	r.applyOn(env.Payload, calendar.DateOf(env.OccurredAt, Taipei))
+	r.Version = env.Version
+	r.LastSeq = env.Position
+}
+
+// applyOn folds a roster event recorded on day on (the default of the
+// dates events recorded before the dated roster do not carry).
+func (r *Roster) applyOn(ev events.Event, on calendar.Date) {
 	if r.Seats == nil {
 		r.Seats = map[string]Seat{}
 	}
 	if r.Persons == nil {
 		r.Persons = map[string]string{}
 	}
-	switch e := env.Payload.(type) {
+	switch e := ev.(type) {
 	case events.SeatTaken:
-		r.Seats[e.CaseID] = Seat{PersonKey: e.PersonKey}
+		r.Seats[e.CaseID] = seatTaken(e, on)
 		if e.PersonKey != "" {
 			r.Persons[e.PersonKey] = e.CaseID
 		}
 		r.Waiting = slices.DeleteFunc(r.Waiting, func(w WaitEntry) bool { return w.CaseID == e.CaseID })
 	case events.SeatReleased:
-		if s, ok := r.Seats[e.CaseID]; ok && s.PersonKey != "" && r.Persons[s.PersonKey] == e.CaseID {
+		s, ok := r.Seats[e.CaseID]
+		if ok && s.PersonKey != "" && r.Persons[s.PersonKey] == e.CaseID {
 			delete(r.Persons, s.PersonKey)
+		}
+		if ok {
+			r.Ended = append(r.Ended, seatEnded(s, e, on))
 		}
 		delete(r.Seats, e.CaseID)
 	case events.WaitlistJoined:
@@ -60,11 +95,17 @@ func (r *Roster) Apply(env events.Envelope) {
 			r.Waiting = append(r.Waiting, WaitEntry{CaseID: e.CaseID, ApplicationPosition: e.ApplicationPosition})
 			slices.SortStableFunc(r.Waiting, func(a, b WaitEntry) int { return cmpU64(a.ApplicationPosition, b.ApplicationPosition) })
 		}
+	case events.WaitlistLeft:
+		r.Waiting = slices.DeleteFunc(r.Waiting, func(w WaitEntry) bool { return w.CaseID == e.CaseID })
 	case events.SeatEnrolled:
-		r.Seats[e.CaseID] = Seat{PersonKey: r.Seats[e.CaseID].PersonKey, Enrolled: true, Grade: e.Grade, Class: e.Class}
+		if s, ok := r.Seats[e.CaseID]; ok {
+			r.Seats[e.CaseID] = seatEnrolled(s, e, on)
+		}
+	case events.YearRolledOver:
+		r.rolledOver(e)
+	case events.ClassesConfirmed:
+		r.classesConfirmed(e)
 	}
-	r.Version = env.Version
-	r.LastSeq = env.Position
 }
 
 func cmpU64(a, b uint64) int {

@@ -71,6 +71,17 @@ type SeatTaken struct {
 	PersonKey string `json:"person_key,omitempty"`
 	Cap       int    `json:"cap"`
 	Taken     int    `json:"taken"` // seats taken after this event
+	// Dated roster (R-CAP-1 decision): the seat is held from From to Last
+	// inclusive. From is Aug 1 of the academic year for a start-of-year
+	// admission, the day the meeting closes (or the place is offered) for
+	// a mid-year one; Last is the planned graduation day (Jul 31 of grade
+	// 9). Grade is the student's grade in academic year GradeYear. Events
+	// recorded before dates were carried have none: the seat holds from
+	// the event's day, open-ended (domain.Roster.Apply).
+	From      *calendar.Date `json:"from,omitempty"`
+	Last      *calendar.Date `json:"last,omitempty"`
+	Grade     int            `json:"grade,omitempty"`
+	GradeYear int            `json:"grade_year,omitempty"`
 }
 
 // EventType implements Event.
@@ -81,6 +92,14 @@ func (SeatTaken) EventType() string { return "SeatTaken" }
 // case's PlaceReleased, sealed (issue 8, finding 5).
 type SeatReleased struct {
 	CaseID string `json:"case_id"`
+	// Last is the last day the seat is held (R-CAP-1 decision): the day
+	// before an exit or a declined place takes effect, Jul 31 for a
+	// graduate. Events recorded before it was carried have none: the seat
+	// ends the day before the event's day (domain.Roster.Apply).
+	Last *calendar.Date `json:"last,omitempty"`
+	// Ending says why: declined | withdrawn | graduated | suspended | left
+	// (a code, never free text).
+	Ending string `json:"ending,omitempty"`
 }
 
 // EventType implements Event.
@@ -133,6 +152,11 @@ func (Rejected) EventType() string { return "Rejected" }
 // and is sealed with their key (schema v2).
 type PlaceReleased struct {
 	Reason Sealed `json:"reason,omitzero"`
+	// EndState is the case's end state (declined: an admission not taken
+	// up; withdrawn: a waiting case left the list; legacy events: left),
+	// and Last the last day the place was held, if one was.
+	EndState string         `json:"end_state,omitempty"`
+	Last     *calendar.Date `json:"last,omitempty"`
 	// LegacyReason is the reason of a schema v1 event, which held it in
 	// the clear. Never written; shown nowhere.
 	LegacyReason string `json:"legacy_reason,omitempty"`

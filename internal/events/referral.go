@@ -21,9 +21,17 @@ type ReferralOpened struct {
 	Grounds            []string `json:"grounds"`
 	// DropoutRecord: the student has a dropout record, so checklist item
 	// 10 must include the dropout personal file (R-DOC-1).
-	DropoutRecord bool   `json:"dropout_record,omitempty"`
-	PersonKey     string `json:"person_key"`
-	Personal      Sealed `json:"personal"`
+	DropoutRecord bool `json:"dropout_record,omitempty"`
+	// MajorReason: the filing recorded a major reason (sealed in
+	// Personal's exclusion_reason) for a transfer of a grade-9 student in
+	// the second semester (R-EXCL-4, checked when the transfer takes
+	// effect).
+	MajorReason bool   `json:"major_reason,omitempty"`
+	PersonKey   string `json:"person_key"`
+	Personal    Sealed `json:"personal"`
+	// Categories are the statistical categories (R-STAT-2), in the clear;
+	// absent in events recorded before they were carried (unknown).
+	Categories Categories `json:"categories,omitzero"`
 }
 
 // EventType implements Event.
@@ -202,11 +210,15 @@ func DefaultRegistry() *Registry {
 		SeatTaken{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{},
 		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
 		LegalHoldPlaced{}, LegalHoldLifted{},
+		PersonReferred{}, CategoriesCorrected{},
 		ApplicationLapsed{}, IncompleteAccepted{},
 	} {
 		r.Register(e, 1)
 	}
 	for _, e := range enrolledLifeEvents() {
+		r.Register(e, 1)
+	}
+	for _, e := range dutyEvents() {
 		r.Register(e, 1)
 	}
 	// v2: free text about a person is sealed (issue 8, finding 5). Old
@@ -216,5 +228,6 @@ func DefaultRegistry() *Registry {
 	r.Register(PlaceReleased{}, 2, Upcaster{From: 1, Up: renameField("reason", "legacy_reason")})
 	r.Register(Enrolled{}, 2, Upcaster{From: 1, Up: renameField("override_reason", "legacy_override_reason")})
 	r.Register(SeatReleased{}, 2, Upcaster{From: 1, Up: renameField("reason", "")})
+	registerRoster(r) // the dated roster and the academic year (roster.go)
 	return r
 }

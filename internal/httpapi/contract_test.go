@@ -76,7 +76,19 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("PUT", "/v1/referrals/"+id+"/documents/5", sw, `{"conforms":true}`)
 	check("PUT", "/v1/referrals/"+id+"/documents/6", sw, `{"conforms":true}`)                    // 422 not submitted
 	check("PUT", "/v1/referrals/"+id+"/documents/5", sw, `{"conforms":true}`, "If-Match", `"1"`) // 412
+	check("PUT", "/v1/referrals/"+id+"/categories", school, `{"family_background":"single_parent","identity":["indigenous"]}`)
+	check("PUT", "/v1/referrals/"+id+"/categories", sw, `{"identity":["nope"]}`)                          // 400
+	check("PUT", "/v1/referrals/"+id+"/categories", e.Token(domain.RoleCommittee, ""), `{"identity":[]}`) // 403
+	check("POST", "/v1/referrals", e.Token(domain.RoleOriginSchool, "034502"), `{"route":"mid_year","channel":"direct","grade":8,
+		"student":{"name":"測試","sex":"M","birth_date":"2012-01-01","national_id":"A123456789"},
+		"guardian":{"name":"家長","relationship":"父"},"grounds":["low_income_risk"],
+		"guardian_consent":true,"student_willing":true,"reason":"測試","categories":{"family_background":"no_parent","identity":[]}}`) // flagged (R-CAP-1)
+	check("POST", "/v1/referrals", school, `{"route":"mid_year","channel":"direct","grade":8,
+		"student":{"name":"測試","sex":"M","birth_date":"2012-01-01","national_id":"A123456789"},
+		"guardian":{"name":"家長","relationship":"父"},"grounds":["low_income_risk"],
+		"guardian_consent":true,"student_willing":true,"reason":"測試"}`) // 409 R-CAP-1
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+2), school, nil)
+	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+5), sw, nil)
 	check("GET", "/v1/referrals/"+id+"/events", sw, nil)
 	check("GET", "/v1/referrals?limit=10", sw, nil)
 	check("GET", "/v1/referrals?limit=0", sw, nil)                       // 400
@@ -115,12 +127,29 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("GET", fmt.Sprintf("/v1/meetings?min_position=%d", last), committee, nil)
 	check("GET", "/v1/meetings/"+meeting, bureau, nil)
 	check("GET", "/v1/meetings/"+meeting+"/docket", sw, nil)
-	check("POST", "/v1/meetings/"+meeting+"/close", committee, `{"mid_year_reporting_date":"2026-04-07"}`)
+	check("POST", "/v1/meetings/"+meeting+"/close", committee, `{"reporting_date":"2026-04-07"}`)
 	check("GET", "/v1/capacity", sw, nil)
 	check("POST", "/v1/referrals/"+rec+"/health-check", sw, `{"examined_on":"2026-02-01"}`)
 	check("POST", "/v1/referrals/"+rec+"/enrolment", sw, `{"grade":8,"class":"8-1"}`)
 	check("POST", "/v1/referrals/"+rec+"/registrations", school, `{"semester":"114-2"}`)
-	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left"}`)
+	// Duties (issue 10).
+	check("POST", "/v1/referrals/"+rec+"/network-notices", school, `{"result":"admitted"}`)
+	check("POST", "/v1/referrals/"+rec+"/network-notices", school, `{"result":"rejected"}`) // 422
+	check("POST", "/v1/referrals/"+rec+"/accompaniment", school, `{"by":"staff","on":"2026-02-11"}`)
+	check("POST", "/v1/referrals/"+rec+"/records-sent", sw, `{"semester":"114-2","kinds":["grades"]}`)
+	check("POST", "/v1/referrals/"+rec+"/leave-assistance", school, "") // 422: not suspended
+	check("POST", "/v1/co-counselling-visits", school, `{"cases":[{"case_id":"`+rec+`","note":"共同輔導"}]}`)
+	check("POST", "/v1/co-counselling-visits", school, `{"cases":[]}`) // 400
+	check("POST", "/v1/filings/admitted", bureau, `{"meeting_id":"`+meeting+`"}`)
+	last, _ = e.Store.LastPosition(context.Background())
+	check("GET", fmt.Sprintf("/v1/duties?as_of=2026-08-05&min_position=%d", last), school, nil)
+	check("GET", "/v1/duties?kind=nope", sw, nil)                     // 400
+	suspensionContractChecks(t, e, check, sw, committee, school, rec) // suspension_contract_test.go
+	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left","reporting_date":"2026-04-07"}`)
+	check("GET", "/v1/capacity?on=2026-08-01", sw, nil)
+	check("POST", "/v1/referrals/"+disc+"/major-reason", sw, `{"reason":"重大事由"}`)
+	check("POST", "/v1/academic-years/114/roll-over", sw, "")
+	check("POST", "/v1/academic-years/114/classes/confirmation", sw, "")
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", disc, last), school, nil)
 	check("GET", fmt.Sprintf("/v1/filings/admitted?academic_year=114&min_position=%d", last), bureau, nil)
@@ -138,14 +167,15 @@ func TestResponsesMatchTheContract(t *testing.T) {
 
 	check("GET", "/metrics", "", nil)
 	// Every operation of the contract is exercised: here, or (the branch
-	// routes) in TestBranchRoutesMatchTheContract, (people) in
+	// routes) in TestBranchRoutesMatchTheContract, (dropouts and grounds)
+	// in TestR_ORG_4_DropoutEpisodesHTTP, (people) in
 	// TestPeopleRoutesMatchTheContract, (sign-in) in
-	// TestSignInRoutesMatchTheContract.
+	// TestSignInRoutesMatchTheContract and TestSignIn_OpenIDConnect.
 	for path, item := range spec.Paths.Map() {
 		for method := range item.Operations() {
-			if !covered[method+" "+path] && !strings.HasPrefix(path, "/v1/branches") &&
+			if !covered[method+" "+path] && !strings.HasPrefix(path, "/v1/branches") && !coveredByDropoutTest(path) &&
 				!strings.HasPrefix(path, "/v1/people") && path != "/v1/me" && !strings.HasPrefix(path, "/v1/me/") &&
-				!strings.HasPrefix(path, "/auth/") && !strings.HasPrefix(path, "/v1/sessions") {
+				!strings.HasPrefix(path, "/auth/") && !strings.HasPrefix(path, "/v1/sessions") && path != "/v1/reminders/failures" {
 				t.Errorf("%s %s is never validated against the contract", method, path)
 			}
 		}

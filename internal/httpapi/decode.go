@@ -142,9 +142,17 @@ func pathParamsError(route string, names, values []string) error {
 			if _, ok := smallInt(v, 1, domain.ChecklistItems); !ok {
 				ck.Set("item", "must be a checklist item 1–12 (R-DOC-1)")
 			}
+		case "n":
+			if _, ok := smallInt(v, 1, MaxEpisode); !ok {
+				ck.Set("n", "must be a dropout episode number 1–"+strconv.Itoa(MaxEpisode))
+			}
 		case "year":
 			if _, ok := smallInt(v, domain.MinCalendarYear, domain.MaxCalendarYear); !ok {
 				ck.Set("year", "must be an AD year such as 2026")
+			}
+		case "academic_year":
+			if _, ok := smallInt(v, domain.MinAcademicYear, domain.MaxAcademicYear); !ok {
+				ck.Set("academic_year", "must be an ROC academic year such as 115")
 			}
 		}
 	}

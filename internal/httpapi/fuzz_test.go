@@ -37,6 +37,19 @@ var commandBodies = []struct {
 	{"POST /v1/referrals/{id}/health-check", func() any { return new(HealthCheckRequest) }, false},
 	{"POST /v1/referrals/{id}/enrolment", func() any { return new(EnrolmentRequest) }, false},
 	{"POST /v1/referrals/{id}/registrations", func() any { return new(RegistrationRequest) }, false},
+	{"POST /v1/referrals/{id}/dropouts", func() any { return new(DropoutRequest) }, false},
+	{"POST /v1/referrals/{id}/dropouts/{n}/reported", func() any { return new(DropoutReportedRequest) }, false},
+	{"POST /v1/referrals/{id}/dropouts/{n}/follow-ups", func() any { return new(DropoutFollowUpRequest) }, false},
+	{"POST /v1/referrals/{id}/dropouts/{n}/found", func() any { return new(DropoutFoundRequest) }, false},
+	{"POST /v1/referrals/{id}/dropouts/{n}/returned", func() any { return new(DropoutReturnedRequest) }, false},
+	{"POST /v1/referrals/{id}/dropouts/{n}/close", func() any { return new(DropoutCloseRequest) }, false},
+	{"POST /v1/referrals/{id}/grounds", func() any { return new(GroundRequest) }, false},
+	{"POST /v1/referrals/{id}/major-reason", func() any { return new(MajorReasonRequest) }, false},
+	{"POST /v1/academic-years/{academic_year}/classes/confirmation", func() any { return new(ClassConfirmationRequest) }, true},
+	{"POST /v1/referrals/{id}/adaptation-meetings", func() any { return new(AdaptationMeetingRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension", func() any { return new(SuspensionRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/visits", func() any { return new(SuspensionVisitRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/report", func() any { return new(SuspensionReportRequest) }, false},
 }
 
 // fuzzToday is the fixed "today" of the fuzz targets.
@@ -47,7 +60,19 @@ var fuzzToday = calendar.NewDate(2026, 2, 11)
 // echo of the input.
 var vocabulary = strings.Join(slicesOf(domain.Stages, domain.Grounds, domain.CrisisTypes, domain.Exclusions,
 	domain.Stakeholders, domain.MeetingKinds, domain.ErasureReasons, domain.VisitKinds, domain.HousingTypes,
-	domain.EconomyTypes, domain.IncomeTypes, domain.LivingTypes), "|")
+	domain.EconomyTypes, domain.IncomeTypes, domain.LivingTypes, domain.Whereabouts, domain.DropoutReasons,
+	domain.FollowUpKinds, domain.DropoutOutcomes, subReasonCodes(), domain.Resolutions, domain.Destinations,
+	domain.AdaptationOutcomes, domain.SuspensionVisitKinds), "|")
+
+func subReasonCodes() []string {
+	var out []string
+	for _, subs := range domain.DropoutSubReasons {
+		for _, s := range subs {
+			out = append(out, s.Code)
+		}
+	}
+	return out
+}
 
 func slicesOf(ss ...[]string) []string {
 	var out []string
@@ -94,6 +119,11 @@ func FuzzCommandDecoders(f *testing.F) {
 	f.Add(byte(10), []byte(`{"case_id":"raaaaaaaaaaaaaaaaaaaaaaaa","resolution":"reject","reason":"理由"}`))
 	f.Add(byte(15), []byte(`{"grade":8,"class":"8-1","override_reason":"a\u0000"}`))
 	f.Add(byte(16), []byte(`{"semester":"114-2"}`))
+	f.Add(byte(17), []byte(`{"first_day_absent":"2026-02-02","whereabouts":"unknown","reason":"family","sub_reason":"economic","note":"備註"}`))
+	f.Add(byte(17), []byte(`{"first_day_absent":"2026-02-02","whereabouts":"unknown","reason":"family","sub_reason":"bad_company"}`))
+	f.Add(byte(19), []byte(`{"kind":"search","on":"2026-02-03","note":"協尋"}`))
+	f.Add(byte(22), []byte(`{"closed_on":"2026-02-05","outcome":"returned"}`))
+	f.Add(byte(23), []byte(`{"ground":3,"on":"2026-02-05","evidence":"佐證"}`))
 	f.Fuzz(func(t *testing.T, pick byte, body []byte) {
 		cmd := commandBodies[int(pick)%len(commandBodies)]
 		v := cmd.new()

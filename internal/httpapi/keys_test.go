@@ -125,13 +125,17 @@ func TestFreeTextReasonsSealed(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	a := newActors(e)
 	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	// A second admitted student declines the place (an enrolled one
+	// cannot withdraw, R-SUS-1 decision).
+	declining := e.RecommendedCase("034501", domain.OutcomeRecommend)
 	meeting := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": declining, "resolution": "admit"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
 	const override, withdrawal = "手足同班之特別理由", "家庭搬遷外縣市之理由"
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-1", "override_reason": override}), 200)
-	res := mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/withdrawal", a.sw, map[string]any{"reason": withdrawal}), 200).JSON(t)
+	res := mustStatus(t, e.Do("POST", "/v1/referrals/"+declining+"/withdrawal", a.sw, map[string]any{"reason": withdrawal}), 200).JSON(t)
 
 	ctx := context.Background()
 	st, err := e.Store.JetStream().Stream(ctx, e.Store.StreamName())
@@ -151,30 +155,32 @@ func TestFreeTextReasonsSealed(t *testing.T) {
 			t.Fatalf("event %d (%s) holds a reason in the clear", seq, m.Subject)
 		}
 	}
-	tl := e.Do("GET", fmt.Sprintf("%s/events?min_position=%d", referralPath(id), uint64(res["position"].(float64))), a.sw, nil)
-	if strings.Contains(string(tl.Body), override) || strings.Contains(string(tl.Body), withdrawal) {
-		t.Fatalf("the timeline shows a reason: %s", tl.Body)
-	}
-	loaded, err := e.Store.Load(ctx, events.StreamID{Branch: e.Branch.Code, Type: events.AggregateReferral, ID: id})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opened := map[string]bool{}
-	for _, env := range loaded.Events {
-		var s events.Sealed
-		switch p := env.Payload.(type) {
-		case events.Enrolled:
-			s = p.OverrideReason
-		case events.PlaceReleased:
-			s = p.Reason
-		default:
-			continue
+	for _, id := range []string{id, declining} {
+		tl := e.Do("GET", fmt.Sprintf("%s/events?min_position=%d", referralPath(id), uint64(res["position"].(float64))), a.sw, nil)
+		if strings.Contains(string(tl.Body), override) || strings.Contains(string(tl.Body), withdrawal) {
+			t.Fatalf("the timeline shows a reason: %s", tl.Body)
 		}
-		var text string
-		if err := e.Sealer.Open(ctx, s, &text); err != nil {
-			t.Fatalf("%s: %v", env.Type, err)
+		loaded, err := e.Store.Load(ctx, events.StreamID{Branch: e.Branch.Code, Type: events.AggregateReferral, ID: id})
+		if err != nil {
+			t.Fatal(err)
 		}
-		opened[text] = true
+		for _, env := range loaded.Events {
+			var s events.Sealed
+			switch p := env.Payload.(type) {
+			case events.Enrolled:
+				s = p.OverrideReason
+			case events.PlaceReleased:
+				s = p.Reason
+			default:
+				continue
+			}
+			var text string
+			if err := e.Sealer.Open(ctx, s, &text); err != nil {
+				t.Fatalf("%s: %v", env.Type, err)
+			}
+			opened[text] = true
+		}
 	}
 	if !opened[override] || !opened[withdrawal] {
 		t.Fatalf("opened %v", opened)

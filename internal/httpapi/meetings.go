@@ -130,6 +130,9 @@ type ResolutionRequest struct {
 	Reason     string `json:"reason,omitempty"`
 	// Finding: "R-EXCL-3" on a reject (a committee finding).
 	Finding string `json:"finding,omitempty"`
+	// Destination of a suspend resolution (R-SUS-4): origin_school,
+	// social_welfare or judicial.
+	Destination string `json:"destination,omitempty"`
 }
 
 func (r *ResolutionRequest) validate(calendar.Date) error {
@@ -142,42 +145,66 @@ func (r *ResolutionRequest) validate(calendar.Date) error {
 	if err := domain.ValidateFinding(r.Resolution, r.Finding); err != nil {
 		return err
 	}
+	if err := domain.ValidateDestination(r.Resolution, r.Destination); err != nil {
+		return err
+	}
 	return domain.CheckNote("reason", r.Reason)
 }
 
 func (s *Server) resolve(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req ResolutionRequest) (appResult, error) {
-		return s.app.ResolveWithFinding(ctx, m, c.Param("id"), req.CaseID, req.Resolution, req.Reason, req.Finding)
+		return s.app.ResolveCase(ctx, m, c.Param("id"), app.Resolution{CaseID: req.CaseID, Resolution: req.Resolution,
+			Reason: req.Reason, Finding: req.Finding, Destination: req.Destination})
 	})
 }
 
 // CloseRequest is the body of POST /v1/meetings/{id}/close.
 type CloseRequest struct {
-	// MidYearReportingDate is the reporting date the branch school sets for
-	// mid-year admissions (default: two weeks after the close).
+	// ReportingDate is the reporting date of the admissions (R-SOY-6): a
+	// working day on or after the close, required when the close admits
+	// anyone.
+	ReportingDate string `json:"reporting_date,omitempty"`
+	// MidYearReportingDate is the former name of ReportingDate, still
+	// accepted.
 	MidYearReportingDate string `json:"mid_year_reporting_date,omitempty"`
 }
 
+// date returns the reporting date given, nil if none.
+func (r *CloseRequest) date() (*calendar.Date, error) {
+	field, v := "reporting_date", r.ReportingDate
+	if v == "" {
+		field, v = "mid_year_reporting_date", r.MidYearReportingDate
+	} else if r.MidYearReportingDate != "" && r.MidYearReportingDate != v {
+		return nil, domain.Invalid(map[string]string{"mid_year_reporting_date": "the former name of reporting_date: give one of them"})
+	}
+	return parseReportingDate(field, v)
+}
+
 func (r *CloseRequest) validate(today calendar.Date) error {
-	if r.MidYearReportingDate == "" {
-		return nil
+	d, err := r.date()
+	if err != nil || d == nil {
+		return err
 	}
-	d, err := calendar.ParseDate(r.MidYearReportingDate)
+	return domain.ValidateReportingDate(*d, today)
+}
+
+// parseReportingDate parses an optional reporting date (R-SOY-6).
+func parseReportingDate(field, v string) (*calendar.Date, error) {
+	if v == "" {
+		return nil, nil
+	}
+	d, err := calendar.ParseDate(v)
 	if err != nil {
-		return domain.Invalid(map[string]string{"mid_year_reporting_date": "must be a date YYYY-MM-DD"})
+		return nil, domain.Invalid(map[string]string{field: "must be a date YYYY-MM-DD"})
 	}
-	return domain.ValidateReportingDate(d, today)
+	return &d, nil
 }
 
 func (s *Server) closeMeeting(c echo.Context) error {
 	return command(s, c, true, func(ctx context.Context, m appMeta, req CloseRequest) (appResult, error) {
-		var report *calendar.Date
-		if req.MidYearReportingDate != "" {
-			d, err := calendar.ParseDate(req.MidYearReportingDate)
-			if err != nil {
-				return appResult{}, domain.Invalid(map[string]string{"mid_year_reporting_date": "must be a date YYYY-MM-DD"})
-			}
-			report = &d
+		report, err := req.date()
+		if err != nil {
+			return appResult{}, err
 		}
 		return s.app.CloseMeeting(ctx, m, c.Param("id"), report)
 	})
@@ -198,7 +225,8 @@ var docketTemplate = template.Must(template.New("docket").Funcs(template.FuncMap
 	"roc": func(t time.Time) string { return civil(t).ROC() },
 	"inc": func(i int) int { return i + 1 },
 	"list": func(l string) string {
-		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "decided": "已決議"}[l]
+		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "not_passed": "未通過", "decided": "已決議",
+			"suspension": "中止就讀案"}[l]
 	},
 	"route": func(r, ch string) string {
 		switch {
@@ -226,7 +254,7 @@ var docketTemplate = template.Must(template.New("docket").Funcs(template.FuncMap
 		if r == nil {
 			return ""
 		}
-		return map[string]string{"admit": "同意入班", "waitlist": "列入候補", "reject": "不同意"}[*r]
+		return map[string]string{"admit": "同意入班", "waitlist": "列入候補", "reject": "不同意", "suspend": "中止就讀", "continue": "繼續就讀"}[*r]
 	},
 }).Parse(docketHTML))
 
@@ -288,13 +316,30 @@ func (s *Server) appeal(c echo.Context) error {
 // WithdrawalRequest is the body of POST /v1/referrals/{id}/withdrawal.
 type WithdrawalRequest struct {
 	Reason string `json:"reason"`
+	// ReportingDate is the reporting date of the offer of the freed place
+	// to the first on the waiting list (R-SOY-6): a working day on or
+	// after today, required when a place is offered.
+	ReportingDate string `json:"reporting_date,omitempty"`
 }
 
-func (r *WithdrawalRequest) validate(calendar.Date) error { return domain.ValidateRelease(r.Reason) }
+func (r *WithdrawalRequest) validate(today calendar.Date) error {
+	if err := domain.ValidateRelease(r.Reason); err != nil {
+		return err
+	}
+	d, err := parseReportingDate("reporting_date", r.ReportingDate)
+	if err != nil || d == nil {
+		return err
+	}
+	return domain.ValidateReportingDate(*d, today)
+}
 
 func (s *Server) withdraw(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req WithdrawalRequest) (appResult, error) {
-		return s.app.ReleasePlace(ctx, m, c.Param("id"), req.Reason)
+		report, err := parseReportingDate("reporting_date", req.ReportingDate)
+		if err != nil {
+			return appResult{}, err
+		}
+		return s.app.ReleasePlace(ctx, m, c.Param("id"), req.Reason, report)
 	})
 }
 
@@ -395,29 +440,6 @@ type CapacityView struct {
 type WaitingView struct {
 	Rank int `json:"rank"`
 	projections.CaseBrief
-}
-
-func (s *Server) capacity(c echo.Context) error {
-	ctx := c.Request().Context()
-	cp, err := s.app.Capacity(ctx, actorOf(c))
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(cp.Waiting))
-	for i, w := range cp.Waiting {
-		ids[i] = w.CaseID
-	}
-	briefs, err := s.reader.Briefs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	out := CapacityView{Capacity: cp, Waiting: make([]WaitingView, 0, len(ids))}
-	for i, w := range cp.Waiting {
-		b := briefs[w.CaseID]
-		b.ID, b.ApplicationPosition, b.Alias = w.CaseID, w.ApplicationPosition, domain.Alias(w.CaseID)
-		out.Waiting = append(out.Waiting, WaitingView{Rank: i + 1, CaseBrief: b})
-	}
-	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) filings(c echo.Context) error {

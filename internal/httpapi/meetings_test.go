@@ -64,7 +64,7 @@ func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
 	if r := e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": ids[0], "resolution": "reject", "reason": "x"}); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-3" {
 		t.Fatalf("a second resolution: %d %s", r.Status, r.Body)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"mid_year_reporting_date": "2026-04-07"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 
 	c := capacity(t, e, a.sw)
 	if c["cap"] != float64(135) || c["admitted_awaiting_enrolment"] != float64(135) || c["enrolled"] != float64(0) || c["free"] != float64(0) {
@@ -99,7 +99,7 @@ func TestMeetingAdmitsInApplicationOrderUpToTheCap(t *testing.T) {
 	}
 
 	// An admitted student declines: the first waiting case is offered the place.
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+ids[7]+"/withdrawal", a.sw, map[string]any{"reason": "declined_place"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+ids[7]+"/withdrawal", a.sw, map[string]any{"reason": "declined_place", "reporting_date": "2026-04-07"}), 200)
 	c = capacity(t, e, a.sw)
 	if c["admitted_awaiting_enrolment"] != float64(135) || !slices.Equal(waitingIDs(c), ids[136:]) {
 		t.Fatalf("after the exit: %v", c)
@@ -158,7 +158,7 @@ func TestClassOfTwentyOneNeedsOverride(t *testing.T) {
 	for _, id := range ids {
 		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	for i, id := range ids {
 		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
 		r := e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": "8-2"})
@@ -176,8 +176,8 @@ func TestClassOfTwentyOneNeedsOverride(t *testing.T) {
 	}
 }
 
-// R-MTG-2: the docket lists to-discuss cases and not-passed cases whose
-// stakeholders appealed, with who attends; the printable page shows them
+// R-MTG-2: the docket lists recommended, to-discuss and not-passed cases
+// (appealed or not), with who attends; the printable page shows them
 // with ROC dates. R-MTG-1: a fifth meeting in a year warns.
 func TestDocketHTMLAndAppeals(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
@@ -211,8 +211,8 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 			t.Fatalf("attendees: %v", c)
 		}
 	}
-	if !slices.Equal(got, []string{rec, disc, notPassed}) || slices.Contains(got, silent) {
-		t.Fatalf("docket %v, want recommended, to-discuss and appealed in application order", got)
+	if !slices.Equal(got, []string{rec, disc, notPassed, silent}) {
+		t.Fatalf("docket %v, want recommended, to-discuss and not passed in application order", got)
 	}
 	if later := mustStatus(t, e.Do("GET", "/v1/meetings/"+later+"/docket", a.sw, nil), 200).JSON(t); len(later["cases"].([]any)) != 0 {
 		t.Fatal("cases land on the next meeting's docket only")
@@ -236,9 +236,6 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	if r := e.Do("POST", "/v1/meetings/"+later+"/open", a.committee, nil); r.Status != 409 {
 		t.Fatalf("a second open meeting: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do("POST", "/v1/meetings/"+next+"/resolutions", a.committee, map[string]any{"case_id": silent, "resolution": "admit"}); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-2" {
-		t.Fatalf("resolution on a case not on the docket: %d %s", r.Status, r.Body)
-	}
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+next+"/resolutions", a.committee, map[string]any{"case_id": notPassed, "resolution": "reject", "reason": "未符資格"}), 200)
 	mustStatus(t, e.Do("POST", "/v1/meetings/"+next+"/close", a.committee, nil), 200)
 	if got := get(t, e, a.school, notPassed); got["stage"] != "rejected" {
@@ -246,8 +243,39 @@ func TestDocketHTMLAndAppeals(t *testing.T) {
 	}
 	// Cases without a resolution carry over to the next meeting.
 	d = mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", later, lastPos(t, e)), a.sw, nil), 200).JSON(t)
-	if len(d["cases"].([]any)) != 2 {
+	if len(d["cases"].([]any)) != 3 {
 		t.Fatalf("carried-over docket: %v", d["cases"])
+	}
+	// A decided case is on no docket.
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+later+"/open", a.committee, nil), 200)
+	if r := e.Do("POST", "/v1/meetings/"+later+"/resolutions", a.committee, map[string]any{"case_id": notPassed, "resolution": "admit"}); r.Status != 422 || r.JSON(t)["rule"] != "R-MTG-2" {
+		t.Fatalf("resolution on a case not on the docket: %d %s", r.Status, r.Body)
+	}
+}
+
+// R-MTG-2: a not-passed case nobody appealed is on the next docket
+// (listed as not passed), the committee confirms it with `reject`, the case
+// ends rejected and the origin school gets the result letter.
+func TestR_MTG_2_NotPassedWithoutAppealOnDocket(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	a := newActors(e)
+	silent := e.RecommendedCase("034501", domain.OutcomeNotEligible)
+	m := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
+	d := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", m, lastPos(t, e)), a.sw, nil), 200).JSON(t)
+	cs := d["cases"].([]any)
+	if len(cs) != 1 || cs[0].(map[string]any)["case_id"] != silent || cs[0].(map[string]any)["list"] != "not_passed" {
+		t.Fatalf("docket: %v", cs)
+	}
+	before := len(get(t, e, a.school, silent)["letters"].([]any))
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m+"/resolutions", a.committee, map[string]any{"case_id": silent, "resolution": "reject", "reason": "確認初審未通過"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m+"/close", a.committee, nil), 200)
+	got := get(t, e, a.school, silent)
+	ls := got["letters"].([]any)
+	if got["stage"] != "rejected" || len(ls) != before+1 {
+		t.Fatalf("after the close: stage %v letters %v", got["stage"], ls)
+	}
+	if l := ls[len(ls)-1].(map[string]any); l["to_school"] != "034501" || l["outcome"] != "複審未通過" {
+		t.Fatalf("result letter: %v", l)
 	}
 }
 
@@ -288,7 +316,7 @@ func TestR_CAP_2_ClassNormsFromBranchSettings(t *testing.T) {
 	for _, id := range ids {
 		mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "admit"}), 200)
 	}
-	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, nil), 200)
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+meeting+"/close", a.committee, map[string]any{"reporting_date": "2026-04-07"}), 200)
 	enrol := func(id, class string) testenv.Response {
 		t.Helper()
 		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)

@@ -41,6 +41,8 @@ type OpenReferralRequest struct {
 	GuardianConsent bool          `json:"guardian_consent"`
 	StudentWilling  bool          `json:"student_willing"`
 	Reason          string        `json:"reason"`
+	// Categories are the statistical categories (R-STAT-2), optional.
+	Categories domain.Categories `json:"categories,omitzero"`
 }
 
 // command returns the domain command the request asks for.
@@ -70,7 +72,8 @@ func (req *OpenReferralRequest) command(now time.Time) domain.OpenReferral {
 			ExclusionReason:  req.ExclusionReason,
 			Family:           req.Family,
 		},
-		Now: now,
+		Categories: req.Categories,
+		Now:        now,
 	}
 }
 
@@ -129,11 +132,18 @@ type ReferralView struct {
 	Visit         VisitView        `json:"visit"`
 	FirstReview   *FirstReviewView `json:"first_review"`
 	Admission     AdmissionView    `json:"admission"`
+	// Categories are the statistical categories (R-STAT-2), unknown where
+	// never recorded.
+	Categories domain.Categories `json:"categories"`
+	// PossibleDuplicates, for the branch's social workers only, are the
+	// same student's cases from other schools flagged at filing (R-CAP-1).
+	PossibleDuplicates []string `json:"possible_duplicates,omitzero"`
 	// Return, End and Acceptance: R-MID-3 and R-ELIG-4 (returns.go).
-	Return       *ReturnView     `json:"return,omitempty"`
-	End          *EndView        `json:"end,omitempty"`
-	Acceptance   *AcceptanceView `json:"acceptance,omitempty"`
-	ReadPosition uint64          `json:"read_position,omitempty"`
+	Return        *ReturnView     `json:"return,omitempty"`
+	End           *EndView        `json:"end,omitempty"`
+	Acceptance    *AcceptanceView `json:"acceptance,omitempty"`
+	DropoutFields                 // dropouts.go: episodes and suspension grounds (detail only)
+	ReadPosition  uint64          `json:"read_position,omitempty"`
 }
 
 // AdmissionView is a case's admission and enrolment.
@@ -168,7 +178,12 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 	v.Visit = visitView(c, cal, calErr, s.today())
 	if a.Role == domain.RoleSocialWorker {
 		v.Visit.Log = c.Visits
+		v.PossibleDuplicates = []string(c.PossibleDuplicates)
+		if v.PossibleDuplicates == nil {
+			v.PossibleDuplicates = []string{}
+		}
 	}
+	v.Categories = c.Categories()
 	if c.ReviewOutcome != nil {
 		v.FirstReview = &FirstReviewView{Outcome: *c.ReviewOutcome, On: *dateString(c.ReviewedOn)}
 	}
@@ -201,6 +216,9 @@ func (s *Server) getReferral(c echo.Context) error {
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
+	if err := s.addDropouts(c.Request().Context(), &v); err != nil {
+		return err
+	}
 	if err := s.recordAccess(c, cs.ID); err != nil {
 		return err
 	}

@@ -43,6 +43,19 @@ func retentionJob(e *testenv.Env) *app.RetentionJob {
 	}}
 }
 
+// confirmNotPassed has the committee confirm not-passed cases with reject at
+// a meeting held and closed today: the day they close (R-MTG-2; a first
+// review that found them not eligible closes nothing).
+func confirmNotPassed(t *testing.T, e *testenv.Env, a actors, ids ...string) {
+	t.Helper()
+	today := e.Clock.Now().In(domain.Taipei).Format("2006-01-02")
+	m := scheduleAndOpen(t, e, a.committee, "extra", today)
+	for _, id := range ids {
+		mustStatus(t, e.Do("POST", "/v1/meetings/"+m+"/resolutions", a.committee, map[string]any{"case_id": id, "resolution": "reject", "reason": "確認初審未通過"}), 200)
+	}
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m+"/close", a.committee, nil), 200)
+}
+
 func student(t *testing.T, e *testenv.Env, admin, id string) any {
 	t.Helper()
 	return mustStatus(t, e.Do("GET", fmt.Sprintf("%s/export?min_position=%d", referralPath(id), lastPos(t, e)), admin, nil), 200).JSON(t)["student"]
@@ -57,13 +70,15 @@ func student(t *testing.T, e *testenv.Env, admin, id string) any {
 func TestRetention_TenYearsAndADayLegalHoldAndPerPerson(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	a := newActors(e)
-	t0 := e.Clock.Now() // 2026-02-11: the first reviews below close the cases (not eligible)
+	t0 := e.Clock.Now() // 2026-02-11: the committee's rejections below close the cases
 	old := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345678"))
 	held := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345679"))
 	twiceA := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345680"))
+	confirmNotPassed(t, e, a, old, held, twiceA)
 	e.Clock.Set(t0.AddDate(0, 0, 2)) // 2026-02-13
 	recent := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345681"))
 	twiceB := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345680"))
+	confirmNotPassed(t, e, a, recent, twiceB)
 
 	// The legal hold: a reason category and a sealed note; validated.
 	mustStatus(t, e.Do("POST", referralPath(held)+"/legal-hold", a.admin, map[string]any{"reason": "because"}), http.StatusBadRequest)
@@ -148,6 +163,7 @@ func TestRetentionJob_RunsOnItsInterval(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	a := newActors(e)
 	id := e.ReviewedCase("034501", domain.OutcomeNotEligible, nationalID(t, "A22345678"))
+	confirmNotPassed(t, e, a, id)
 	job := retentionJob(e)
 	job.Interval = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())

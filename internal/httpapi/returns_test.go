@@ -242,7 +242,7 @@ func TestR_SOY_5_ResubmittedAfterCompleteIsAdmittedAfterIt(t *testing.T) {
 	}
 	// The place frees: the re-submitted application is admitted after the
 	// complete one.
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+first+"/withdrawal", a.sw, map[string]any{"reason": "declined_place"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+first+"/withdrawal", a.sw, map[string]any{"reason": "declined_place", "reporting_date": "2026-04-08"}), 200)
 	if s := get(t, e, a.school, resub)["stage"]; s != "admitted" {
 		t.Fatalf("the re-submitted application after the place freed: %v", s)
 	}

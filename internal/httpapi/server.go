@@ -236,6 +236,7 @@ func New(cfg Config) *Server {
 	read("/referrals/:id", s.getReferral)
 	read("/referrals/:id/events", s.referralEvents)
 	command(http.MethodPut, "/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	command(http.MethodPut, "/referrals/:id/categories", s.putCategories, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
 	post("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
 	post("/referrals/:id/acceptance", s.acceptIncomplete, roles(domain.RoleSocialWorker))
@@ -266,7 +267,16 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
+	// 中止就讀 and adaptation meetings (suspension.go; R-SUS-2, R-ENR-4).
+	post("/referrals/:id/adaptation-meetings", s.adaptationMeeting, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension", s.openSuspension, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/visits", s.suspensionVisit, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/report", s.suspensionReport, roles(domain.RoleSocialWorker))
 	read("/capacity", s.capacity, staff)
+	// The dated roster and the academic year (roster.go).
+	post("/academic-years/:academic_year/roll-over", s.rollOver, roles(domain.RoleAdmin, domain.RoleSocialWorker))
+	post("/academic-years/:academic_year/classes/confirmation", s.confirmClasses, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/major-reason", s.majorReason, roles(domain.RoleSocialWorker, domain.RoleOriginSchool))
 	// Branch settings (branches.go): admins change them; branch staff read
 	// their own branch's.
 	read("/branches", s.listBranches, roles(domain.RoleAdmin))
@@ -274,6 +284,15 @@ func New(cfg Config) *Server {
 	read("/branches/:code/history", s.branchHistory, roles(domain.RoleAdmin))
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	s.dropoutRoutes(post, read) // dropouts.go
+	// Duties (duties.go): what each party did, and what it still owes.
+	post("/filings/admitted", s.fileAdmitted, roles(domain.RoleBureau, domain.RoleSocialWorker))
+	post("/referrals/:id/records-sent", s.recordsSent, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/network-notices", s.networkNotice, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/accompaniment", s.accompaniment, roles(domain.RoleOriginSchool))
+	post("/referrals/:id/leave-assistance", s.leaveAssistance, roles(domain.RoleOriginSchool))
+	post("/co-counselling-visits", s.coCounselling, roles(domain.RoleOriginSchool))
+	read("/duties", s.duties, roles(domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleBureau, domain.RoleAdmin))
 	// People behind the roles (issue 14, people.go).
 	admin := roles(domain.RoleAdmin)
 	read("/me", s.me)
@@ -296,6 +315,7 @@ func New(cfg Config) *Server {
 	e.POST("/auth/role", s.switchRole, csrf.Protect)
 	get("/auth/oidc/login", s.oidcLogin)
 	get("/auth/oidc/callback", s.oidcCallback)
+	read("/reminders/failures", s.reminderFailures, admin)
 	read("/sessions", s.listSessions)
 	command(http.MethodDelete, "/sessions/:id", s.endSession)
 	command(http.MethodPut, "/me/password", s.setOwnPassword)

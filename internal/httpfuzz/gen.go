@@ -26,6 +26,7 @@ var goodValues = map[string][]any{
 	"cleared_on":              {"2026-02-05"},
 	"issued_on":               {"2026-02-01"},
 	"mid_year_reporting_date": {"2026-03-02"},
+	"reporting_date":          {"2026-03-02"},
 	"academic_year":           {114, 115},
 	"year":                    {2026, 2025},
 	"pages":                   {1, 3},

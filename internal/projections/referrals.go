@@ -18,18 +18,31 @@ import (
 // apply applies one event to the read models inside the batch's
 // transaction.
 func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env events.Envelope) error {
+	if err := applyDuties(ctx, tx, env); err != nil {
+		return err
+	}
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
 			return err
 		}
+		if err := applyDropout(ctx, tx, env); err != nil {
+			return err
+		}
 		if err := applyRetention(ctx, tx, env); err != nil {
+			return err
+		}
+		if err := applyEnding(ctx, tx, env); err != nil { // end states, the academic year (roster.go)
 			return err
 		}
 		pend.timeline(env)
 		return nil
 	case events.AggregateMeeting:
 		return applyMeeting(ctx, tx, env)
+	case events.AggregateRoster:
+		return applyRoster(ctx, tx, env) // the dated roster (roster.go)
+	case events.AggregatePerson:
+		return applyPerson(ctx, tx, env)
 	}
 	return nil
 }
@@ -49,12 +62,21 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_documents (case_id, item) SELECT $1, generate_series(1, $2::int)`, id, domain.ChecklistItems); err != nil {
 			return err
 		}
+		if !e.Categories.IsZero() {
+			if err := setCategories(ctx, tx, id, e.Categories); err != nil {
+				return err
+			}
+		}
 		if e.Personal.IsZero() {
 			return nil
 		}
 		// Sealed as in the event: the projector never holds a key.
 		_, err := tx.ExecContext(ctx, `INSERT INTO case_personal (case_id, personal) VALUES ($1, $2)`, id, sealedJSON(e.Personal))
 		return err
+	case events.CategoriesCorrected:
+		if err := setCategories(ctx, tx, id, e.Categories); err != nil {
+			return err
+		}
 	case events.DocumentSubmitted:
 		var issued any
 		if e.IssuedOn != nil {
@@ -82,6 +104,9 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
+			return err
+		}
+		if err := eraseSuspensionNotes(ctx, tx, e.PersonKey); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET acceptance_reason = NULL WHERE person_key = $1`, e.PersonKey); err != nil {
@@ -230,6 +255,17 @@ func Summary(env events.Envelope) string {
 		return "依法暫緩銷毀（legal hold：" + e.Reason + "）"
 	case events.LegalHoldLifted:
 		return "解除暫緩銷毀（legal hold lifted）"
+	case events.CategoriesCorrected:
+		return "更正統計分類（家庭背景、身分）"
 	}
-	return env.Type
+	if s, ok := suspensionSummary(env); ok {
+		return s
+	}
+	if s, ok := dropoutSummary(env); ok {
+		return s
+	}
+	if s, ok := dutySummary(env); ok {
+		return s
+	}
+	return rosterSummary(env) // the dated roster's events, else the type (roster.go)
 }
