@@ -297,9 +297,24 @@ func (s *People) Change(ctx context.Context, actor events.Actor, id string, patc
 		if out, err = getPerson(ctx, tx, id, false); err != nil {
 			return err
 		}
+		if err := touchTokens(ctx, tx, id); err != nil {
+			return err
+		}
 		return recordChange(ctx, tx, actor, &before, out)
 	})
 	return out, err
+}
+
+// touchTokens updates a person's token rows without changing them, in
+// the transaction that changes the person: a verified-token cache that
+// listens for changes of api_tokens (a trigger's NOTIFY, issue 13) then
+// drops them at once, so that a suspension or a role taken away is not
+// outlived by a cached token.
+func touchTokens(ctx context.Context, tx *sqlx.Tx, personID string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET person_id = person_id WHERE person_id = $1 AND revoked_at IS NULL`, personID); err != nil {
+		return fmt.Errorf("postgres: marking a person's tokens changed: %w", err)
+	}
+	return nil
 }
 
 // SetStatus suspends, reinstates or removes a person, and records it.
@@ -335,6 +350,9 @@ func (s *People) SetStatus(ctx context.Context, actor events.Actor, id string, s
 			if err := endSessions(ctx, tx, id); err != nil {
 				return err
 			}
+		}
+		if err := touchTokens(ctx, tx, id); err != nil {
+			return err
 		}
 		if out, err = getPerson(ctx, tx, id, false); err != nil {
 			return err

@@ -128,3 +128,58 @@ func TestTokensBelongToAPersonInTheirScope(t *testing.T) {
 		t.Error("a token was issued to a suspended person")
 	}
 }
+
+// Issue 14 with issue 13's token cache: suspending a person, or taking a
+// role away, updates their token rows in the same transaction, so that an
+// update trigger on api_tokens (the cache's NOTIFY) sees every token of
+// theirs and the cache cannot outlive the change.
+func TestPersonChangesTouchTheirTokensForCaches(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := postgres.Migrate(ctx, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.NewBranches(db).EnsureDefault(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE touched (token_id text)`,
+		`CREATE FUNCTION record_touch() RETURNS trigger AS $$ BEGIN INSERT INTO touched VALUES (OLD.id); RETURN NULL; END; $$ LANGUAGE plpgsql`,
+		`CREATE TRIGGER touch AFTER UPDATE ON api_tokens FOR EACH ROW EXECUTE FUNCTION record_touch()`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	people, tokens := postgres.NewPeople(db), postgres.NewTokens(db)
+	admin := events.Actor{Role: domain.RoleAdmin, UserID: "per_admin"}
+	p, err := people.Invite(ctx, admin, domain.Staff{Name: "乙", Roles: []domain.Scope{{Role: domain.RoleBureau}, {Role: domain.RoleCommittee}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, id, err := tokens.Create(ctx, postgres.TokenInfo{PersonID: p.ID, Role: domain.RoleBureau})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		if err := db.Get(&n, `SELECT count(*) FROM touched WHERE token_id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := people.SetStatus(ctx, admin, p.ID, domain.PersonSuspended); err != nil || count() != 1 {
+		t.Fatalf("suspension: %v, %d touches", err, count())
+	}
+	if _, err := people.SetStatus(ctx, admin, p.ID, domain.PersonActive); err != nil || count() != 2 {
+		t.Fatalf("reinstatement: %v, %d touches", err, count())
+	}
+	roles := []domain.Scope{{Role: domain.RoleCommittee}}
+	if _, err := people.Change(ctx, admin, p.ID, postgres.PersonPatch{Roles: &roles}); err != nil || count() != 3 {
+		t.Fatalf("a role taken away: %v, %d touches", err, count())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"sync"
@@ -104,6 +105,8 @@ type Options struct {
 	// The test server applies RequestTimeout; the connection limits belong
 	// to the API's own http.Server, which tests start with Serve.
 	Limits httpapi.Limits
+	// Log receives the API's log (default: discarded).
+	Log *slog.Logger
 	// Master is the master key (default: a new random one); a restored
 	// system needs the key of the one backed up.
 	Master []byte
@@ -220,7 +223,7 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
-		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now,
+		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now, Log: o.Log,
 	})
 	e.API = api
 	e.HTTP = httptest.NewServer(api)
