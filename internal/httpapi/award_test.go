@@ -10,6 +10,7 @@ import (
 
 	"cihui/internal/domain"
 	"cihui/internal/events"
+	"cihui/internal/projections"
 	"cihui/internal/testenv"
 )
 
@@ -53,6 +54,10 @@ func TestR_AWD_1_EvidencePackDrawnFromTheEvents(t *testing.T) {
 	check := contractChecker(t, e)
 	id := enrolledCase(t, e, a)
 	other := e.RecommendedCase("034501", domain.OutcomeRecommend) // referred, never enrolled
+	const second = "nanshan"
+	mustStatus(t, e.Do("PUT", "/v1/branches/"+second, a.admin, map[string]any{"name": "南山分校", "committee": "某市復學輔導就讀小組", "cap": 40}), http.StatusCreated)
+	otherBranch := e.ReviewedCaseIn(second, "034599", domain.OutcomeRecommend, testenv.NewNationalID())
+	bureau2 := e.TokenIn(second, domain.RoleBureau, "")
 	e.Clock.Set(time.Date(2026, 4, 1, 9, 0, 0, 0, domain.Taipei))
 	base := "/v1/referrals/" + id + "/dropouts"
 	mustStatus(t, e.Do("POST", base, a.sw, map[string]any{"first_day_absent": "2026-03-02", "whereabouts": "unknown", "reason": "family"}), 201)
@@ -123,6 +128,26 @@ func TestR_AWD_1_EvidencePackDrawnFromTheEvents(t *testing.T) {
 			t.Errorf("year 113 %s: %v", code, it)
 		}
 	}
+	// Another branch's cases and sheets are its own.
+	if _, it := evidenceOf(t, e, check, a.bureau, "academic_year=114"); it["referrals"]["count"] != float64(2) {
+		t.Fatalf("the default branch counts another branch's referral: %v", it["referrals"])
+	}
+	if _, it := evidenceOf(t, e, check, bureau2, "academic_year=114"); it["referrals"]["count"] != float64(1) || ids(it["referrals"]["case_ids"])[0] != otherBranch || it["searches"]["count"] != float64(0) {
+		t.Fatalf("the second branch: %v %v", it["referrals"], it["searches"])
+	}
+
+	// A rebuild from the first event gives the same pack and sheets.
+	mustStatus(t, e.Do("POST", "/v1/award/score-sheets", a.bureau, map[string]any{"academic_year": 114, "ratings": fullRatings(3), "reviewer": "評審甲"}), 201)
+	packBefore := e.Do("GET", fmt.Sprintf("/v1/award/evidence?academic_year=114&min_position=%d", lastPos(t, e)), a.bureau, nil).Body
+	sheetsBefore := withoutReadPosition(e.Do("GET", "/v1/award/score-sheets?academic_year=114", a.bureau, nil).JSON(t))
+	rebuild(t, e)
+	if after := e.Do("GET", "/v1/award/evidence?academic_year=114", a.bureau, nil).Body; string(after) != string(packBefore) {
+		t.Fatalf("after a rebuild:\n%s\n%s", packBefore, after)
+	}
+	if after := withoutReadPosition(e.Do("GET", "/v1/award/score-sheets?academic_year=114", a.bureau, nil).JSON(t)); fmt.Sprint(after) != fmt.Sprint(sheetsBefore) || len(after["items"].([]any)) != 1 {
+		t.Fatalf("sheets after a rebuild:\n%v\n%v", sheetsBefore, after)
+	}
+
 	wantProblem(t, check("GET", "/v1/award/evidence", a.bureau, nil), 400, "")
 	wantProblem(t, check("GET", "/v1/award/evidence?academic_year=114&as_of=2026-02-30", a.bureau, nil), 400, "")
 	wantProblem(t, check("GET", "/v1/award/evidence?academic_year=114", a.school, nil), 403, "")
@@ -238,9 +263,37 @@ func TestR_AWD_1_ScoreSheetTotalSealedAndCorrected(t *testing.T) {
 		t.Fatalf("year 113: %v", other)
 	}
 	wantProblem(t, check("GET", "/v1/award/score-sheets/saaaaaaaaaaaaaaaaaaaaaaaa", a.bureau, nil), 404, "")
+	// Another branch's bureau token does not see the sheet.
+	mustStatus(t, e.Do("PUT", "/v1/branches/nanshan", a.admin, map[string]any{"name": "南山分校", "committee": "某市復學輔導就讀小組", "cap": 40}), http.StatusCreated)
+	wantProblem(t, check("GET", "/v1/award/score-sheets/"+id, e.TokenIn("nanshan", domain.RoleBureau, ""), nil), 404, "")
+	wantProblem(t, check("POST", "/v1/award/score-sheets/"+id+"/corrections", e.TokenIn("nanshan", domain.RoleBureau, ""), corr), 404, "")
 	wantProblem(t, check("GET", "/v1/award/score-sheets", a.school, nil), 403, "")
 	// The log keeps both versions.
 	if l, _ := e.Store.Load(t.Context(), events.StreamID{Branch: e.Branch.Code, Type: events.AggregateScoreSheet, ID: id}); len(l.Events) != 2 {
 		t.Fatalf("events %d", len(l.Events))
+	}
+}
+
+// rebuild empties the read models and waits until the projector has
+// applied every event again.
+func rebuild(t *testing.T, e *testenv.Env) {
+	t.Helper()
+	e.StopProjector()
+	if err := projections.Reset(t.Context(), e.DB); err != nil {
+		t.Fatal(err)
+	}
+	e.StartProjector()
+	last := lastPos(t, e)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		cp, err := projections.Checkpoint(t.Context(), e.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp >= last {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rebuild did not catch up: at %d of %d", cp, last)
+		}
 	}
 }
