@@ -70,7 +70,7 @@ func TestR_AWD_1_ScoreSheetValidation(t *testing.T) {
 	bad(ok, "a\tb", "", "reviewer")
 	bad(ok, "x", strings.Repeat("字", MaxComments+1), "comments")
 	bad(ok, "x", "\xff", "comments")
-	if !IsScoreSheetID("s" + strings.Repeat("a", 24)) || IsScoreSheetID("r"+strings.Repeat("a", 24)) || IsScoreSheetID("s1") {
+	if !IsScoreSheetID("s"+strings.Repeat("a", 24)) || IsScoreSheetID("r"+strings.Repeat("a", 24)) || IsScoreSheetID("s1") {
 		t.Error("score sheet ids")
 	}
 }
