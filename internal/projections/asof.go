@@ -40,16 +40,35 @@ func (r *Reader) AsOf(ctx context.Context, envs []events.Envelope, read func(*Re
 	}
 	var p Projector // apply keeps no state of the projector's own
 	var pend pending
+	stale := ""
 	for _, env := range envs {
 		if env.AggregateType != events.AggregateReferral {
 			continue
 		}
-		if err := p.apply(ctx, tx, &pend, env); err != nil {
+		// As the projector does: an event that cannot apply is left
+		// out with the case's later events, and the case is stale.
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT as_of_event`); err != nil {
 			return err
+		}
+		err := p.apply(ctx, tx, &pend, env)
+		if err != nil && transient(err) {
+			return err
+		}
+		if err != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT as_of_event`); err != nil {
+				return err
+			}
+			stale = env.AggregateID
+			break
 		}
 	}
 	if err := pend.flush(ctx, tx); err != nil {
 		return err
+	}
+	if stale != "" {
+		if err := markCase(ctx, tx, events.AggregateReferral, stale, true); err != nil {
+			return err
+		}
 	}
 	return read(&Reader{db: tx})
 }

@@ -2,11 +2,15 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"cihui/internal/domain/calendar"
+	"cihui/internal/events"
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 )
@@ -59,5 +63,51 @@ func TestAsOfShadowsEveryCaseTable(t *testing.T) {
 		return rd.db.GetContext(ctx, &n, `SELECT count(*) FROM cases`)
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 11 with issue 7: an event the as-of read cannot apply is left out
+// with the case's later events, as the projector quarantines and holds
+// them, and the case shows projection_error; nothing is written for real.
+func TestAsOfLeavesOutAnEventThatCannotApply(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := postgres.Migrate(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	const id = "raaaaaaaaaaaaaaaaaaaaaaaa"
+	at := time.Date(2026, 2, 11, 9, 0, 0, 0, time.UTC)
+	env := func(pos uint64, e events.Event) events.Envelope {
+		return events.Envelope{ID: fmt.Sprint("e", pos), Type: e.EventType(), AggregateType: events.AggregateReferral, AggregateID: id,
+			Branch: "xiucai", Version: pos, Position: pos, OccurredAt: at, RecordedAt: at, Payload: e}
+	}
+	envs := []events.Envelope{
+		env(1, events.ReferralOpened{ReferralID: id, OriginSchool: "034501", AcademicYear: 114, Route: "mid_year", Channel: "direct",
+			ReceivedOn: calendar.NewDate(2026, 2, 11), Grade: 8, Sex: "F", Grounds: []string{"low_income_risk"}, PersonKey: "p_1"}),
+		env(2, events.DropoutOpened{Episode: 0, FirstDayAbsent: calendar.NewDate(2026, 2, 11), Whereabouts: "unknown", Reason: "family"}), // CHECK (episode > 0)
+		env(3, events.DocumentSubmitted{Item: 1, Pages: 2}),
+	}
+	var c Case
+	var timeline []TimelineEntry
+	if err := NewReader(db).AsOf(ctx, envs, func(rd *Reader) error {
+		var err error
+		if c, err = rd.Case(ctx, id, Scope{}, false); err != nil {
+			return err
+		}
+		timeline, err = rd.Timeline(ctx, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !c.ProjectionError || c.Version != 1 || len(timeline) != 1 || c.Documents[0].Submitted {
+		t.Fatalf("case %+v, timeline %d", c, len(timeline))
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM cases`); err != nil || n != 0 {
+		t.Fatalf("the as-of read wrote %d real cases (%v)", n, err)
 	}
 }
