@@ -44,7 +44,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['cases', 'case_personal', 'case_documents', 'case_timeline', 'case_visits', 'letters',
         'meetings', 'meeting_resolutions', 'projection_quarantine', 'projection_held', 'case_retention',
         'dropout_episodes', 'suspension_grounds', 'duty_cases', 'duty_enrolments', 'duties', 'roster_seats',
-        'roster_waiting', 'roster_years', 'case_duplicates', 'award_facts', 'award_score_sheets'] LOOP
+        'roster_waiting', 'roster_years', 'case_duplicates', 'case_suspensions', 'case_suspension_log',
+        'case_adaptation_meetings', 'award_facts', 'award_score_sheets'] LOOP
         IF to_regclass(t) IS NOT NULL THEN
             EXECUTE format('TRUNCATE %I CASCADE', t);
         END IF;

@@ -13,6 +13,7 @@ import (
 var caseTables = []string{
 	"cases", "case_personal", "case_documents", "case_timeline", "case_visits", "letters", "meeting_resolutions",
 	"case_retention", "dropout_episodes", "suspension_grounds", "duty_cases", "duty_enrolments", "duties", "award_facts",
+	"case_suspensions", "case_suspension_log", "case_adaptation_meetings",
 }
 
 // AsOf answers a read of one case as it stood after envs, the case's own
