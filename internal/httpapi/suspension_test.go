@@ -18,6 +18,15 @@ func enrol(t *testing.T, e *testenv.Env, a actors, id, class string) {
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": class}), 200)
 }
 
+// recordGrounds records grounds of R-SUS-1 with their evidence on
+// 2026-02-11, so that a procedure may be opened on them that day.
+func recordGrounds(t *testing.T, e *testenv.Env, a actors, id string, grounds ...int) {
+	t.Helper()
+	for _, g := range grounds {
+		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/grounds", a.sw, map[string]any{"ground": g, "on": "2026-02-11", "evidence": "評估紀錄"}), 200)
+	}
+}
+
 // procedure takes an enrolled case through both visits and the evaluation
 // report (R-SUS-2).
 func procedure(t *testing.T, e *testenv.Env, a actors, id string) {
@@ -260,6 +269,10 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	if got := get(t, e, a.sw, A); got["suspension"] != nil || len(got["adaptation_meetings"].([]any)) != 1 {
 		t.Fatalf("continue opened a procedure: %v %v", got["suspension"], got["adaptation_meetings"])
 	}
+	if r := e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{3, 1}, "on": "2026-02-11"}); r.Status != 422 || ruleOfResponse(t, r) != "R-SUS-1" {
+		t.Fatalf("a procedure on grounds with no evidence: %d %s", r.Status, r.Body)
+	}
+	recordGrounds(t, e, a, A, 3, 1)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{3, 1}, "on": "2026-02-11"}), 200)
 	procedure(t, e, a, A)
 	// R-SUS-2: the procedure's log; its notes are the social workers'
@@ -290,6 +303,7 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	if x := docketEntry(t, e, a.committee, m3, A); x != nil {
 		t.Fatalf("a continued case stays on the docket: %v", x)
 	}
+	recordGrounds(t, e, a, A, 2)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{2}, "on": "2026-02-11"}), 200)
 
 	// An erasure clears the sealed notes the read models keep.
