@@ -86,7 +86,8 @@ type ScoreSheetRow struct {
 const scoreSheetColumns = `id, branch, academic_year, ratings, total, reviewer, comments, corrections, version, position, filed_at, updated_at`
 
 // ScoreSheets lists a branch's score sheets, of one academic year if
-// year is not 0, in the order they were filed.
+// year is not 0, in the order they were filed (at most 1000: a year has a
+// handful of reviewers).
 func (r *Reader) ScoreSheets(ctx context.Context, branch string, year int) ([]ScoreSheetRow, error) {
 	out := []ScoreSheetRow{}
 	err := r.db.SelectContext(ctx, &out, `SELECT `+scoreSheetColumns+` FROM award_score_sheets
