@@ -101,6 +101,7 @@ type env struct {
 	svc    *app.Service
 	http   *httptest.Server
 	waiter *projections.Waiter
+	auth   *postgres.CachedTokens
 }
 
 func setup(ctx context.Context, dir string) (*env, func(), error) {
@@ -146,6 +147,9 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if err := postgres.Migrate(ctx, e.db, nil); err != nil {
 		return nil, cleanup, err
 	}
+	if err := postgres.NewBranches(e.db).EnsureDefault(ctx); err != nil {
+		return nil, cleanup, err
+	}
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
 	keys, err := jetstream.OpenKeyRing(ctx, e.nc, master, jetstream.KeyRingConfig{})
@@ -170,6 +174,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if err != nil {
 		return nil, cleanup, err
 	}
+	e.auth = tokens
 	e.http = httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Opener: e.sealer, Waiter: e.waiter,
 		Auth: tokens, DB: e.db, NATS: e.nc, Store: e.store}))
 	cleanups = append(cleanups, e.http.Close)
@@ -188,6 +193,7 @@ var groups = []struct {
 	{"visibility", func(ctx context.Context, e *env, _ int) error { return benchVisibility(ctx, e) }},
 	{"reads", func(ctx context.Context, e *env, _ int) error { return benchReads(ctx, e) }},
 	{"concurrent", benchConcurrent},
+	{"readload", benchReadLoad},
 }
 
 func groupNames() []string {
