@@ -194,6 +194,7 @@ var groups = []struct {
 	{"reads", func(ctx context.Context, e *env, _ int) error { return benchReads(ctx, e) }},
 	{"concurrent", benchConcurrent},
 	{"readload", benchReadLoad},
+	{"visload", benchVisibilityLoad},
 }
 
 func groupNames() []string {
