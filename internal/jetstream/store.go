@@ -179,10 +179,10 @@ func (s *Store) freshen(ctx context.Context, subject string, c events.Loaded) (e
 		return c, false, nil
 	}
 	env.Position = m.Sequence
-	c.Events = append(c.Events, env)
-	c.LastSeq, c.Version = m.Sequence, uint64(len(c.Events))
-	s.cache.put(subject, c)
-	return c, true, nil
+	if l, ok := s.cache.extend(subject, c.LastSeq, env); ok {
+		return l, true, nil
+	}
+	return c, false, nil // the entry moved on meanwhile: load the rest
 }
 
 // Append records the events of every append atomically. One event goes as
