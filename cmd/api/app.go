@@ -267,6 +267,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Verified tokens are cached; a revocation's notice drops one at once
+	// (issue 13).
+	auth, err := postgres.NewCachedTokens(waitCtx, tokens, m.DatabaseURL)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reader := projections.NewReader(m.db)
@@ -287,7 +293,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	srv := httpapi.New(httpapi.Config{
-		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
+		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: auth,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
 		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,

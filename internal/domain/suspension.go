@@ -176,6 +176,11 @@ func (r *Referral) HoldAdaptationMeeting(a events.Actor, on calendar.Date, outco
 	if err := r.enrolledSince("R-ENR-4", on); err != nil {
 		return nil, err
 	}
+	if outcome == AdaptationProposeEnd && !r.Suspension.Open {
+		if err := r.groundsHold(grounds, on, true); err != nil {
+			return nil, err
+		}
+	}
 	out := []events.Event{events.AdaptationMeetingHeld{On: on, Outcome: outcome, Notes: notes}}
 	if outcome == AdaptationProposeEnd && !r.Suspension.Open {
 		g := slices.Clone(grounds)
@@ -203,9 +208,31 @@ func (r *Referral) OpenSuspension(a events.Actor, grounds []int, on calendar.Dat
 	if r.Suspension.Open {
 		return events.SuspensionOpened{}, Errorf(EConflict, "a suspension procedure is already under way")
 	}
+	if err := r.groundsHold(grounds, on, false); err != nil {
+		return events.SuspensionOpened{}, err
+	}
 	g := slices.Clone(grounds)
 	slices.Sort(g)
 	return events.SuspensionOpened{Grounds: g, On: on, Source: SuspensionBySocialWorker, Note: note}, nil
+}
+
+// groundsHold checks that every ground a procedure is opened with holds on
+// its date (R-SUS-1): grounds (4) and (5) as detected from the dropout
+// episodes, the others as recorded with their evidence. An adaptation
+// meeting that finds the student cannot adapt is itself the evidence of
+// ground (6) (R-ENR-4).
+func (r *Referral) groundsHold(grounds []int, on calendar.Date, byAdaptationMeeting bool) error {
+	hold := SuspensionGrounds(r, on)
+	for _, g := range grounds {
+		if slices.Contains(hold, g) || byAdaptationMeeting && g == 6 {
+			continue
+		}
+		if g == 4 || g == 5 {
+			return RuleError("R-SUS-1", "ground (%d) does not hold on %s: it is detected from the dropout episodes' dates", g, on)
+		}
+		return RuleError("R-SUS-1", "ground (%d) has no recorded evidence on or before %s: record it first (POST …/grounds)", g, on)
+	}
+	return nil
 }
 
 // openProcedure checks that a procedure is under way and its report not

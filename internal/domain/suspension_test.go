@@ -87,12 +87,13 @@ func TestR_SUS_2_ReportFollowsBothVisits(t *testing.T) {
 	if _, err := r.SendSuspensionReport(suspSW, today, events.Sealed{}, today); ruleOf(err) != "R-SUS-2" {
 		t.Fatalf("a report with no procedure: %v", err)
 	}
+	fold(r, events.SuspensionGroundRecorded{Ground: 3, On: today})
 	e, err := r.OpenSuspension(suspSW, []int{3}, today, events.Sealed{}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fold(r, e)
-	if _, err := r.OpenSuspension(suspSW, []int{2}, today, events.Sealed{}, today); domain.ErrorCode(err) != domain.EConflict {
+	if _, err := r.OpenSuspension(suspSW, []int{3}, today, events.Sealed{}, today); domain.ErrorCode(err) != domain.EConflict {
 		t.Fatalf("a second procedure: %v", err)
 	}
 	v, err := r.LogSuspensionVisit(suspSW, "home", today, events.Sealed{}, today)
@@ -260,5 +261,39 @@ func TestSuspendedCaseClosesOnTheDayItEnded(t *testing.T) {
 	f := domain.RetentionFacts{Stage: domain.StageSuspended, StageOn: d, AcademicYear: 114, Grade: 7}
 	if got := domain.ClosedOn(f); got != d {
 		t.Fatalf("a suspended case closes on %s, want %s", got, d)
+	}
+}
+
+// R-SUS-1: a procedure opens only on grounds that hold on its date:
+// (4) and (5) as detected from the episodes, (1), (2), (3), (6) as
+// recorded with their evidence; an adaptation meeting's propose_end is
+// itself the evidence of (6).
+func TestR_SUS_1_ProcedureOpensOnlyOnGroundsThatHold(t *testing.T) {
+	day := calendar.NewDate(2026, 3, 2)
+	r := enrolledCase("g", 8)
+	if _, err := r.OpenSuspension(suspSW, []int{2}, day, events.Sealed{}, day); ruleOf(err) != "R-SUS-1" {
+		t.Fatalf("ground (2) with no evidence: %v", err)
+	}
+	fold(r, events.SuspensionGroundRecorded{Ground: 2, On: day.AddDays(1)})
+	if _, err := r.OpenSuspension(suspSW, []int{2}, day, events.Sealed{}, day.AddDays(1)); ruleOf(err) != "R-SUS-1" {
+		t.Fatalf("ground (2) recorded only after the procedure's date: %v", err)
+	}
+	if _, err := r.OpenSuspension(suspSW, []int{2}, day.AddDays(1), events.Sealed{}, day.AddDays(1)); err != nil {
+		t.Fatalf("ground (2) recorded that day: %v", err)
+	}
+	// Ground (4): absent since Feb 9, not found: 20 days on Mar 1, 21 on Mar 2.
+	out := enrolledCase("h", 8)
+	fold(out, events.DropoutOpened{Episode: 1, FirstDayAbsent: calendar.NewDate(2026, 2, 9), Whereabouts: "unknown", Reason: "family"})
+	if _, err := out.OpenSuspension(suspSW, []int{4}, day.AddDays(-1), events.Sealed{}, day); ruleOf(err) != "R-SUS-1" {
+		t.Fatalf("ground (4) after 20 days: %v", err)
+	}
+	if _, err := out.OpenSuspension(suspSW, []int{4}, day, events.Sealed{}, day); err != nil {
+		t.Fatalf("ground (4) after 21 days: %v", err)
+	}
+	if _, err := enrolledCase("i", 8).HoldAdaptationMeeting(suspSW, day, domain.AdaptationProposeEnd, []int{6}, events.Sealed{}, day); err != nil {
+		t.Fatalf("propose_end on ground (6): %v", err)
+	}
+	if _, err := enrolledCase("j", 8).HoldAdaptationMeeting(suspSW, day, domain.AdaptationProposeEnd, []int{1}, events.Sealed{}, day); ruleOf(err) != "R-SUS-1" {
+		t.Fatalf("propose_end on ground (1) with no evidence: %v", err)
 	}
 }

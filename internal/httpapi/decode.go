@@ -138,6 +138,10 @@ func pathParamsError(route string, names, values []string) error {
 			if !validID(v) {
 				ck.Set("token", "must be a token id")
 			}
+		case "sheet":
+			if !domain.IsScoreSheetID(v) {
+				ck.Set("sheet", "must be a score sheet id (s and 24 characters a–z, 2–7)")
+			}
 		case "item":
 			if _, ok := smallInt(v, 1, domain.ChecklistItems); !ok {
 				ck.Set("item", "must be a checklist item 1–12 (R-DOC-1)")

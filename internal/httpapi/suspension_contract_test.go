@@ -19,6 +19,9 @@ func suspensionContractChecks(t *testing.T, e *testenv.Env, check checkFunc, sw,
 	p := "/v1/referrals/" + id
 	check("POST", p+"/adaptation-meetings", sw, `{"on":"2026-02-11","outcome":"continue","notes":"適應良好"}`)
 	check("POST", p+"/adaptation-meetings", sw, `{"on":"2026-02-11","outcome":"continue","grounds":[6]}`) // 400
+	check("POST", p+"/suspension", sw, `{"grounds":[2,6],"on":"2026-02-11","note":"評估"}`)                 // 422 R-SUS-1: no evidence yet
+	check("POST", p+"/grounds", sw, `{"ground":2,"on":"2026-02-11","evidence":"不願就讀"}`)
+	check("POST", p+"/grounds", sw, `{"ground":6,"on":"2026-02-11","evidence":"無法適應住宿"}`)
 	check("POST", p+"/suspension", sw, `{"grounds":[2,6],"on":"2026-02-11","note":"評估"}`)
 	check("POST", p+"/suspension", sw, `{"grounds":[7],"on":"2026-02-11"}`) // 400
 	check("POST", p+"/suspension", sw, `{"grounds":[2],"on":"2026-02-11"}`) // 409: under way

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"cihui/internal/domain"
 	"cihui/internal/events"
@@ -16,6 +17,15 @@ func enrol(t *testing.T, e *testenv.Env, a actors, id, class string) {
 	t.Helper()
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/health-check", a.sw, map[string]any{"examined_on": "2026-02-01"}), 200)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/enrolment", a.sw, map[string]any{"grade": 8, "class": class}), 200)
+}
+
+// recordGrounds records grounds of R-SUS-1 with their evidence on
+// 2026-02-11, so that a procedure may be opened on them that day.
+func recordGrounds(t *testing.T, e *testenv.Env, a actors, id string, grounds ...int) {
+	t.Helper()
+	for _, g := range grounds {
+		mustStatus(t, e.Do("POST", "/v1/referrals/"+id+"/grounds", a.sw, map[string]any{"ground": g, "on": "2026-02-11", "evidence": "評估紀錄"}), 200)
+	}
 }
 
 // procedure takes an enrolled case through both visits and the evaluation
@@ -85,6 +95,31 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 		t.Fatalf("waiting list %v, want [C]", w)
 	}
 	enrol(t, e, a, A, "8-1")
+	D := e.RecommendedCase("034501", domain.OutcomeRecommend) // an admission case on the same docket
+
+	// R-ORG-4, R-SUS-1 (4): A drops out on Feb 12, whereabouts unknown,
+	// and is not found; 21 days later ground (4) holds and is shown.
+	e.Clock.Set(time.Date(2026, 3, 6, 9, 0, 0, 0, domain.Taipei))
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/dropouts", a.sw,
+		map[string]any{"first_day_absent": "2026-02-12", "whereabouts": "unknown", "reason": "family"}), 201)
+	groundsOn := func(asOf string) []any {
+		body := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/suspension-grounds?as_of=%s&min_position=%d", asOf, lastPos(t, e)), a.sw, nil), 200).JSON(t)
+		for _, it := range body["items"].([]any) {
+			if m := it.(map[string]any); m["id"] == A {
+				return m["suspension_grounds"].(map[string]any)["detected"].([]any)
+			}
+		}
+		return nil
+	}
+	if g := groundsOn("2026-03-04"); g != nil {
+		t.Fatalf("ground shown after 20 days: %v", g)
+	}
+	if g := groundsOn("2026-03-05"); fmt.Sprint(g) != "[4]" {
+		t.Fatalf("grounds after 21 days: %v, want (4)", g)
+	}
+	if sg, _ := get(t, e, a.sw, A)["suspension_grounds"].(map[string]any); sg == nil || len(sg["grounds"].([]any)) != 1 {
+		t.Fatalf("the case does not show its ground: %v", sg)
+	}
 
 	// R-SUS-2: the procedure needs an enrolled student; A is, C is not.
 	if r := e.Do("POST", "/v1/referrals/"+C+"/suspension", a.sw, map[string]any{"grounds": []int{2}, "on": "2026-02-11"}); r.Status != 422 || ruleOfResponse(t, r) != "R-SUS-2" {
@@ -92,7 +127,7 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	}
 	// R-ENR-4: propose_end opens the procedure; the student stays enrolled.
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/adaptation-meetings", a.sw,
-		map[string]any{"on": "2026-02-11", "outcome": "propose_end", "grounds": []int{6}, "notes": "無法適應住宿"}), 200)
+		map[string]any{"on": "2026-03-06", "outcome": "propose_end", "grounds": []int{4, 6}, "notes": "無法適應住宿"}), 200)
 	got := get(t, e, a.sw, A)
 	s, _ := got["suspension"].(map[string]any)
 	if got["stage"] != "enrolled" || s == nil || s["status"] != "open" || s["source"] != "adaptation_meeting" {
@@ -109,16 +144,15 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 		t.Fatalf("the origin school reads the assessment notes: %v", m)
 	}
 	// R-SUS-2: the report follows both visits.
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/visits", a.sw, map[string]any{"kind": "home", "on": "2026-02-11"}), 200)
-	if r := e.Do("POST", "/v1/referrals/"+A+"/suspension/report", a.sw, map[string]any{"on": "2026-02-11"}); r.Status != 422 || ruleOfResponse(t, r) != "R-SUS-2" {
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/visits", a.sw, map[string]any{"kind": "home", "on": "2026-03-06"}), 200)
+	if r := e.Do("POST", "/v1/referrals/"+A+"/suspension/report", a.sw, map[string]any{"on": "2026-03-06"}); r.Status != 422 || ruleOfResponse(t, r) != "R-SUS-2" {
 		t.Fatalf("a report without the origin-school visit: %d %s", r.Status, r.Body)
 	}
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/visits", a.sw, map[string]any{"kind": "origin_school", "on": "2026-02-11"}), 200)
-	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/report", a.sw, map[string]any{"on": "2026-02-11", "report": "評估報告"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/visits", a.sw, map[string]any{"kind": "origin_school", "on": "2026-03-06"}), 200)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension/report", a.sw, map[string]any{"on": "2026-03-06", "report": "評估報告"}), 200)
 	// R-SUS-3: the origin school's stakeholders ask to attend.
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/appeals", a.school, map[string]any{"attendees": []string{"parent", "school"}}), 200)
 
-	D := e.RecommendedCase("034501", domain.OutcomeRecommend) // an admission case on the same docket
 	m2 := scheduleAndOpen(t, e, a.committee, "extra", "2026-03-30")
 	entry := docketEntry(t, e, a.committee, m2, A)
 	if entry == nil || entry["list"] != "suspension" || fmt.Sprint(entry["attendees"]) != "[parent school]" {
@@ -260,6 +294,10 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	if got := get(t, e, a.sw, A); got["suspension"] != nil || len(got["adaptation_meetings"].([]any)) != 1 {
 		t.Fatalf("continue opened a procedure: %v %v", got["suspension"], got["adaptation_meetings"])
 	}
+	if r := e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{3, 1}, "on": "2026-02-11"}); r.Status != 422 || ruleOfResponse(t, r) != "R-SUS-1" {
+		t.Fatalf("a procedure on grounds with no evidence: %d %s", r.Status, r.Body)
+	}
+	recordGrounds(t, e, a, A, 3, 1)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{3, 1}, "on": "2026-02-11"}), 200)
 	procedure(t, e, a, A)
 	// R-SUS-2: the procedure's log; its notes are the social workers'
@@ -290,6 +328,7 @@ func TestR_SUS_3_ContinueKeepsEnrolment(t *testing.T) {
 	if x := docketEntry(t, e, a.committee, m3, A); x != nil {
 		t.Fatalf("a continued case stays on the docket: %v", x)
 	}
+	recordGrounds(t, e, a, A, 2)
 	mustStatus(t, e.Do("POST", "/v1/referrals/"+A+"/suspension", a.sw, map[string]any{"grounds": []int{2}, "on": "2026-02-11"}), 200)
 
 	// An erasure clears the sealed notes the read models keep.

@@ -145,8 +145,15 @@ const tokenCheck = `t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_
 // Authenticate returns the actor of a valid, unrevoked token. The actor's
 // UserID is the person's id, never their name.
 func (t *Tokens) Authenticate(ctx context.Context, token string) (events.Actor, error) {
+	a, _, err := t.AuthenticateToken(ctx, token)
+	return a, err
+}
+
+// AuthenticateToken is Authenticate that also returns the token's id (a
+// cache keys its revocation notices by it; the actor names the person).
+func (t *Tokens) AuthenticateToken(ctx context.Context, token string) (events.Actor, string, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
-		return events.Actor{}, domain.Errorf(domain.EUnauthorized, "invalid token")
+		return events.Actor{}, "", domain.Errorf(domain.EUnauthorized, "invalid token")
 	}
 	h := sha256.Sum256([]byte(token))
 	var info TokenInfo
@@ -154,14 +161,14 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (events.Actor, 
 		`SELECT t.id, t.role, t.school, t.branch, t.label, t.person_id, t.expires_at FROM api_tokens t JOIN people p ON p.id = t.person_id
 		 WHERE t.token_hash = $1 AND `+tokenCheck, h[:])
 	if errors.Is(err, sql.ErrNoRows) {
-		return events.Actor{}, domain.Errorf(domain.EUnauthorized, "invalid or revoked token")
+		return events.Actor{}, "", domain.Errorf(domain.EUnauthorized, "invalid or revoked token")
 	}
 	if err != nil {
 		// Connection failures stay recognisable (errors.Is/As): the HTTP
 		// layer answers them 503, not 500.
-		return events.Actor{}, fmt.Errorf("postgres: looking up a token: %w", err)
+		return events.Actor{}, "", fmt.Errorf("postgres: looking up a token: %w", err)
 	}
-	return events.Actor{Role: info.Role, School: info.School, Branch: info.Branch, UserID: info.PersonID}, nil
+	return events.Actor{Role: info.Role, School: info.School, Branch: info.Branch, UserID: info.PersonID}, info.ID, nil
 }
 
 // Revoke revokes a token by id.
