@@ -46,6 +46,10 @@ var commandBodies = []struct {
 	{"POST /v1/referrals/{id}/grounds", func() any { return new(GroundRequest) }, false},
 	{"POST /v1/referrals/{id}/major-reason", func() any { return new(MajorReasonRequest) }, false},
 	{"POST /v1/academic-years/{academic_year}/classes/confirmation", func() any { return new(ClassConfirmationRequest) }, true},
+	{"POST /v1/referrals/{id}/adaptation-meetings", func() any { return new(AdaptationMeetingRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension", func() any { return new(SuspensionRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/visits", func() any { return new(SuspensionVisitRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/report", func() any { return new(SuspensionReportRequest) }, false},
 }
 
 // fuzzToday is the fixed "today" of the fuzz targets.
@@ -57,7 +61,8 @@ var fuzzToday = calendar.NewDate(2026, 2, 11)
 var vocabulary = strings.Join(slicesOf(domain.Stages, domain.Grounds, domain.CrisisTypes, domain.Exclusions,
 	domain.Stakeholders, domain.MeetingKinds, domain.ErasureReasons, domain.VisitKinds, domain.HousingTypes,
 	domain.EconomyTypes, domain.IncomeTypes, domain.LivingTypes, domain.Whereabouts, domain.DropoutReasons,
-	domain.FollowUpKinds, domain.DropoutOutcomes, subReasonCodes()), "|")
+	domain.FollowUpKinds, domain.DropoutOutcomes, subReasonCodes(), domain.Resolutions, domain.Destinations,
+	domain.AdaptationOutcomes, domain.SuspensionVisitKinds), "|")
 
 func subReasonCodes() []string {
 	var out []string

@@ -241,6 +241,11 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
+	// 中止就讀 and adaptation meetings (suspension.go; R-SUS-2, R-ENR-4).
+	post("/referrals/:id/adaptation-meetings", s.adaptationMeeting, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension", s.openSuspension, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/visits", s.suspensionVisit, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/report", s.suspensionReport, roles(domain.RoleSocialWorker))
 	read("/capacity", s.capacity, staff)
 	// The dated roster and the academic year (roster.go).
 	post("/academic-years/:academic_year/roll-over", s.rollOver, roles(domain.RoleAdmin, domain.RoleSocialWorker))

@@ -65,7 +65,11 @@ type Case struct {
 	Class               *string        `db:"class" json:"class,omitempty"`
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
-	Visits              []VisitEntry   `db:"-" json:"-"`
+	// Suspension is the latest 中止就讀 procedure (R-SUS-2..4); nil: none.
+	Suspension         *SuspensionView      `db:"-" json:"suspension"`
+	AdaptationMeetings []AdaptationMeeting  `db:"-" json:"adaptation_meetings,omitempty"`
+	SuspensionLog      []SuspensionLogEntry `db:"-" json:"suspension_log,omitempty"`
+	Visits             []VisitEntry         `db:"-" json:"-"`
 	// Returns (R-MID-3) and acceptance with items owed (R-ELIG-4).
 	ResubmitBy       *time.Time    `db:"resubmit_by" json:"-"`
 	LapsedOn         *time.Time    `db:"lapsed_on" json:"-"`
@@ -226,6 +230,9 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 	for i := range c.Documents {
 		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
 	}
+	if err := r.attachEnrolledLife(ctx, &c); err != nil {
+		return Case{}, err
+	}
 	if withPersonal {
 		err := r.db.GetContext(ctx, &c.Personal, `SELECT personal FROM case_personal WHERE case_id = $1`, id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -294,6 +301,9 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		return out, err
 	}
 	if err := r.attachDocuments(ctx, out); err != nil {
+		return nil, err
+	}
+	if err := r.attachSuspensions(ctx, out); err != nil {
 		return nil, err
 	}
 	if f.Personal {

@@ -106,6 +106,9 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
 			return err
 		}
+		if err := eraseSuspensionNotes(ctx, tx, e.PersonKey); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET acceptance_reason = NULL WHERE person_key = $1`, e.PersonKey); err != nil {
 			return err
 		}
@@ -254,6 +257,9 @@ func Summary(env events.Envelope) string {
 		return "解除暫緩銷毀（legal hold lifted）"
 	case events.CategoriesCorrected:
 		return "更正統計分類（家庭背景、身分）"
+	}
+	if s, ok := suspensionSummary(env); ok {
+		return s
 	}
 	if s, ok := dropoutSummary(env); ok {
 		return s
