@@ -90,8 +90,9 @@ func breakdownRow(t *testing.T, table map[string]any, dim, value string) any {
 // year rebuilt from the event log gives the same table.
 //
 // Academic year 115: the period is 2026-08-01 – 2027-07-31, printed on
-// 2027-08-05. All six students are enrolled on 2026-02-11 in grade 8 (the
-// seat held to the planned graduation, 2027-07-31); s7 is never enrolled.
+// 2027-08-05. Seven students are enrolled on 2026-02-11 in grade 8 (the
+// seat held to the planned graduation, 2027-07-31); s8 of them is
+// suspended in June 2026 (not in AA); s7 is never enrolled.
 //
 //	s1 out from 2026-06-10 (before Aug 1), still out            B, P
 //	s2 two episodes in the year, each returned                  A, C, G, H
@@ -114,9 +115,19 @@ func TestR_STAT_1_ConstructedYearHTTP(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	a := newActors(e)
 	check := contractChecker(t, e)
-	ids := enrolledCases(t, e, a, 6)
+	ids := enrolledCases(t, e, a, 7)
 	s1, s2, s3, s4, s5, s6 := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
 	e.RecommendedCase("034501", domain.OutcomeRecommend) // s7: never enrolled, in no figure
+	// s8 is suspended (中止就讀) by the meeting that closes on 2026-06-15:
+	// in year 114's AA, not in 115's.
+	s8 := ids[6]
+	recordGrounds(t, e, a, s8, 3)
+	mustStatus(t, e.Do("POST", "/v1/referrals/"+s8+"/suspension", a.sw, map[string]any{"grounds": []int{3}, "on": "2026-02-11"}), 200)
+	procedure(t, e, a, s8)
+	m := scheduleAndOpen(t, e, a.committee, "extra", "2026-03-30")
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m+"/resolutions", a.committee, map[string]any{"case_id": s8, "resolution": "suspend", "destination": "origin_school"}), 200)
+	e.Clock.Set(time.Date(2026, 6, 15, 9, 0, 0, 0, domain.Taipei))
+	mustStatus(t, e.Do("POST", "/v1/meetings/"+m+"/close", a.committee, map[string]any{"reporting_date": "2026-06-29"}), 200)
 
 	cats := map[string]map[string]any{
 		s1: {"family_background": "single_parent", "identity": []string{}},
@@ -279,17 +290,19 @@ func TestR_STAT_1_ConstructedYearHTTP(t *testing.T) {
 			t.Errorf("report %s CSV: %s", code, c.Body)
 		}
 	}
-	// Trend: year 114's AA is the six enrolled in Feb 2026 (no episode
-	// in its period started... s1, s3 and s6 did); 113 had nobody.
+	// Trend: year 114's AA is the seven enrolled in Feb 2026 (s8 was
+	// suspended in June), and s1, s3 and s6 dropped out in its period; 113 had nobody.
 	tr := mustStatus(t, check("GET", "/v1/statistics/dropouts/trend?from=113&to=115", a.bureau, nil), 200).JSON(t)
 	years := tr["years"].([]any)
 	y113, y114, y115 := years[0].(map[string]any), years[1].(map[string]any), years[2].(map[string]any)
 	if y113["aa"] != float64(0) || y113["n"].(map[string]any)["value"] != nil || y114["n_change"] != nil {
 		t.Errorf("trend 113/114: %v %v", y113, y114)
 	}
-	// 114: AA 6, A = s1 s3 s6 (May–Jul 2026) → N 3/6; 115: N 3/6: no change.
-	if y114["aa"] != float64(6) || y114["n"].(map[string]any)["numerator"] != float64(3) ||
-		y115["as_of"] != "2027-08-05" || y115["n_change"] != float64(0) || y115["n_fall"] == nil {
+	// 114: N = 3/7; 115: N = 3/6, a change of 3/6 − 3/7 (a rise: the fall
+	// is negative).
+	change, fall := y115["n_change"], y115["n_fall"]
+	if y114["aa"] != float64(7) || y114["n"].(map[string]any)["numerator"] != float64(3) || y115["as_of"] != "2027-08-05" ||
+		change == nil || fall == nil || math.Abs(change.(float64)-(3.0/6-3.0/7)) > 1e-9 || math.Abs(fall.(float64)+(3.0/6-3.0/7)) > 1e-9 {
 		t.Errorf("trend 114/115: %v %v", y114, y115)
 	}
 	// Refused: no year, a bad figure, a bad report, the wrong role.
