@@ -260,6 +260,7 @@ func New(cfg Config) *Server {
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	s.dropoutRoutes(post, read) // dropouts.go
 	s.statisticsRoutes(read)    // statistics.go, statreports.go
+	s.awardRoutes(post, read)   // award.go
 	// Duties (duties.go): what each party did, and what it still owes.
 	post("/filings/admitted", s.fileAdmitted, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	post("/referrals/:id/records-sent", s.recordsSent, roles(domain.RoleSocialWorker))

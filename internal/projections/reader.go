@@ -15,11 +15,23 @@ import (
 	"cihui/internal/events"
 )
 
-// Reader serves the read models to the API.
-type Reader struct{ db *sqlx.DB }
+// Reader serves the read models to the API. Its queries run on db: the
+// database, or the transaction of an as-of read (asof.go).
+type Reader struct {
+	db   queryer
+	base *sqlx.DB
+}
+
+// queryer is what the reader's queries need: *sqlx.DB and *sqlx.Tx both
+// have it.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
 
 // NewReader returns a reader.
-func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
+func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db, base: db} }
 
 // Case is a referral as the API shows it.
 type Case struct {

@@ -21,6 +21,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 	if err := applyDuties(ctx, tx, env); err != nil {
 		return err
 	}
+	if err := applyAwardFacts(ctx, tx, env); err != nil { // award.go
+		return err
+	}
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
@@ -43,6 +46,8 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		return applyRoster(ctx, tx, env) // the dated roster (roster.go)
 	case events.AggregatePerson:
 		return applyPerson(ctx, tx, env)
+	case events.AggregateScoreSheet:
+		return applyScoreSheet(ctx, tx, env) // award.go
 	}
 	return nil
 }
