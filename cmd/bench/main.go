@@ -28,8 +28,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,9 +62,13 @@ type Result struct {
 	Ratio    float64 `json:"ratio"` // value / baseline
 	N        int     `json:"n"`
 	Note     string  `json:"note,omitempty"`
+	// The run's machine facts, on every line (machine.go).
+	Cores int    `json:"cores"`
+	Go    string `json:"go"`
 }
 
 func emit(r Result) {
+	r.Cores, r.Go = runtime.NumCPU(), runtime.Version()
 	if r.Baseline != 0 {
 		r.Ratio = round(r.Value / r.Baseline)
 	}
@@ -78,7 +84,9 @@ func round(f float64) float64 {
 
 func main() {
 	n := flag.Int("n", 2000, "operations per throughput figure")
-	only := flag.String("only", "", "run only this figure group: append, load, replay, visibility, reads or statistics (default: all)")
+	only := flag.String("only", "", "comma-separated figure groups to run (default all): "+strings.Join(groupNames(), ","))
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase to this file")
+	flag.StringVar(&allocProfile, "allocprofile", "", "write allocation profiles around the 16-client command phase (<file>.base before, <file> after)")
 	flag.Parse()
 	if err := run(*n, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -97,6 +105,7 @@ type env struct {
 	svc    *app.Service
 	http   *httptest.Server
 	waiter *projections.Waiter
+	auth   *postgres.CachedTokens
 }
 
 func setup(ctx context.Context, dir string) (*env, func(), error) {
@@ -142,6 +151,9 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if err := postgres.Migrate(ctx, e.db, nil); err != nil {
 		return nil, cleanup, err
 	}
+	if err := postgres.NewBranches(e.db).EnsureDefault(ctx); err != nil {
+		return nil, cleanup, err
+	}
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
 	keys, err := jetstream.OpenKeyRing(ctx, e.nc, master, jetstream.KeyRingConfig{})
@@ -162,11 +174,40 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if e.waiter, err = projections.NewWaiter(wctx, e.dsn, e.db); err != nil {
 		return nil, cleanup, err
 	}
-	tokens := postgres.NewTokens(e.db)
+	tokens, err := postgres.NewCachedTokens(wctx, postgres.NewTokens(e.db), e.dsn)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	e.auth = tokens
 	e.http = httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Opener: e.sealer, Waiter: e.waiter,
 		Auth: tokens, DB: e.db, NATS: e.nc, Store: e.store}))
 	cleanups = append(cleanups, e.http.Close)
 	return e, cleanup, nil
+}
+
+// groups are the figure groups in the order a run measures them; each
+// lives in a file of its own.
+var groups = []struct {
+	name string
+	run  func(context.Context, *env, int) error
+}{
+	{"append", benchAppend},
+	{"load", func(ctx context.Context, e *env, _ int) error { return benchLoad(ctx, e) }},
+	{"replay", func(ctx context.Context, e *env, _ int) error { return benchReplay(ctx, e) }},
+	{"visibility", func(ctx context.Context, e *env, _ int) error { return benchVisibility(ctx, e) }},
+	{"reads", func(ctx context.Context, e *env, _ int) error { return benchReads(ctx, e) }},
+	{"concurrent", benchConcurrent},
+	{"readload", benchReadLoad},
+	{"visload", benchVisibilityLoad},
+	{"statistics", func(ctx context.Context, e *env, _ int) error { return benchStatistics(ctx, e) }},
+}
+
+func groupNames() []string {
+	var s []string
+	for _, g := range groups {
+		s = append(s, g.name)
+	}
+	return s
 }
 
 func run(n int, only string) error {
@@ -185,23 +226,19 @@ func run(n int, only string) error {
 		return err
 	}
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-
-	for _, g := range []struct {
-		name string
-		run  func() error
-	}{
-		{"append", func() error { return benchAppend(ctx, e, n) }},
-		{"load", func() error { return benchLoad(ctx, e) }},
-		{"replay", func() error { return benchReplay(ctx, e) }},
-		{"visibility", func() error { return benchVisibility(ctx, e) }},
-		{"reads", func() error { return benchReads(ctx, e) }},
-		{"statistics", func() error { return benchStatistics(ctx, e) }},
-	} {
-		if only != "" && only != g.name {
+	emitMachine()
+	want := map[string]bool{}
+	for _, g := range strings.Split(only, ",") {
+		if g != "" {
+			want[g] = true
+		}
+	}
+	for _, g := range groups {
+		if len(want) > 0 && !want[g.name] {
 			continue
 		}
-		if err := g.run(); err != nil {
-			return err
+		if err := g.run(ctx, e, n); err != nil {
+			return fmt.Errorf("%s: %w", g.name, err)
 		}
 	}
 	return nil
