@@ -13,6 +13,9 @@
 //     publish → consumer delivery latency
 //   - reads: a case detail and a 100-row list through the API with the
 //     access record vs without it (issue 8, finding 6)
+//   - statistics: the national dropout table of a branch with 10 years of
+//     history (2,000 students, ~20,000 events) through the API vs the
+//     read-model queries alone (issue 11)
 package main
 
 import (
@@ -196,6 +199,7 @@ var groups = []struct {
 	{"concurrent", benchConcurrent},
 	{"readload", benchReadLoad},
 	{"visload", benchVisibilityLoad},
+	{"statistics", func(ctx context.Context, e *env, _ int) error { return benchStatistics(ctx, e) }},
 }
 
 func groupNames() []string {

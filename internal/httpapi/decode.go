@@ -154,6 +154,10 @@ func pathParamsError(route string, names, values []string) error {
 			if _, ok := smallInt(v, domain.MinCalendarYear, domain.MaxCalendarYear); !ok {
 				ck.Set("year", "must be an AD year such as 2026")
 			}
+		case "report":
+			if _, ok := statReportOf(v); !ok {
+				ck.Set("report", "must be one of "+strings.Join(StatReportCodes(), ", "))
+			}
 		case "academic_year":
 			if _, ok := smallInt(v, domain.MinAcademicYear, domain.MaxAcademicYear); !ok {
 				ck.Set("academic_year", "must be an ROC academic year such as 115")

@@ -285,6 +285,7 @@ func New(cfg Config) *Server {
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	s.dropoutRoutes(post, read) // dropouts.go
+	s.statisticsRoutes(read)    // statistics.go, statreports.go
 	s.awardRoutes(post, read)   // award.go
 	// Duties (duties.go): what each party did, and what it still owes.
 	post("/filings/admitted", s.fileAdmitted, roles(domain.RoleBureau, domain.RoleSocialWorker))
