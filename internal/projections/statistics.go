@@ -70,6 +70,7 @@ func statStudents(rows []statCase, eps []Episode) []domain.StatStudent {
 	byKey := map[string]int{}  // person key → index
 	byCase := map[string]int{} // case id → index
 	seen := map[string]bool{}  // case ids already given their fallback range
+	endedOn := map[string]calendar.Date{}
 	for _, c := range rows {
 		key := c.PersonKey
 		if key == "" {
@@ -97,6 +98,7 @@ func statStudents(rows []statCase, eps []Episode) []domain.StatStudent {
 		var ended calendar.Date
 		if c.EndedOn != nil {
 			ended = civilDate(*c.EndedOn)
+			endedOn[c.ID] = ended
 		}
 		switch {
 		case c.SeatFrom != nil:
@@ -131,5 +133,24 @@ func statStudents(rows []statCase, eps []Episode) []domain.StatStudent {
 		}
 		students[i].Episodes = append(students[i].Episodes, st)
 	}
+	for i := range students {
+		endWithEnrolment(&students[i], endedOn)
+	}
 	return students
+}
+
+// endWithEnrolment ends an episode still open when its case ended (a
+// suspension while out, R-SUS-1 (4)): from the next day the student is
+// no longer the branch's, so is not counted out in later periods (B) or
+// on later print dates (P). The end is a closing, not a return (C, D). A
+// planned graduation does not end it: a student out does not graduate.
+func endWithEnrolment(s *domain.StatStudent, endedOn map[string]calendar.Date) {
+	for j, e := range s.Episodes {
+		if !e.Returned.IsZero() || !e.Closed.IsZero() {
+			continue
+		}
+		if end, ok := endedOn[e.CaseID]; ok && !e.Start.After(end) {
+			s.Episodes[j].Closed = end.AddDays(1)
+		}
+	}
 }

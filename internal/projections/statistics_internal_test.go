@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
 )
 
 func tday(s string) *time.Time {
@@ -71,5 +72,43 @@ func TestR_STAT_1_LoaderCountsPersonsAndDatedRanges(t *testing.T) {
 	tab := domain.DropoutStatistics(domain.NewStatPeriod(114, *civilPtr(tday("2026-08-05"))), got[:1])
 	if tab.Total.Counts["AA"] != 1 || tab.Total.Counts["A"] != 1 || tab.Total.Counts["B"] != 0 || tab.Total.Counts["H"] != 1 {
 		t.Errorf("p1 in year 114: %v", tab.Total.Counts)
+	}
+}
+
+// R-STAT-1: an episode still open when the case ended (suspended while
+// out, R-SUS-1 (4)) stops counting the student out from the next day: not
+// in the next year's B, not in P on a later print date. A planned end
+// (a graduation ahead) does not end it.
+func TestR_STAT_1_EpisodeEndsWithTheEnrolment(t *testing.T) {
+	d := func(s string) calendar.Date {
+		v, err := calendar.ParseDate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	suspended := domain.StatStudent{Key: "s", CaseIDs: []string{"c1"}, Sex: "M",
+		Enrolments: []domain.Enrolment{{From: d("2025-09-01"), Last: d("2026-06-15")}},
+		Episodes:   []domain.StatEpisode{{CaseID: "c1", Episode: 1, Start: d("2026-05-20"), Whereabouts: "unknown", Reason: "family"}}}
+	staying := domain.StatStudent{Key: "t", CaseIDs: []string{"c2"}, Sex: "F",
+		Enrolments: []domain.Enrolment{{From: d("2025-09-01"), Last: d("2027-07-31")}},
+		Episodes:   []domain.StatEpisode{{CaseID: "c2", Episode: 1, Start: d("2026-05-20"), Whereabouts: "unknown", Reason: "family"}}}
+	ended := map[string]calendar.Date{"c1": d("2026-06-15")}
+	endWithEnrolment(&suspended, ended)
+	endWithEnrolment(&staying, ended)
+	if got := suspended.Episodes[0].Closed; got != d("2026-06-16") {
+		t.Fatalf("suspended student's open episode closes on %s, want 2026-06-16", got)
+	}
+	if got := staying.Episodes[0].Closed; !got.IsZero() {
+		t.Fatalf("a planned graduation closed an open episode on %s", got)
+	}
+	students := []domain.StatStudent{suspended, staying}
+	y114 := domain.DropoutStatistics(domain.NewStatPeriod(114, d("2026-08-05")), students)
+	if a, p := y114.Total.Counts["A"], y114.Total.Counts["P"]; a != 2 || p != 1 {
+		t.Errorf("year 114: A %d P %d, want A 2 (both dropped out) and P 1 (only the student still enrolled is out)", a, p)
+	}
+	y115 := domain.DropoutStatistics(domain.NewStatPeriod(115, d("2027-08-05")), students)
+	if b := y115.Total.Counts["B"]; b != 1 {
+		t.Errorf("year 115: B %d, want 1 (the suspended student is no longer the branch's)", b)
 	}
 }
