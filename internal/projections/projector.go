@@ -48,6 +48,9 @@ type Projector struct {
 	// fast applies a batch through the in-memory folds (fold.go); the
 	// rebuild sets it.
 	fast bool
+	// folded and fellBack count the rebuild's batches applied by the folds
+	// and by the live path.
+	folded, fellBack int
 
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.

@@ -47,6 +47,10 @@ type RebuildResult struct {
 	// Events is how many stream positions this run applied.
 	Events   uint64
 	Duration time.Duration
+	// Folded and FellBack count the batches applied by the in-memory
+	// folds and those the live path applied instead (a failing event, a
+	// quarantined stream).
+	Folded, FellBack int
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -88,6 +92,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		}
 		if switched {
 			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
+			res.Folded, res.FellBack = p.folded, p.fellBack
 			p.log.Info("switched to the rebuilt read models", "position", pos, "events", res.Events, "seconds", res.Duration.Seconds())
 			return res, nil
 		}
