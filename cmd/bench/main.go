@@ -74,6 +74,9 @@ func round(f float64) float64 {
 
 func main() {
 	n := flag.Int("n", 2000, "operations per throughput figure")
+	flag.StringVar(&scale.only, "scale", "", "only the scale figures (issue 13), for a named set: 'large' (make bench-scale)")
+	flag.IntVar(&scale.cases, "cases", 10000, "cases generated for the scale figures")
+	flag.StringVar(&scale.profile, "rebuild-profile", "", "write a CPU profile of the rebuild to this file")
 	flag.Parse()
 	if err := run(*n); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -82,16 +85,18 @@ func main() {
 }
 
 type env struct {
-	srv    *server.Server
-	nc     *nats.Conn
-	store  *jetstream.Store
-	codec  *events.Codec
-	db     *sqlx.DB
-	dsn    string
-	sealer *events.Sealer
-	svc    *app.Service
-	http   *httptest.Server
-	waiter *projections.Waiter
+	srv     *server.Server
+	nc      *nats.Conn
+	store   *jetstream.Store
+	codec   *events.Codec
+	db      *sqlx.DB
+	dsn     string
+	sealer  *events.Sealer
+	svc     *app.Service
+	http    *httptest.Server
+	waiter  *projections.Waiter
+	master  []byte // for the API the scale figures run as a process
+	authDir string
 }
 
 func setup(ctx context.Context, dir string) (*env, func(), error) {
@@ -103,6 +108,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 		}
 	}
 	authDir := filepath.Join(dir, "nats-auth")
+	e.authDir = authDir
 	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(dir, "nats"), AuthDir: authDir, Port: -1})
 	if err != nil {
 		return nil, cleanup, err
@@ -139,6 +145,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	}
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
+	e.master = master
 	keys, err := jetstream.OpenKeyRing(ctx, e.nc, master, jetstream.KeyRingConfig{})
 	if err != nil {
 		return nil, cleanup, err
@@ -180,6 +187,9 @@ func run(n int) error {
 		return err
 	}
 	slog.SetDefault(slog.New(slog.DiscardHandler))
+	if scale.only != "" {
+		return benchScale(ctx, e, dir)
+	}
 
 	if err := benchAppend(ctx, e, n); err != nil {
 		return err
@@ -193,7 +203,10 @@ func run(n int) error {
 	if err := benchVisibility(ctx, e); err != nil {
 		return err
 	}
-	return benchReads(ctx, e)
+	if err := benchReads(ctx, e); err != nil {
+		return err
+	}
+	return benchScale(ctx, e, dir)
 }
 
 // rawEnvelope is a stored event of a comparable size, of an aggregate type

@@ -1,6 +1,6 @@
 // Package benchgen writes made-up case histories straight into the event
-// stream, with asynchronous publishing: the benchmarks' and the rebuild
-// tests' data. Every name, school and sealed value is invented; sealed
+// stream, in bulk (atomic batches of 500 messages, one acknowledgement
+// each): the benchmarks' and the rebuild tests' data. Every name, school and sealed value is invented; sealed
 // values are random bytes under key ids that exist nowhere, which is all
 // the projector ever sees of them.
 package benchgen
@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -45,7 +46,7 @@ type Stats struct {
 }
 
 // Generate publishes the histories into the stream through j (a
-// connection allowed to publish to cihui.>), waiting for every
+// connection allowed to publish to cihui.>), waiting for every batch's
 // acknowledgement.
 func Generate(ctx context.Context, j js.JetStream, codec *events.Codec, o Options) (Stats, error) {
 	if o.Branch == "" {
@@ -76,7 +77,7 @@ type gen struct {
 	rnd      *rand.Rand
 	versions map[string]uint64
 	recorded time.Time
-	futures  []js.PubAckFuture
+	pending  []*nats.Msg
 	stats    Stats
 }
 
@@ -114,31 +115,30 @@ func (g *gen) emit(typ, id string, at time.Time, actor events.Actor, e events.Ev
 	m := nats.NewMsg(subject)
 	m.Data = data
 	m.Header.Set("Cihui-Event-Type", env.Type)
-	f, err := g.j.PublishMsgAsync(m)
-	if err != nil {
-		return err
-	}
-	g.futures = append(g.futures, f)
+	g.pending = append(g.pending, m)
 	g.stats.Events++
-	if len(g.futures) >= 8192 {
+	if len(g.pending) >= batchSize {
 		return g.wait()
 	}
 	return nil
 }
 
-// wait waits for the acknowledgements of what was published.
+// batchSize is the messages per atomic batch publish: one round trip and
+// one write (and sync) of the server per batch.
+const batchSize = 500
+
+// wait publishes what is pending as one atomic batch and waits for its
+// acknowledgement.
 func (g *gen) wait() error {
-	for _, f := range g.futures {
-		select {
-		case ack := <-f.Ok():
-			g.stats.Last = max(g.stats.Last, ack.Sequence)
-		case err := <-f.Err():
-			return fmt.Errorf("benchgen: publishing: %w", err)
-		case <-g.ctx.Done():
-			return g.ctx.Err()
-		}
+	if len(g.pending) == 0 {
+		return nil
 	}
-	g.futures = g.futures[:0]
+	ack, err := jetstreamext.PublishMsgBatch(g.ctx, g.j, g.pending)
+	if err != nil {
+		return fmt.Errorf("benchgen: publishing: %w", err)
+	}
+	g.stats.Last = ack.Sequence
+	g.pending = g.pending[:0]
 	return nil
 }
 
