@@ -27,7 +27,7 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		return benchgen.Stats{}, err
 	}
 	t0 := time.Now()
-	st, err := benchgen.Generate(ctx, j, e.codec, benchgen.Options{Cases: cases, Seed: 1})
+	st, err := benchgen.Generate(ctx, j, e.codec, benchgen.Options{Cases: cases, Seed: 1, Sealer: e.sealer})
 	if err != nil {
 		return st, err
 	}

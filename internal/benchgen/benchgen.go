@@ -7,10 +7,13 @@ package benchgen
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -37,6 +40,12 @@ type Options struct {
 	// erasures, appeals): the tests' full coverage. On by default in
 	// Generate's histories at their realistic rates; Rare raises them.
 	Rare bool
+	// Sealer, if set, seals the personal data and notes for real, each
+	// person under a key of its own (as the API does), so that the API
+	// can open them; without it they are random bytes under unknown keys.
+	Sealer interface {
+		Seal(ctx context.Context, keyID string, v any) (events.Sealed, error)
+	}
 }
 
 // Stats say what was generated.
@@ -78,6 +87,7 @@ type gen struct {
 	versions map[string]uint64
 	recorded time.Time
 	pending  []*nats.Msg
+	err      error // the first sealing error
 	stats    Stats
 }
 
@@ -89,9 +99,22 @@ func (g *gen) hex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// sealed is a made-up sealed value: random bytes under a key id that
-// exists nowhere.
+// sealed is a made-up sealed value: with a Sealer, made-up text sealed
+// with the person's key (created on first use); without, random bytes
+// under a key id that exists nowhere.
 func (g *gen) sealed(key string, size int) events.Sealed {
+	if g.o.Sealer != nil {
+		var v any = strings.Repeat("虛構備註", max(size/12, 1))
+		if size == personalSize {
+			v = domain.Person{StudentName: "王小明", NationalID: "A123456789", BirthDate: "2012-05-01", GuardianName: "王大明",
+				GuardianRelation: "father", Reason: "虛構的轉介理由"}
+		}
+		sealed, err := g.o.Sealer.Seal(g.ctx, key, v)
+		if err != nil && g.err == nil {
+			g.err = err
+		}
+		return sealed
+	}
 	b := make([]byte, 12+size)
 	for i := range b {
 		b[i] = byte(g.rnd.Uint32())
@@ -107,6 +130,9 @@ func (g *gen) emit(typ, id string, at time.Time, actor events.Actor, e events.Ev
 	env := events.Envelope{
 		ID: g.hex(16), AggregateType: typ, AggregateID: id, Branch: g.o.Branch,
 		Version: g.versions[subject], OccurredAt: at.UTC(), RecordedAt: g.recorded, Actor: actor,
+	}
+	if g.err != nil {
+		return fmt.Errorf("benchgen: sealing: %w", g.err)
 	}
 	data, err := g.codec.Encode(&env, e)
 	if err != nil {
@@ -164,8 +190,8 @@ func (g *gen) chunk(first, n int) error {
 	cases := make([]benchCase, n)
 	for i := range cases {
 		c := &cases[i]
-		c.id = "rbench" + strconv.Itoa(first+i)
-		c.person = "p_bench" + g.hex(8)
+		c.id = benchID("r", first+i)
+		c.person = "p_" + g.hex(16)
 		c.school = fmt.Sprintf("0345%02d", g.rnd.IntN(90)+10)
 		c.grade = 7 + g.rnd.IntN(3)
 		switch r := g.rnd.IntN(100); {
@@ -181,7 +207,7 @@ func (g *gen) chunk(first, n int) error {
 		if err := g.emit(events.AggregateReferral, c.id, d(0), events.Actor{Role: events.RoleOriginSchool, School: c.school}, events.ReferralOpened{
 			ReferralID: c.id, OriginSchool: c.school, AcademicYear: 115, Route: string(domain.RouteStartOfYear),
 			ReceivedOn: date(0), Grade: c.grade, Sex: []string{"F", "M"}[g.rnd.IntN(2)], Grounds: []string{"1"},
-			PersonKey: c.person, Personal: g.sealed(c.person, 120), DropoutRecord: g.rnd.IntN(4) == 0,
+			PersonKey: c.person, Personal: g.sealed(c.person, personalSize), DropoutRecord: g.rnd.IntN(4) == 0,
 		}); err != nil {
 			return err
 		}
@@ -235,7 +261,7 @@ func (g *gen) chunk(first, n int) error {
 		}
 	}
 	// One meeting decides the chunk.
-	meeting := fmt.Sprintf("mbench%d", first/g.o.Chunk)
+	meeting := benchID("m", first/g.o.Chunk)
 	if err := g.emit(events.AggregateMeeting, meeting, d(12), board, events.MeetingScheduled{
 		MeetingID: meeting, AcademicYear: 115, Kind: "start_of_year", Date: date(20), Title: "複審會議"}); err != nil {
 		return err
@@ -313,6 +339,17 @@ func (g *gen) chunk(first, n int) error {
 	g.stats.Cases += n
 	return nil
 }
+
+// benchID is the n-th made-up aggregate id of the form the API gives
+// (domain.ReferralIDPattern, domain.MeetingIDPattern).
+func benchID(prefix string, n int) string {
+	h := sha256.Sum256([]byte("benchgen\x00" + prefix + strconv.Itoa(n)))
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:15]))
+}
+
+// personalSize is the size of the made-up personal data of a filing
+// (the size sealed selects a domain.Person by).
+const personalSize = 121
 
 // step is one event of a case's later history.
 type step struct {
