@@ -322,6 +322,7 @@ func (g *gen) chunk(first, n int) error {
 		if rare(97) {
 			steps = append(steps, step{events.AggregateReferral, c.id, d(100), events.LegalHoldPlaced{Reason: "litigation"}})
 		}
+		steps = append(steps, step{events.AggregateReferral, c.id, d(150), events.RegistrationRecorded{Semester: "115-2"}})
 		for _, s := range steps {
 			if err := g.emit(s.typ, s.id, s.at, worker, s.e); err != nil {
 				return err

@@ -2,8 +2,12 @@ package projections
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -14,18 +18,20 @@ import (
 )
 
 // The fast path of a rebuild (issue 13). The bulk of the events of a case
-// — its filing, its checklist and its home visits — is folded in memory,
+// — its filing, its checklist, its home visits, the first review, the
+// health check, the enrolment and the registrations — is folded in memory,
 // per case, across a whole batch, and each row they make or change is
 // written once per batch by COPY (new rows) or one UPDATE joined to a
 // COPY-filled temporary table (rows of earlier batches). Every other event
 // is applied with the live projector's own SQL, in order, inside the same
 // transaction, after the folded rows it may read are written:
 //
-//   - a folded event type must have no effect beyond the tables below; a
+//   - a folded event type must have no effect beyond what fold() does; a
 //     projection that adds one to ReferralOpened, DocumentSubmitted,
-//     DocumentChecked, HomeVisitLogged or AssessmentReportFinished adds it
-//     here too (TestIssue13FastRebuildEqualsLiveProjection fails until it
-//     does);
+//     DocumentChecked, HomeVisitLogged, AssessmentReportFinished,
+//     FirstReviewDecided, HealthCheckRecorded, Enrolled or
+//     RegistrationRecorded adds it here too
+//     (TestIssue13FastRebuildEqualsLiveProjection fails until it does);
 //   - once a case has an event applied by SQL in a batch, its later events
 //     of the batch are applied by SQL too;
 //   - an event of a case's SQL may read the rows of that case only; events
@@ -170,8 +176,26 @@ type fold struct {
 	cases map[string]*foldCase
 	order []string
 	// rows to COPY, per table
-	newCases, newDocs, personal, dutyCases, retention, visits, timeline [][]any
+	personal, dutyCases, retention, visits, letters, timeline [][]any
+	// duties done and enrolments, per key, in first-seen order
+	done      map[dutyKey]*dutyDone
+	doneOrder []dutyKey
+	enrolled  map[string][]any
+	enrOrder  []string
 }
+
+// dutyKey is a case's duty (duties' key within the case's branch and school).
+type dutyKey struct{ caseID, kind, period string }
+
+// dutyDone is what a run records of a duty done: the earliest day (the
+// SQL keeps the least) and the last position.
+type dutyDone struct {
+	on       string
+	position uint64
+}
+
+// stageAt is a stage a case took and the day, for case_retention.
+type stageAt struct{ stage, on string }
 
 // foldCase is a case's state in the fold: a new row (opened in this run)
 // or the changes to a row written before.
@@ -185,6 +209,16 @@ type foldCase struct {
 	reportOn             string
 	version, position    uint64
 	at                   time.Time
+	// sets are the columns of cases the run set (last value wins), regs
+	// the semesters appended to registrations.
+	sets map[string]any
+	regs []string
+	// stages and grade are what case_retention follows; retention is the
+	// index of a new case's row in fold.retention (-1: a case written
+	// before).
+	stages    []stageAt
+	grade     *int
+	retention int
 }
 
 // docChange is what the run did to a checklist item: submitted (resets
@@ -200,12 +234,14 @@ type docChange struct {
 	note              any
 }
 
-func newFold() *fold { return &fold{cases: map[string]*foldCase{}} }
+func newFold() *fold {
+	return &fold{cases: map[string]*foldCase{}, done: map[dutyKey]*dutyDone{}, enrolled: map[string][]any{}}
+}
 
 func (f *fold) caseOf(id string) *foldCase {
 	c := f.cases[id]
 	if c == nil {
-		c = &foldCase{docs: map[int]*docChange{}}
+		c = &foldCase{docs: map[int]*docChange{}, retention: -1, sets: map[string]any{}}
 		f.cases[id] = c
 		f.order = append(f.order, id)
 	}
@@ -233,6 +269,7 @@ func (f *fold) fold(env events.Envelope) bool {
 			f.personal = append(f.personal, []any{id, sealedJSON(e.Personal)})
 		}
 		f.dutyCases = append(f.dutyCases, []any{id, env.Branch, e.OriginSchool})
+		c.retention = len(f.retention)
 		f.retention = append(f.retention, []any{id, e.PersonKey, env.Branch, e.AcademicYear, e.Grade, string(domain.StageIntake), e.ReceivedOn.String()})
 	case events.DocumentSubmitted:
 		c := f.caseOf(id)
@@ -269,6 +306,41 @@ func (f *fold) fold(env events.Envelope) bool {
 		c := f.caseOf(id)
 		c.reportSet, c.reportOn = true, e.On.String()
 		f.visits = append(f.visits, []any{env.Position, id, "report", e.On.String(), sealedJSON(e.Summary)})
+	case events.HealthCheckRecorded:
+		c := f.caseOf(id)
+		var cleared any
+		if e.ClearedOn != nil {
+			cleared = e.ClearedOn.String()
+		}
+		c.sets["health_examined_on"], c.sets["infectious"], c.sets["health_cleared_on"] = e.ExaminedOn.String(), e.Infectious, cleared
+	case events.FirstReviewDecided:
+		c := f.caseOf(id)
+		stage := string(domain.ReviewStage(e.Outcome))
+		c.sets["stage"], c.sets["review_outcome"], c.sets["reviewed_on"] = stage, e.Outcome, e.On.String()
+		f.letter(env, e.Letter)
+		c.stages = append(c.stages, stageAt{stage, dateOf(env)})
+	case events.Enrolled:
+		c := f.caseOf(id)
+		stage := string(domain.StageEnrolled)
+		c.sets["stage"], c.sets["enrolled_on"], c.sets["class"], c.sets["grade"] = stage, e.On.String(), e.Class, e.Grade
+		grade := e.Grade
+		c.grade = &grade
+		c.stages = append(c.stages, stageAt{stage, dateOf(env)})
+		if _, seen := f.enrolled[id]; !seen {
+			f.enrOrder = append(f.enrOrder, id)
+		}
+		f.enrolled[id] = []any{id, e.On.String(), e.Grade}
+	case events.RegistrationRecorded:
+		c := f.caseOf(id)
+		c.regs = append(c.regs, e.Semester)
+		k := dutyKey{id, domain.DutyRegistration, e.Semester}
+		on := dateOf(env)
+		if d := f.done[k]; d != nil {
+			d.on, d.position = min(d.on, on), env.Position // ISO dates order as strings
+		} else {
+			f.done[k] = &dutyDone{on: on, position: env.Position}
+			f.doneOrder = append(f.doneOrder, k)
+		}
 	default:
 		return false
 	}
@@ -277,6 +349,24 @@ func (f *fold) fold(env events.Envelope) bool {
 	f.timeline = append(f.timeline, []any{env.Position, id, env.Version, env.ID, env.Type, Summary(env),
 		string(env.Actor.Role), env.Actor.School, env.OccurredAt, env.RecordedAt})
 	return true
+}
+
+// letter records a letter to a school, as letter() does.
+func (f *fold) letter(env events.Envelope, l events.Letter) {
+	f.letters = append(f.letters, []any{env.Position, env.AggregateID, l.ToSchool, l.StudentAlias, l.Subject, l.Outcome,
+		l.NextStep, l.Meeting, dateOf(env)})
+}
+
+// retentionAfter follows case_retention's stage through the stages a run
+// set, as applyRetention does event by event: the stage and its day move
+// when the case's new stage differs from the one kept.
+func retentionAfter(stage, on string, stages []stageAt) (string, string) {
+	for _, s := range stages {
+		if s.stage != stage {
+			stage, on = s.stage, s.on
+		}
+	}
+	return stage, on
 }
 
 // doc returns the change of a checklist item, nil for an item a new case
@@ -297,9 +387,30 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 	if len(f.order) == 0 {
 		return nil
 	}
-	var cases, docs, casePatch, docPatch [][]any
+	var cases, docs, casePatch, docPatch, setPatch [][]any
+	var retained []string // cases written before whose retention the run moves
 	for _, id := range f.order {
 		c := f.cases[id]
+		if len(c.sets) > 0 || len(c.regs) > 0 {
+			sets, err := json.Marshal(c.sets)
+			if err != nil {
+				return err
+			}
+			var regs any
+			if len(c.regs) > 0 {
+				regs = pq.Array(c.regs)
+			}
+			setPatch = append(setPatch, []any{id, string(sets), regs})
+		}
+		if c.retention >= 0 {
+			r := f.retention[c.retention]
+			r[5], r[6] = retentionAfter(r[5].(string), r[6].(string), c.stages)
+			if c.grade != nil {
+				r[4] = *c.grade
+			}
+		} else if len(c.stages) > 0 || c.grade != nil {
+			retained = append(retained, id)
+		}
 		items := make([]int, 0, len(c.docs))
 		for item := range c.docs {
 			items = append(items, item)
@@ -406,6 +517,19 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			return err
 		}
 	}
+	if err := f.writeSets(ctx, tx, setPatch); err != nil {
+		return err
+	}
+	if err := f.writeRetention(ctx, tx, retained); err != nil {
+		return err
+	}
+	if err := f.writeDuties(ctx, tx); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "letters", []string{"position", "case_id", "to_school", "student_alias", "subject", "outcome",
+		"next_step", "meeting", "issued_on"}, f.letters); err != nil {
+		return err
+	}
 	if err := copyRows(ctx, tx, "case_visits", []string{"position", "case_id", "kind", "on_date", "note"}, f.visits); err != nil {
 		return err
 	}
@@ -433,4 +557,119 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, row
 		return err
 	}
 	return stmt.Close()
+}
+
+// setColumns are the columns of cases the folds set, with their types.
+var setColumns = []struct{ name, typ string }{
+	{"stage", "text"}, {"review_outcome", "text"}, {"reviewed_on", "date"},
+	{"health_examined_on", "date"}, {"infectious", "boolean"}, {"health_cleared_on", "date"},
+	{"enrolled_on", "date"}, {"class", "text"}, {"grade", "int"},
+}
+
+// writeSets writes the columns the run set and the registrations it
+// appended, for every case (new or written before), in one UPDATE.
+func (f *fold) writeSets(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[]) ON COMMIT DELETE ROWS`); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "fold_case_sets", []string{"id", "sets", "regs"}, rows); err != nil {
+		return err
+	}
+	assign := make([]string, 0, len(setColumns)+1)
+	for _, c := range setColumns {
+		assign = append(assign, fmt.Sprintf(`%[1]s = CASE WHEN t.sets ? '%[1]s' THEN (t.sets->>'%[1]s')::%[2]s ELSE c.%[1]s END`, c.name, c.typ))
+	}
+	assign = append(assign, `registrations = CASE WHEN t.regs IS NULL THEN c.registrations ELSE coalesce(c.registrations, '{}') || t.regs END`)
+	if _, err := tx.ExecContext(ctx, `UPDATE cases c SET `+strings.Join(assign, ", ")+` FROM pg_temp.fold_case_sets t WHERE c.id = t.id`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_case_sets`)
+	return err
+}
+
+// writeRetention moves case_retention of the cases written before whose
+// stage or grade the run changed: it reads their kept stage, follows it
+// through the run's stages and writes the result in one UPDATE.
+func (f *fold) writeRetention(ctx context.Context, tx *sqlx.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var kept []struct {
+		ID    string `db:"case_id"`
+		Stage string `db:"stage"`
+		On    string `db:"stage_on"`
+	}
+	if err := tx.SelectContext(ctx, &kept, `SELECT case_id, stage, to_char(stage_on, 'YYYY-MM-DD') AS stage_on FROM case_retention WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return err
+	}
+	var cases, stages, ons []string
+	var grades []sql.NullInt64
+	for _, k := range kept {
+		c := f.cases[k.ID]
+		stage, on := retentionAfter(k.Stage, k.On, c.stages)
+		var g sql.NullInt64
+		if c.grade != nil {
+			g = sql.NullInt64{Int64: int64(*c.grade), Valid: true}
+		}
+		cases, stages, ons, grades = append(cases, k.ID), append(stages, stage), append(ons, on), append(grades, g)
+	}
+	if len(cases) == 0 {
+		return nil
+	}
+	gradeArr := make([]any, len(grades))
+	for i, g := range grades {
+		if g.Valid {
+			gradeArr[i] = g.Int64
+		}
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE case_retention r SET stage = v.stage, stage_on = v.stage_on::date, grade = coalesce(v.grade, r.grade)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(case_id, stage, stage_on, grade)
+		WHERE r.case_id = v.case_id`, pq.Array(cases), pq.Array(stages), pq.Array(ons), pq.GenericArray{A: gradeArr})
+	return err
+}
+
+// writeDuties records the duties the run did (registrations) and the
+// enrolments, as applyDuties does, one statement each.
+func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
+	if len(f.doneOrder) > 0 {
+		var ids, kinds, periods, ons []string
+		var positions []int64
+		for _, k := range f.doneOrder {
+			d := f.done[k]
+			ids, kinds, periods = append(ids, k.caseID), append(kinds, k.kind), append(periods, k.period)
+			ons, positions = append(ons, d.on), append(positions, int64(d.position))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO duties (branch, origin_school, case_id, kind, period, done_on, position)
+			SELECT dc.branch, dc.origin_school, dc.case_id, v.kind, v.period, v.done_on::date, v.position
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS v(case_id, kind, period, done_on, position)
+			JOIN duty_cases dc ON dc.case_id = v.case_id
+			ON CONFLICT (branch, origin_school, case_id, kind, period)
+			DO UPDATE SET done_on = least(duties.done_on, EXCLUDED.done_on), position = EXCLUDED.position`,
+			pq.Array(ids), pq.Array(kinds), pq.Array(periods), pq.Array(ons), pq.Array(positions)); err != nil {
+			return err
+		}
+	}
+	if len(f.enrOrder) > 0 {
+		var ids, ons []string
+		var grades []int64
+		for _, id := range f.enrOrder {
+			r := f.enrolled[id]
+			ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO duty_enrolments (case_id, branch, origin_school, enrolled_on, grade)
+			SELECT dc.case_id, dc.branch, dc.origin_school, v.enrolled_on::date, v.grade
+			FROM unnest($1::text[], $2::text[], $3::int[]) AS v(case_id, enrolled_on, grade)
+			JOIN duty_cases dc ON dc.case_id = v.case_id
+			ON CONFLICT (case_id) DO UPDATE SET enrolled_on = EXCLUDED.enrolled_on, grade = EXCLUDED.grade, ended_on = NULL`,
+			pq.Array(ids), pq.Array(ons), pq.Array(grades)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
