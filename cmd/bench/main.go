@@ -77,6 +77,7 @@ func main() {
 	flag.StringVar(&scale.only, "scale", "", "only the scale figures (issue 13), for a named set: 'large' (make bench-scale)")
 	flag.IntVar(&scale.cases, "cases", 10000, "cases generated for the scale figures")
 	flag.StringVar(&scale.profile, "rebuild-profile", "", "write a CPU profile of the rebuild to this file")
+	flag.BoolVar(&scale.slow, "rebuild-slow", false, "scale figures: rebuild by the live path (every event by its SQL), for comparison")
 	flag.IntVar(&scale.rate, "read-rate", 2000, "scale figures: reads/s of the open-loop read load")
 	flag.DurationVar(&scale.duration, "read-duration", 5*time.Second, "scale figures: how long the read load lasts")
 	flag.Parse()

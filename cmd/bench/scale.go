@@ -30,6 +30,7 @@ var scale struct {
 	profile  string
 	rate     int
 	duration time.Duration
+	slow     bool
 }
 
 // benchScale generates scale.cases cases into the stream and measures at
