@@ -53,7 +53,7 @@ DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['cases', 'case_personal', 'case_documents', 'case_timeline', 'case_visits', 'letters',
         'meetings', 'meeting_resolutions', 'projection_quarantine', 'projection_held', 'case_retention',
-        'dropout_episodes', 'suspension_grounds', 'duty_cases', 'duty_enrolments', 'duties', 'roster_seats', 'roster_waiting', 'roster_years'] LOOP
+        'dropout_episodes', 'suspension_grounds', 'duty_cases', 'duty_enrolments', 'duties', 'roster_seats', 'roster_waiting', 'roster_years', 'case_duplicates'] LOOP
         IF to_regclass(t) IS NOT NULL THEN
             EXECUTE format('TRUNCATE %I CASCADE', t);
         END IF;

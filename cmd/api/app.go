@@ -262,7 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
-		Branches: branches.Get, BranchCache: branches,
+		Branches: branches.Get, BranchCache: branches, PersonCases: reader,
 	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,

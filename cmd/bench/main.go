@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -272,9 +273,23 @@ func openCase(ctx context.Context, e *env) (string, uint64, error) {
 	res, err := e.svc.OpenReferral(ctx, app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}, domain.OpenReferral{
 		Route: domain.RouteMidYear, Channel: domain.ChannelDirect, Grade: 8, Sex: "F",
 		Grounds: []string{domain.GroundLowIncome}, GuardianConsent: true, StudentWilling: true,
-		Person: domain.Person{StudentName: "bench", NationalID: "A123456789", BirthDate: "2012-01-01", GuardianName: "g", Reason: "r"},
+		Person: domain.Person{StudentName: "bench", NationalID: benchNationalID(), BirthDate: "2012-01-01", GuardianName: "g", Reason: "r"},
 	})
 	return res.ID, res.Position, err
+}
+
+var benchStudents atomic.Int64
+
+// benchNationalID returns a made-up national ID that passes the checksum,
+// a new one each call: a school refers a student once while a referral is
+// open (R-CAP-1).
+func benchNationalID() string {
+	body := fmt.Sprintf("A1%07d", 3000000+benchStudents.Add(1)%7000000)
+	sum := 1 // letter A is code 10: weights 1 and 9 give 1
+	for j := 1; j < 9; j++ {
+		sum += (9 - j) * int(body[j]-'0')
+	}
+	return body + strconv.Itoa((10-sum%10)%10)
 }
 
 func benchLoad(ctx context.Context, e *env) error {

@@ -25,6 +25,10 @@ type Service struct {
 	// BranchCache, when set, serves branch administration (ListBranches,
 	// ConfigureBranch, …); Branches is then usually its Get.
 	BranchCache *BranchCache
+	// PersonCases, when set, finds a student's referrals filed before
+	// person streams were kept (R-CAP-1 duplicate check); each is checked
+	// against the log.
+	PersonCases PersonCaseIndex
 }
 
 // Meta is what the caller of a command adds to it.

@@ -9,32 +9,6 @@ import (
 	"cihui/internal/events"
 )
 
-// OpenReferral files a referral.
-func (s *Service) OpenReferral(ctx context.Context, m Meta, c domain.OpenReferral) (Result, error) {
-	b, err := s.branch(m.Actor)
-	if err != nil {
-		return Result{}, err
-	}
-	c.Branch, c.Actor, c.Now = b, m.Actor, s.now()
-	// A window ending on a day off runs to the next working day (R-SOY-2,
-	// R-MID-1).
-	if c.Calendar, err = s.Calendar(ctx, b.Code); err != nil {
-		return Result{}, err
-	}
-	c.ReferralID = newID("r", m)
-	stream := events.StreamID{Branch: b.Code, Type: events.AggregateReferral, ID: c.ReferralID}
-	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
-		if loaded.Version > 0 {
-			return nil, domain.Errorf(domain.EConflict, "the referral already exists")
-		}
-		e, err := domain.Open(ctx, s.Sealer, c)
-		if err != nil {
-			return nil, err
-		}
-		return []events.Event{e}, nil
-	})
-}
-
 // referral runs a command on an existing referral visible to the actor.
 func (s *Service) referral(ctx context.Context, m Meta, id string, decide func(r *domain.Referral) ([]events.Event, error)) (Result, error) {
 	stream, err := s.referralStream(m, id)

@@ -146,7 +146,10 @@ type OpenReferral struct {
 	GuardianConsent    bool
 	StudentWilling     bool
 	Person             Person
-	Now                time.Time
+	// Categories are the statistical categories (R-STAT-2), recorded in
+	// the clear; fields left empty are unknown.
+	Categories Categories
+	Now        time.Time
 	// Calendar is the branch's office calendar: a window whose last day is
 	// a day off closes at the end of the next working day (R-SOY-2,
 	// R-MID-1). Nil: the window closes on its last day.
@@ -208,6 +211,7 @@ func (c OpenReferral) Validate() error {
 	validateFamily(p.Family, &ck)
 	ck.EachOneOf("grounds", c.Grounds, Grounds, MaxListItems)
 	ck.EachOneOf("exclusions", c.Exclusions, Exclusions, MaxListItems)
+	validateCategories("categories.", c.Categories, &ck)
 	return ck.Err()
 }
 
@@ -347,6 +351,7 @@ func Open(ctx context.Context, s Sealer, c OpenReferral) (events.ReferralOpened,
 		MajorReason:        strings.TrimSpace(p.ExclusionReason) != "",
 		PersonKey:          key,
 		Personal:           sealed,
+		Categories:         UnknownCategories().Merge(c.Categories).Event(),
 	}, nil
 }
 
@@ -392,6 +397,10 @@ type Referral struct {
 	Documents     [ChecklistItems + 1]Document // index 1..12
 	Visit         Visit
 	Admission     Admission
+	Suspension    Suspension // 中止就讀 (R-SUS-2..4)
+	// Categories are the statistical categories (R-STAT-2), Unknown
+	// where never recorded.
+	Categories Categories
 	// Acceptance: accepted incomplete for a special reason (R-ELIG-4).
 	Acceptance *Acceptance
 	// Erased is the PersonErased event of this case, if recorded.
@@ -431,6 +440,9 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Admission.MajorReason = e.MajorReason // R-EXCL-4, checked when a transfer takes effect
 		r.Stage = StageIntake
 		r.Admission.ApplicationPosition = env.Position
+		r.Categories = CategoriesOf(e.Categories)
+	case events.CategoriesCorrected:
+		r.Categories = CategoriesOf(e.Categories)
 	case events.DocumentSubmitted:
 		r.Documents[e.Item] = Document{Submitted: true, SubmittedOn: calendar.DateOf(env.OccurredAt, Taipei),
 			Pages: e.Pages, IssuedOn: e.IssuedOn, WithDropoutFile: e.WithDropoutFile, WithAccidentInsurance: e.WithAccidentInsurance}
@@ -469,6 +481,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
+		r.applySuspension(env)
 		r.applyDropout(env)
 	}
 	r.Version = env.Version

@@ -29,6 +29,9 @@ type ReferralOpened struct {
 	MajorReason bool   `json:"major_reason,omitempty"`
 	PersonKey   string `json:"person_key"`
 	Personal    Sealed `json:"personal"`
+	// Categories are the statistical categories (R-STAT-2), in the clear;
+	// absent in events recorded before they were carried (unknown).
+	Categories Categories `json:"categories,omitzero"`
 }
 
 // EventType implements Event.
@@ -207,6 +210,7 @@ func DefaultRegistry() *Registry {
 		SeatTaken{}, WaitlistJoined{}, Admitted{}, Waitlisted{}, Rejected{},
 		HealthCheckRecorded{}, SeatEnrolled{}, RegistrationRecorded{},
 		LegalHoldPlaced{}, LegalHoldLifted{},
+		PersonReferred{}, CategoriesCorrected{},
 		ApplicationLapsed{}, IncompleteAccepted{},
 	} {
 		r.Register(e, 1)
@@ -215,6 +219,9 @@ func DefaultRegistry() *Registry {
 		r.Register(e, 1)
 	}
 	for _, e := range dutyEvents() {
+		r.Register(e, 1)
+	}
+	for _, e := range awardEvents() { // award.go
 		r.Register(e, 1)
 	}
 	// v2: free text about a person is sealed (issue 8, finding 5). Old

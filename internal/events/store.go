@@ -14,6 +14,9 @@ const (
 	AggregateRoster    = "roster"
 	AggregateCalendar  = "calendar"
 	AggregateCommittee = "committee"
+	// AggregatePerson is a student's referrals at a branch, keyed by the
+	// person key (events.PersonReferred).
+	AggregatePerson = "person"
 )
 
 // StreamID names the event stream of one aggregate. Every aggregate belongs

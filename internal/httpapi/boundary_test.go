@@ -233,7 +233,8 @@ func TestFinding6LowercaseNationalIDIsTheSamePerson(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	a := newActors(e)
 	lower, _ := open(t, e, a.school, testenv.ValidReferral(" a123456789 "))
-	upper, _ := open(t, e, a.school, testenv.ValidReferral("A123456789"))
+	// Another school: one school refers a student once (R-CAP-1).
+	upper, _ := open(t, e, e.Token(domain.RoleOriginSchool, "034502"), testenv.ValidReferral("A123456789"))
 	opened := func(id string) events.ReferralOpened {
 		l, err := e.Store.Load(context.Background(), streamOf(e, id))
 		if err != nil || len(l.Events) == 0 {

@@ -76,7 +76,19 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("PUT", "/v1/referrals/"+id+"/documents/5", sw, `{"conforms":true}`)
 	check("PUT", "/v1/referrals/"+id+"/documents/6", sw, `{"conforms":true}`)                    // 422 not submitted
 	check("PUT", "/v1/referrals/"+id+"/documents/5", sw, `{"conforms":true}`, "If-Match", `"1"`) // 412
+	check("PUT", "/v1/referrals/"+id+"/categories", school, `{"family_background":"single_parent","identity":["indigenous"]}`)
+	check("PUT", "/v1/referrals/"+id+"/categories", sw, `{"identity":["nope"]}`)                          // 400
+	check("PUT", "/v1/referrals/"+id+"/categories", e.Token(domain.RoleCommittee, ""), `{"identity":[]}`) // 403
+	check("POST", "/v1/referrals", e.Token(domain.RoleOriginSchool, "034502"), `{"route":"mid_year","channel":"direct","grade":8,
+		"student":{"name":"測試","sex":"M","birth_date":"2012-01-01","national_id":"A123456789"},
+		"guardian":{"name":"家長","relationship":"父"},"grounds":["low_income_risk"],
+		"guardian_consent":true,"student_willing":true,"reason":"測試","categories":{"family_background":"no_parent","identity":[]}}`) // flagged (R-CAP-1)
+	check("POST", "/v1/referrals", school, `{"route":"mid_year","channel":"direct","grade":8,
+		"student":{"name":"測試","sex":"M","birth_date":"2012-01-01","national_id":"A123456789"},
+		"guardian":{"name":"家長","relationship":"父"},"grounds":["low_income_risk"],
+		"guardian_consent":true,"student_willing":true,"reason":"測試"}`) // 409 R-CAP-1
 	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+2), school, nil)
+	check("GET", fmt.Sprintf("/v1/referrals/%s?min_position=%d", id, pos+5), sw, nil)
 	check("GET", "/v1/referrals/"+id+"/events", sw, nil)
 	check("GET", "/v1/referrals?limit=10", sw, nil)
 	check("GET", "/v1/referrals?limit=0", sw, nil)                       // 400
@@ -131,7 +143,8 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("POST", "/v1/filings/admitted", bureau, `{"meeting_id":"`+meeting+`"}`)
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/duties?as_of=2026-08-05&min_position=%d", last), school, nil)
-	check("GET", "/v1/duties?kind=nope", sw, nil) // 400
+	check("GET", "/v1/duties?kind=nope", sw, nil)                     // 400
+	suspensionContractChecks(t, e, check, sw, committee, school, rec) // suspension_contract_test.go
 	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left","reporting_date":"2026-04-07"}`)
 	check("GET", "/v1/capacity?on=2026-08-01", sw, nil)
 	check("POST", "/v1/referrals/"+disc+"/major-reason", sw, `{"reason":"重大事由"}`)
@@ -158,7 +171,7 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	// grounds) in TestR_ORG_4_DropoutEpisodesHTTP.
 	for path, item := range spec.Paths.Map() {
 		for method := range item.Operations() {
-			if !covered[method+" "+path] && !strings.HasPrefix(path, "/v1/branches") && !coveredByDropoutTest(path) {
+			if !covered[method+" "+path] && !strings.HasPrefix(path, "/v1/branches") && !coveredByDropoutTest(path) && !coveredByAwardTest(path) {
 				t.Errorf("%s %s is never validated against the contract", method, path)
 			}
 		}

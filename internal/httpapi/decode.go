@@ -130,6 +130,10 @@ func pathParamsError(route string, names, values []string) error {
 			} else if !domain.IsReferralID(v) {
 				ck.Set("id", "must be a referral id (r and 24 characters a–z, 2–7)")
 			}
+		case "sheet":
+			if !domain.IsScoreSheetID(v) {
+				ck.Set("sheet", "must be a score sheet id (s and 24 characters a–z, 2–7)")
+			}
 		case "item":
 			if _, ok := smallInt(v, 1, domain.ChecklistItems); !ok {
 				ck.Set("item", "must be a checklist item 1–12 (R-DOC-1)")

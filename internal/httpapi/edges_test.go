@@ -105,7 +105,7 @@ func TestNonJSONBody415(t *testing.T) {
 		t.Fatalf("refused bodies appended events: position %d → %d", before, after)
 	}
 	for _, ct := range []string{"application/json; charset=utf-8", "Application/JSON;charset=UTF-8"} {
-		if r := rawDo(t, e, "POST", "/v1/referrals", school, []byte(mustJSON(t, testenv.ValidReferral("A123456789"))), ct, "Idempotency-Key", "k-"+ct); r.Status != http.StatusCreated {
+		if r := rawDo(t, e, "POST", "/v1/referrals", school, []byte(mustJSON(t, testenv.ValidReferral(testenv.NewNationalID()))), ct, "Idempotency-Key", "k-"+ct); r.Status != http.StatusCreated {
 			t.Errorf("Content-Type %q: %d %s", ct, r.Status, r.Body)
 		}
 	}
@@ -136,7 +136,7 @@ func TestRequestIDOnlyOpaqueTokensKept(t *testing.T) {
 		{"64 characters", strings.Repeat("b", 64), true},
 	}
 	for i, c := range cases {
-		r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral("A123456789"), "X-Request-Id", c.sent, "Idempotency-Key", "rid-"+strconv.Itoa(i))
+		r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral(testenv.NewNationalID()), "X-Request-Id", c.sent, "Idempotency-Key", "rid-"+strconv.Itoa(i))
 		if r.Status != http.StatusCreated {
 			t.Fatalf("%s: %d %s", c.name, r.Status, r.Body)
 		}

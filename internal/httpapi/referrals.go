@@ -41,6 +41,8 @@ type OpenReferralRequest struct {
 	GuardianConsent bool          `json:"guardian_consent"`
 	StudentWilling  bool          `json:"student_willing"`
 	Reason          string        `json:"reason"`
+	// Categories are the statistical categories (R-STAT-2), optional.
+	Categories domain.Categories `json:"categories,omitzero"`
 }
 
 // command returns the domain command the request asks for.
@@ -70,7 +72,8 @@ func (req *OpenReferralRequest) command(now time.Time) domain.OpenReferral {
 			ExclusionReason:  req.ExclusionReason,
 			Family:           req.Family,
 		},
-		Now: now,
+		Categories: req.Categories,
+		Now:        now,
 	}
 }
 
@@ -129,6 +132,12 @@ type ReferralView struct {
 	Visit         VisitView        `json:"visit"`
 	FirstReview   *FirstReviewView `json:"first_review"`
 	Admission     AdmissionView    `json:"admission"`
+	// Categories are the statistical categories (R-STAT-2), unknown where
+	// never recorded.
+	Categories domain.Categories `json:"categories"`
+	// PossibleDuplicates, for the branch's social workers only, are the
+	// same student's cases from other schools flagged at filing (R-CAP-1).
+	PossibleDuplicates []string `json:"possible_duplicates,omitzero"`
 	// Return, End and Acceptance: R-MID-3 and R-ELIG-4 (returns.go).
 	Return        *ReturnView     `json:"return,omitempty"`
 	End           *EndView        `json:"end,omitempty"`
@@ -156,6 +165,12 @@ type AdmissionView struct {
 
 // view derives the parts of a case the read model does not store.
 func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor) ReferralView {
+	return s.viewOn(c, cal, calErr, a, s.today())
+}
+
+// viewOn is view with what is derived from the date (due dates, missing
+// registrations) counted on day: today, or an as-of read's date.
+func (s *Server) viewOn(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor, day calendar.Date) ReferralView {
 	v := ReferralView{Case: c, ReceivedOn: c.ReceivedOn.Format("2006-01-02")}
 	if c.Documents != nil {
 		v.Missing = domain.MissingItems(domain.Route(c.Route), domain.Channel(c.Channel), c.DropoutRecord, domainDocuments(c.Documents), c.VisitReportOn != nil)
@@ -166,10 +181,15 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 		v.DocumentPages = domain.DocumentPages(domainDocuments(c.Documents))
 	}
 	returnsView(&v, c)
-	v.Visit = visitView(c, cal, calErr, s.today())
+	v.Visit = visitView(c, cal, calErr, day)
 	if a.Role == domain.RoleSocialWorker {
 		v.Visit.Log = c.Visits
+		v.PossibleDuplicates = []string(c.PossibleDuplicates)
+		if v.PossibleDuplicates == nil {
+			v.PossibleDuplicates = []string{}
+		}
 	}
+	v.Categories = c.Categories()
 	if c.ReviewOutcome != nil {
 		v.FirstReview = &FirstReviewView{Outcome: *c.ReviewOutcome, On: *dateString(c.ReviewedOn)}
 	}
@@ -181,7 +201,7 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 	}
 	v.Admission.MissingRegistrations = []string{}
 	if c.Stage == string(domain.StageEnrolled) && c.EnrolledOn != nil {
-		v.Admission.MissingRegistrations = domain.MissingRegistrations(civil(*c.EnrolledOn), s.today(), c.Registrations)
+		v.Admission.MissingRegistrations = domain.MissingRegistrations(civil(*c.EnrolledOn), day, c.Registrations)
 	}
 	return v
 }
@@ -190,21 +210,20 @@ func (s *Server) getReferral(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
+	if c.QueryParam("as_of") != "" {
+		return s.getReferralAsOf(c) // asof.go
+	}
 	a := actorOf(c)
 	cs, err := s.reader.Case(c.Request().Context(), c.Param("id"), scope(a), seesPersonal(a))
 	if err != nil {
 		return err
 	}
-	if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
+	v, err := s.detail(c.Request().Context(), s.reader, cs, a, s.today())
+	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
-	cal, calErr := s.calendarFor(c.Request().Context(), a)
-	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
-	if err := s.addDropouts(c.Request().Context(), &v); err != nil {
-		return err
-	}
 	if err := s.recordAccess(c, cs.ID); err != nil {
 		return err
 	}
@@ -277,6 +296,9 @@ type Timeline struct {
 func (s *Server) referralEvents(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
+	}
+	if c.QueryParam("until") != "" {
+		return s.referralEventsUntil(c) // asof.go
 	}
 	id := c.Param("id")
 	// Scope first: another school's case is not found.

@@ -210,6 +210,7 @@ func New(cfg Config) *Server {
 	read("/referrals/:id", s.getReferral)
 	read("/referrals/:id/events", s.referralEvents)
 	command(http.MethodPut, "/referrals/:id/documents/:item", s.putDocument, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
+	command(http.MethodPut, "/referrals/:id/categories", s.putCategories, roles(domain.RoleOriginSchool, domain.RoleSocialWorker))
 	post("/referrals/:id/return", s.returnApplication, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/resubmission", s.resubmit, roles(domain.RoleOriginSchool))
 	post("/referrals/:id/acceptance", s.acceptIncomplete, roles(domain.RoleSocialWorker))
@@ -240,6 +241,11 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
+	// 中止就讀 and adaptation meetings (suspension.go; R-SUS-2, R-ENR-4).
+	post("/referrals/:id/adaptation-meetings", s.adaptationMeeting, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension", s.openSuspension, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/visits", s.suspensionVisit, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/report", s.suspensionReport, roles(domain.RoleSocialWorker))
 	read("/capacity", s.capacity, staff)
 	// The dated roster and the academic year (roster.go).
 	post("/academic-years/:academic_year/roll-over", s.rollOver, roles(domain.RoleAdmin, domain.RoleSocialWorker))
@@ -253,6 +259,7 @@ func New(cfg Config) *Server {
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	s.dropoutRoutes(post, read) // dropouts.go
+	s.awardRoutes(post, read)   // award.go
 	// Duties (duties.go): what each party did, and what it still owes.
 	post("/filings/admitted", s.fileAdmitted, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	post("/referrals/:id/records-sent", s.recordsSent, roles(domain.RoleSocialWorker))

@@ -431,7 +431,7 @@ func CheckpointOf(ctx context.Context, q sqlx.QueryerContext, name string) (uint
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held, case_retention, dropout_episodes, suspension_grounds, duty_cases, duty_enrolments, duties, roster_seats, roster_waiting, roster_years"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held, case_retention, dropout_episodes, suspension_grounds, duty_cases, duty_enrolments, duties, roster_seats, roster_waiting, roster_years, case_duplicates, case_suspensions, case_suspension_log, case_adaptation_meetings, award_facts, award_score_sheets"
 
 // errCheckpointReset stops a run whose checkpoint was reset under it.
 var errCheckpointReset = errors.New("projections: the checkpoint was reset; restarting from it")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,14 +22,32 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// schoolToken returns a token of the n-th origin school (034501, …).
+func schoolToken(e *testenv.Env, n int) string {
+	code := fmt.Sprintf("0345%02d", n+1)
+	if tok, ok := schoolTokens.Load(code + e.HTTP.URL); ok {
+		return tok.(string)
+	}
+	tok := e.Token(domain.RoleOriginSchool, code)
+	schoolTokens.Store(code+e.HTTP.URL, tok)
+	return tok
+}
+
+var schoolTokens, seeded sync.Map
+
 // seed writes cases and document events through the API.
 func seed(t *testing.T, e *testenv.Env, cases int) uint64 {
 	t.Helper()
-	school := e.Token(domain.RoleOriginSchool, "034501")
 	sw := e.Token(domain.RoleSocialWorker, "")
 	ids := []string{"A123456789", "A800000014", "B123456780", "F131104093"}
 	var last uint64
-	for i := range cases {
+	n, _ := seeded.LoadOrStore(e, new(atomic.Int64))
+	for range cases {
+		// One school refers each student once (R-CAP-1): the students
+		// recur across schools (flagged as possible duplicates), and a
+		// later seed of the same system goes on with new pairs.
+		i := int(n.(*atomic.Int64).Add(1) - 1)
+		school := schoolToken(e, i/len(ids))
 		r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral(ids[i%len(ids)]))
 		if r.Status != http.StatusCreated {
 			t.Fatalf("open: %d %s", r.Status, r.Body)

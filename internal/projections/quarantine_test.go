@@ -65,11 +65,10 @@ func startProjector(t *testing.T, e *testenv.Env, reg prometheus.Registerer) (*p
 // openCases files n referrals through the API and returns their ids.
 func openCases(t *testing.T, e *testenv.Env, n int) []string {
 	t.Helper()
-	school := e.Token(domain.RoleOriginSchool, "034501")
 	nids := []string{"A123456789", "A800000014", "B123456780", "F131104093"}
 	var ids []string
 	for i := range n {
-		r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral(nids[i%len(nids)]))
+		r := e.Do("POST", "/v1/referrals", schoolToken(e, i/len(nids)), testenv.ValidReferral(nids[i%len(nids)]))
 		if r.Status != http.StatusCreated {
 			t.Fatalf("open: %d %s", r.Status, r.Body)
 		}

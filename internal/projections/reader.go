@@ -12,13 +12,26 @@ import (
 	"github.com/lib/pq"
 
 	"cihui/internal/domain"
+	"cihui/internal/events"
 )
 
-// Reader serves the read models to the API.
-type Reader struct{ db *sqlx.DB }
+// Reader serves the read models to the API. Its queries run on db: the
+// database, or the transaction of an as-of read (asof.go).
+type Reader struct {
+	db   queryer
+	base *sqlx.DB
+}
+
+// queryer is what the reader's queries need: *sqlx.DB and *sqlx.Tx both
+// have it.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
 
 // NewReader returns a reader.
-func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
+func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db, base: db} }
 
 // Case is a referral as the API shows it.
 type Case struct {
@@ -64,7 +77,11 @@ type Case struct {
 	Class               *string        `db:"class" json:"class,omitempty"`
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
-	Visits              []VisitEntry   `db:"-" json:"-"`
+	// Suspension is the latest 中止就讀 procedure (R-SUS-2..4); nil: none.
+	Suspension         *SuspensionView      `db:"-" json:"suspension"`
+	AdaptationMeetings []AdaptationMeeting  `db:"-" json:"adaptation_meetings,omitempty"`
+	SuspensionLog      []SuspensionLogEntry `db:"-" json:"suspension_log,omitempty"`
+	Visits             []VisitEntry         `db:"-" json:"-"`
 	// Returns (R-MID-3) and acceptance with items owed (R-ELIG-4).
 	ResubmitBy       *time.Time    `db:"resubmit_by" json:"-"`
 	LapsedOn         *time.Time    `db:"lapsed_on" json:"-"`
@@ -81,6 +98,19 @@ type Case struct {
 	EndState  *string `db:"end_state" json:"end_state"`
 	EndReason *string `db:"end_reason" json:"end_reason"`
 	EndedOn   *string `db:"ended_on" json:"ended_on"`
+	// The statistical categories (R-STAT-2), unknown where never
+	// recorded; the API shows them as domain.Categories.
+	FamilyBackground string         `db:"family_background" json:"-"`
+	Identity         pq.StringArray `db:"identity" json:"-"` // nil: never recorded
+	// PossibleDuplicates are the cases of the same student from other
+	// schools flagged at filing (R-CAP-1); the API shows them to the
+	// branch's social workers only.
+	PossibleDuplicates pq.StringArray `db:"possible_duplicates" json:"-"`
+}
+
+// Categories returns the case's statistical categories (R-STAT-2).
+func (c Case) Categories() domain.Categories {
+	return domain.CategoriesOf(events.Categories{FamilyBackground: c.FamilyBackground, IdentityKnown: c.Identity != nil, Identity: c.Identity})
 }
 
 // Letter is a letter sent to a school.
@@ -160,7 +190,9 @@ const caseColumns = `id, branch, origin_school, academic_year, route, channel, g
 	visit_visited, visit_interviewed, visit_report_on, review_outcome, reviewed_on, application_position, appealed,
 	attendees, admission_meeting, report_by, health_examined_on, infectious, health_cleared_on, enrolled_on, class, registrations,
 	projection_error, resubmit_by, lapsed_on, accepted_on, owed_items, acceptance_reason,
-	end_state, end_reason, to_char(ended_on, 'YYYY-MM-DD') AS ended_on`
+	end_state, end_reason, to_char(ended_on, 'YYYY-MM-DD') AS ended_on,
+	family_background, identity,
+	ARRAY(SELECT d.other_case_id FROM case_duplicates d WHERE d.case_id = cases.id ORDER BY d.other_case_id) AS possible_duplicates`
 
 func scopeWhere(s Scope, args []any) (string, []any) {
 	where := ""
@@ -209,6 +241,9 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 	}
 	for i := range c.Documents {
 		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
+	}
+	if err := r.attachEnrolledLife(ctx, &c); err != nil {
+		return Case{}, err
 	}
 	if withPersonal {
 		err := r.db.GetContext(ctx, &c.Personal, `SELECT personal FROM case_personal WHERE case_id = $1`, id)
@@ -278,6 +313,9 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		return out, err
 	}
 	if err := r.attachDocuments(ctx, out); err != nil {
+		return nil, err
+	}
+	if err := r.attachSuspensions(ctx, out); err != nil {
 		return nil, err
 	}
 	if f.Personal {
@@ -350,5 +388,14 @@ func (r *Reader) VisitQueue(ctx context.Context, branch string) ([]Case, error) 
 	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases
 		WHERE branch = $1 AND stage = 'intake' AND visit_report_on IS NULL AND review_outcome IS NULL
 		ORDER BY received_on, received_position`, branch)
+	return out, err
+}
+
+// PersonCaseIDs lists the cases of the person with the given key at a
+// branch (app.PersonCaseIndex): candidates the duplicate check of R-CAP-1
+// verifies against the log.
+func (r *Reader) PersonCaseIDs(ctx context.Context, branch, personKey string) ([]string, error) {
+	out := []string{}
+	err := r.db.SelectContext(ctx, &out, `SELECT id FROM cases WHERE person_key = $1 AND branch = $2 ORDER BY id`, personKey, branch)
 	return out, err
 }

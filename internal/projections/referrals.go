@@ -21,6 +21,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 	if err := applyDuties(ctx, tx, env); err != nil {
 		return err
 	}
+	if err := applyAwardFacts(ctx, tx, env); err != nil { // award.go
+		return err
+	}
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
@@ -41,6 +44,10 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		return applyMeeting(ctx, tx, env)
 	case events.AggregateRoster:
 		return applyRoster(ctx, tx, env) // the dated roster (roster.go)
+	case events.AggregatePerson:
+		return applyPerson(ctx, tx, env)
+	case events.AggregateScoreSheet:
+		return applyScoreSheet(ctx, tx, env) // award.go
 	}
 	return nil
 }
@@ -60,12 +67,21 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_documents (case_id, item) SELECT $1, generate_series(1, $2::int)`, id, domain.ChecklistItems); err != nil {
 			return err
 		}
+		if !e.Categories.IsZero() {
+			if err := setCategories(ctx, tx, id, e.Categories); err != nil {
+				return err
+			}
+		}
 		if e.Personal.IsZero() {
 			return nil
 		}
 		// Sealed as in the event: the projector never holds a key.
 		_, err := tx.ExecContext(ctx, `INSERT INTO case_personal (case_id, personal) VALUES ($1, $2)`, id, sealedJSON(e.Personal))
 		return err
+	case events.CategoriesCorrected:
+		if err := setCategories(ctx, tx, id, e.Categories); err != nil {
+			return err
+		}
 	case events.DocumentSubmitted:
 		var issued any
 		if e.IssuedOn != nil {
@@ -93,6 +109,9 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
+			return err
+		}
+		if err := eraseSuspensionNotes(ctx, tx, e.PersonKey); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET acceptance_reason = NULL WHERE person_key = $1`, e.PersonKey); err != nil {
@@ -241,6 +260,11 @@ func Summary(env events.Envelope) string {
 		return "依法暫緩銷毀（legal hold：" + e.Reason + "）"
 	case events.LegalHoldLifted:
 		return "解除暫緩銷毀（legal hold lifted）"
+	case events.CategoriesCorrected:
+		return "更正統計分類（家庭背景、身分）"
+	}
+	if s, ok := suspensionSummary(env); ok {
+		return s
 	}
 	if s, ok := dropoutSummary(env); ok {
 		return s

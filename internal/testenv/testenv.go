@@ -194,7 +194,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	e.App = &app.Service{
-		Store: e.Store, Sealer: e.Sealer, Clock: e.Clock,
+		Store: e.Store, Sealer: e.Sealer, Clock: e.Clock, PersonCases: reader,
 	}
 	// Branch settings are read through the cache over the branches table,
 	// as the API does, so that a branch added or changed through the API
