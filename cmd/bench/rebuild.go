@@ -193,7 +193,11 @@ func copyChunk(ctx context.Context, e *env, table string, cols []string, rows []
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, pq.CopyInSchema("bench_copy", table, cols...))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY bench_copy.`+pq.QuoteIdentifier(table)+` (`+strings.Join(quoted, ", ")+`) FROM STDIN`)
 	if err != nil {
 		return err
 	}

@@ -542,7 +542,11 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, row
 	if len(rows) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY `+pq.QuoteIdentifier(table)+` (`+strings.Join(quoted, ", ")+`) FROM STDIN`)
 	if err != nil {
 		return err
 	}
