@@ -47,7 +47,7 @@ SCALE_CASES ?= 100000
 READ_RATE ?= 2000
 READ_DURATION ?= 10s
 bench-scale: build
-	./$(BIN)/bench -scale large -cases $(SCALE_CASES) -read-rate $(READ_RATE) -read-duration $(READ_DURATION)
+	./$(BIN)/bench -scale -cases $(SCALE_CASES) -read-rate $(READ_RATE) -read-duration $(READ_DURATION)
 
 lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...

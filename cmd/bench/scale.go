@@ -25,7 +25,7 @@ import (
 
 // scale holds the flags of the scale figures (issue 13).
 var scale struct {
-	only     string
+	only     bool
 	cases    int
 	profile  string
 	rate     int

@@ -26,12 +26,15 @@ const (
 	subjectPrefix = "cihui_access."
 )
 
-// Actor is who read: the authenticated token.
+// Actor is who read: the person (by id, never by name) and the role and
+// scope they acted in. TokenID is the token of records written before
+// people (issue 14); later records name the person.
 type Actor struct {
 	Role    string `json:"role"`
 	School  string `json:"school,omitempty"`
 	Branch  string `json:"branch,omitempty"`
 	TokenID string `json:"token_id,omitempty"`
+	Person  string `json:"person,omitempty"`
 }
 
 // Record is one read of personal data.
@@ -66,6 +69,7 @@ func (r Record) Validate() error {
 		check("school", r.Actor.School, 32, true),
 		check("branch", r.Actor.Branch, 32, true),
 		check("token_id", r.Actor.TokenID, 64, true),
+		check("person", r.Actor.Person, 64, true),
 	); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (s *Server) recordAccess(c echo.Context, caseIDs ...string) error {
 	r := accesslog.Record{
 		ID: accesslog.NewID(), At: time.Now().UTC(), RequestID: accesslog.SafeRequestID(requestID(c)),
 		Method: c.Request().Method, Route: c.Path(),
-		Actor: accesslog.Actor{Role: string(a.Role), School: a.School, Branch: a.Branch, TokenID: a.UserID},
+		Actor: accesslog.Actor{Role: string(a.Role), School: a.School, Branch: a.Branch, Person: a.UserID},
 		Cases: caseIDs,
 	}
 	if err := s.access.Write(c.Request().Context(), r); err != nil {
@@ -62,7 +62,7 @@ func (s *Server) accessLog(c echo.Context) error {
 		bad["case"] = "must be a case id"
 	}
 	if f.Actor != "" && !validID(f.Actor) {
-		bad["actor"] = "must be a token id"
+		bad["actor"] = "must be a person id (or a token id, for reads before people)"
 	}
 	for name, p := range map[string]**time.Time{"from": &f.From, "to": &f.To} {
 		if v := c.QueryParam(name); v != "" {

@@ -123,9 +123,10 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 	recs := accessLog(t, e, admin, "limit=1000")
 	for i, want := range reads {
 		got := recs[i]
-		if got["actor_token"] != want.tokenID || got["actor_role"] != want.role || got["route"] != want.route ||
+		// Issue 14: the record names the person (by id) the token is issued to.
+		if got["actor_person"] != e.PersonOf(want.tokenID) || got["actor_person"] == "" || got["actor_role"] != want.role || got["route"] != want.route ||
 			got["request_id"] != want.requestID || !sameSet(cases(got), want.cases) {
-			t.Errorf("record %d: %v, want token %s role %s route %s request %s cases %v", i, got, want.tokenID, want.role, want.route, want.requestID, want.cases)
+			t.Errorf("record %d: %v, want the person of token %s, role %s route %s request %s cases %v", i, got, want.tokenID, want.role, want.route, want.requestID, want.cases)
 		}
 		if got["method"] != "GET" || got["at"] == nil {
 			t.Errorf("record %d has no method or time: %v", i, got)
@@ -139,7 +140,7 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 	if got := accessLog(t, e, admin, "case="+other); len(got) != 4 {
 		t.Errorf("case filter: %d records of %s, want 4 (list, two dockets, bureau detail)", len(got), other)
 	}
-	if got := accessLog(t, e, admin, "actor="+swID); len(got) != 2 {
+	if got := accessLog(t, e, admin, "actor="+e.PersonOf(swID)); len(got) != 2 {
 		t.Errorf("actor filter: %d records, want 2", len(got))
 	}
 	if got := accessLog(t, e, admin, "from="+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); len(got) != 0 {

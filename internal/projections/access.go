@@ -129,9 +129,9 @@ func (p *AccessProjector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO access_log (position, record_id, at, request_id, method, route, actor_role, actor_school, actor_branch, actor_token, case_ids)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (position) DO NOTHING`,
-			seq, r.ID, r.At, r.RequestID, r.Method, r.Route, r.Actor.Role, r.Actor.School, r.Actor.Branch, r.Actor.TokenID, pq.Array(r.Cases)); err != nil {
+			INSERT INTO access_log (position, record_id, at, request_id, method, route, actor_role, actor_school, actor_branch, actor_token, actor_person, case_ids)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (position) DO NOTHING`,
+			seq, r.ID, r.At, r.RequestID, r.Method, r.Route, r.Actor.Role, r.Actor.School, r.Actor.Branch, r.Actor.TokenID, r.Actor.Person, pq.Array(r.Cases)); err != nil {
 			return err
 		}
 	}
@@ -174,13 +174,14 @@ type AccessEntry struct {
 	ActorSchool string         `db:"actor_school" json:"actor_school,omitempty"`
 	ActorBranch string         `db:"actor_branch" json:"actor_branch,omitempty"`
 	ActorToken  string         `db:"actor_token" json:"actor_token,omitempty"`
+	ActorPerson string         `db:"actor_person" json:"actor_person,omitempty"`
 	Cases       pq.StringArray `db:"case_ids" json:"cases"`
 }
 
 // AccessFilter filters and pages the access log.
 type AccessFilter struct {
 	Case  string
-	Actor string // token id
+	Actor string // person id (or, for records before people, token id)
 	From  *time.Time
 	To    *time.Time // exclusive
 	After uint64     // cursor: the last position of the previous page
@@ -199,7 +200,9 @@ func (r *Reader) AccessLog(ctx context.Context, f AccessFilter) ([]AccessEntry, 
 		where += " AND $" + strconv.Itoa(len(args)) + " = ANY(case_ids)"
 	}
 	if f.Actor != "" {
-		add("actor_token = ", f.Actor)
+		args = append(args, f.Actor)
+		n := "$" + strconv.Itoa(len(args))
+		where += " AND (actor_person = " + n + " OR actor_token = " + n + ")"
 	}
 	if f.From != nil {
 		add("at >= ", *f.From)
@@ -213,6 +216,6 @@ func (r *Reader) AccessLog(ctx context.Context, f AccessFilter) ([]AccessEntry, 
 	args = append(args, f.Limit)
 	out := []AccessEntry{}
 	err := r.db.SelectContext(ctx, &out, `SELECT position, record_id, at, request_id, method, route, actor_role, actor_school,
-		actor_branch, actor_token, case_ids FROM access_log WHERE true`+where+` ORDER BY position LIMIT $`+strconv.Itoa(len(args)), args...)
+		actor_branch, actor_token, actor_person, case_ids FROM access_log WHERE true`+where+` ORDER BY position LIMIT $`+strconv.Itoa(len(args)), args...)
 	return out, err
 }
