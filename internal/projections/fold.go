@@ -153,6 +153,21 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 	return res, true, nil
 }
 
+// foldedWrites are the tables the fold writes for each event type it
+// folds: the live path of such an event must write no other
+// (TestIssue13FoldedTypesWriteNoOtherTable).
+var foldedWrites = map[string][]string{
+	"ReferralOpened":           {"cases", "case_documents", "case_personal", "duty_cases", "case_retention", "case_timeline"},
+	"DocumentSubmitted":        {"cases", "case_documents", "case_timeline"},
+	"DocumentChecked":          {"cases", "case_documents", "case_timeline"},
+	"HomeVisitLogged":          {"cases", "case_visits", "case_timeline"},
+	"AssessmentReportFinished": {"cases", "case_visits", "case_timeline"},
+	"FirstReviewDecided":       {"cases", "letters", "case_retention", "case_timeline"},
+	"HealthCheckRecorded":      {"cases", "case_timeline"},
+	"Enrolled":                 {"cases", "duty_enrolments", "case_retention", "case_timeline"},
+	"RegistrationRecorded":     {"cases", "duties", "case_timeline"},
+}
+
 // injectedError is a fault the tests inject before a commit.
 type injectedError struct{ err error }
 
