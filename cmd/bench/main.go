@@ -87,7 +87,16 @@ func main() {
 	only := flag.String("only", "", "comma-separated figure groups to run (default all): "+strings.Join(groupNames(), ","))
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase to this file")
 	flag.StringVar(&allocProfile, "allocprofile", "", "write allocation profiles around the 16-client command phase (<file>.base before, <file> after)")
+	flag.BoolVar(&scale.only, "scale", false, "only the scale figures (issue 13): the same as -only scale")
+	flag.IntVar(&scale.cases, "cases", 10000, "scale figures: cases generated into the stream")
+	flag.StringVar(&scale.profile, "rebuild-profile", "", "scale figures: write a CPU profile of the rebuild to this file")
+	flag.BoolVar(&scale.slow, "rebuild-slow", false, "scale figures: rebuild by the live path (every event by its SQL), for comparison")
+	flag.IntVar(&scale.rate, "read-rate", 2000, "scale figures: reads/s of the open-loop read load")
+	flag.DurationVar(&scale.duration, "read-duration", 5*time.Second, "scale figures: how long the read load lasts")
 	flag.Parse()
+	if scale.only {
+		*only = "scale"
+	}
 	if err := run(*n, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -106,6 +115,9 @@ type env struct {
 	http   *httptest.Server
 	waiter *projections.Waiter
 	auth   *postgres.CachedTokens
+	// for the API the scale figures run as a process (scale.go)
+	dir, authDir string
+	master       []byte
 }
 
 func setup(ctx context.Context, dir string) (*env, func(), error) {
@@ -117,6 +129,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 		}
 	}
 	authDir := filepath.Join(dir, "nats-auth")
+	e.authDir = authDir
 	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(dir, "nats"), AuthDir: authDir, Port: -1})
 	if err != nil {
 		return nil, cleanup, err
@@ -156,6 +169,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	}
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
+	e.master = master
 	keys, err := jetstream.OpenKeyRing(ctx, e.nc, master, jetstream.KeyRingConfig{})
 	if err != nil {
 		return nil, cleanup, err
@@ -200,6 +214,7 @@ var groups = []struct {
 	{"readload", benchReadLoad},
 	{"visload", benchVisibilityLoad},
 	{"statistics", func(ctx context.Context, e *env, _ int) error { return benchStatistics(ctx, e) }},
+	{"scale", func(ctx context.Context, e *env, _ int) error { return benchScale(ctx, e, e.dir) }}, // scale.go
 }
 
 func groupNames() []string {
@@ -226,6 +241,7 @@ func run(n int, only string) error {
 		return err
 	}
 	slog.SetDefault(slog.New(slog.DiscardHandler))
+	e.dir = dir
 	emitMachine()
 	want := map[string]bool{}
 	for _, g := range strings.Split(only, ",") {

@@ -41,6 +41,17 @@ type Projector struct {
 	// is quarantined.
 	maxAttempts int
 
+	// schema, when set, is the shadow schema a rebuild writes (see
+	// rebuild.go): each transaction runs with it first on its search_path
+	// and announces nothing, since the API does not read it yet.
+	schema string
+	// fast applies a batch through the in-memory folds (fold.go); the
+	// rebuild sets it.
+	fast bool
+	// folded and fellBack count the rebuild's batches applied by the folds
+	// and by the live path.
+	folded, fellBack int
+
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.
 	beforeCommit func(batch []events.Envelope) error
@@ -203,7 +214,10 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env.Position = last
 		batch = append(batch, env)
 	}
-	res, err := p.commitBatch(ctx, batch, undecodable, last, false)
+	res, done, err := p.commitFast(ctx, batch, undecodable, last)
+	if !done && err == nil {
+		res, err = p.commitBatch(ctx, batch, undecodable, last, false)
+	}
 	var ae *applyError
 	if errors.As(err, &ae) && !transient(ae.err) && ctx.Err() == nil {
 		// One event (or the batch's timeline) failed: apply the batch
@@ -249,6 +263,9 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 		return res, err
 	}
 	defer tx.Rollback()
+	if err := p.useSchema(ctx, tx); err != nil {
+		return res, err
+	}
 	cp, err := lockCheckpoint(ctx, tx)
 	if err != nil {
 		return res, err
@@ -317,8 +334,10 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
 			return res, err
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(last)); err != nil {
-			return res, err
+		if p.schema == "" {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(last)); err != nil {
+				return res, err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
