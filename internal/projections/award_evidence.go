@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"time"
 
 	"github.com/lib/pq"
 
@@ -139,43 +138,11 @@ func (r *Reader) AwardEvidence(ctx context.Context, branch string, year int, asO
 // with domain.DropoutStatistics from the branch's episodes, a student
 // being a person (their cases share the person key).
 func (r *Reader) returnRates(ctx context.Context, branch string, p domain.StatPeriod) (map[string]domain.StatRate, error) {
-	var rows []struct {
-		PersonKey string     `db:"person_key"`
-		CaseID    string     `db:"case_id"`
-		Episode   int        `db:"episode"`
-		Start     time.Time  `db:"first_day_absent"`
-		Where     string     `db:"whereabouts"`
-		Reason    string     `db:"reason"`
-		Found     *time.Time `db:"found_on"`
-		Returned  *time.Time `db:"returned_on"`
-		Closed    *time.Time `db:"closed_on"`
-	}
-	if err := r.db.SelectContext(ctx, &rows, `
-		SELECT c.person_key, d.case_id, d.episode, d.first_day_absent, d.whereabouts, d.reason, d.found_on, d.returned_on, d.closed_on
-		FROM dropout_episodes d JOIN cases c ON c.id = d.case_id
-		WHERE c.branch = $1 AND d.first_day_absent <= $2
-		ORDER BY c.person_key, d.case_id, d.episode`, branch, p.To.String()); err != nil {
+	// The same students as the dropout statistics (statistics.go), so the
+	// rates here are the table's K, L and M.
+	students, err := r.StatStudents(ctx, branch)
+	if err != nil {
 		return nil, err
-	}
-	var students []domain.StatStudent
-	at := map[string]int{}
-	for _, row := range rows {
-		key := row.PersonKey
-		if key == "" {
-			key = row.CaseID
-		}
-		i, ok := at[key]
-		if !ok {
-			i = len(students)
-			at[key] = i
-			students = append(students, domain.StatStudent{Key: key})
-		}
-		s := &students[i]
-		if len(s.CaseIDs) == 0 || s.CaseIDs[len(s.CaseIDs)-1] != row.CaseID {
-			s.CaseIDs = append(s.CaseIDs, row.CaseID)
-		}
-		s.Episodes = append(s.Episodes, domain.StatEpisode{CaseID: row.CaseID, Episode: row.Episode, Start: civilDate(row.Start),
-			Whereabouts: row.Where, Reason: row.Reason, Found: civilOrZero(row.Found), Returned: civilOrZero(row.Returned), Closed: civilOrZero(row.Closed)})
 	}
 	t := domain.DropoutStatistics(p, students)
 	out := map[string]domain.StatRate{}
@@ -183,11 +150,4 @@ func (r *Reader) returnRates(ctx context.Context, branch string, p domain.StatPe
 		out[k] = t.Total.Rates[k]
 	}
 	return out, nil
-}
-
-func civilOrZero(t *time.Time) calendar.Date {
-	if t == nil {
-		return calendar.Date{}
-	}
-	return civilDate(*t)
 }
