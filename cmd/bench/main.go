@@ -82,7 +82,7 @@ func round(f float64) float64 {
 func main() {
 	n := flag.Int("n", 2000, "operations per throughput figure")
 	only := flag.String("only", "", "comma-separated figure groups to run (default all): "+strings.Join(groupNames(), ","))
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase to this file")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase (or, with -only readload, of the reads under load) to this file")
 	flag.StringVar(&allocProfile, "allocprofile", "", "write allocation profiles around the 16-client command phase (<file>.base before, <file> after)")
 	flag.Parse()
 	if err := run(*n, *only); err != nil {
