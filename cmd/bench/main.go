@@ -196,6 +196,7 @@ var groups = []struct {
 	{"concurrent", benchConcurrent},
 	{"readload", benchReadLoad},
 	{"visload", benchVisibilityLoad},
+	{"docket", benchDocket},
 }
 
 func groupNames() []string {
