@@ -13,20 +13,9 @@ func calendarStream(branch string) events.StreamID {
 	return events.StreamID{Branch: branch, Type: events.AggregateCalendar}
 }
 
-func (s *Service) loadCalendar(ctx context.Context, branch string) (*domain.OfficeCalendar, error) {
-	l, err := s.Store.Load(ctx, calendarStream(branch))
-	if err != nil {
-		return nil, storeError(err)
-	}
-	var c domain.OfficeCalendar
-	for _, env := range l.Events {
-		c.Apply(env)
-	}
-	return &c, nil
-}
-
 // Calendar returns the branch's working-day calendar: the built-in table,
 // imported years and recorded closures.
+//
 // The built calendar is kept per branch with the calendar stream's
 // version it was built from (the load still checks the stream, so an
 // import or a closure is seen at once); a calendar is never changed once
