@@ -197,6 +197,7 @@ var groups = []struct {
 	{"readload", benchReadLoad},
 	{"visload", benchVisibilityLoad},
 	{"docket", benchDocket},
+	{"access", benchAccess},
 }
 
 func groupNames() []string {
