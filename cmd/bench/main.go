@@ -85,7 +85,7 @@ func round(f float64) float64 {
 func main() {
 	n := flag.Int("n", 2000, "operations per throughput figure")
 	only := flag.String("only", "", "comma-separated figure groups to run (default all): "+strings.Join(groupNames(), ","))
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase to this file")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase (or, with -only readload, of the reads under load) to this file")
 	flag.StringVar(&allocProfile, "allocprofile", "", "write allocation profiles around the 16-client command phase (<file>.base before, <file> after)")
 	flag.BoolVar(&scale.only, "scale", false, "only the scale figures (issue 13): the same as -only scale")
 	flag.IntVar(&scale.cases, "cases", 10000, "scale figures: cases generated into the stream")
@@ -215,6 +215,8 @@ var groups = []struct {
 	{"visload", benchVisibilityLoad},
 	{"statistics", func(ctx context.Context, e *env, _ int) error { return benchStatistics(ctx, e) }},
 	{"scale", func(ctx context.Context, e *env, _ int) error { return benchScale(ctx, e, e.dir) }}, // scale.go
+	{"docket", benchDocket},
+	{"access", benchAccess},
 }
 
 func groupNames() []string {

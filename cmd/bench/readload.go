@@ -50,6 +50,11 @@ func benchReadLoad(ctx context.Context, e *env, _ int) error {
 		return err
 	}
 	const d = time.Second
+	stopProfiles, err := startProfiles()
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	for _, fig := range []struct{ name, path, token, note string }{
 		{"read_load_case_detail", "/v1/referrals/" + id, school, "GET a case detail (origin school)"},
 		{"read_load_list_50", "/v1/referrals?limit=50", school, "GET a 50-row case list (origin school)"},

@@ -459,17 +459,29 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 	}
 }
 
-// nextBatch waits for one message, then takes whatever else has arrived
-// within 2 ms, up to size: full batches while catching up, single events
-// when following.
+// batchWindow is how long a batch, once its first message is in, waits
+// for more: the most the batching adds to a command's visibility.
+const batchWindow = 2 * time.Millisecond
+
+// nextBatch waits for one message, then takes whatever else arrives within
+// batchWindow of it, up to size: full batches while catching up (the
+// messages are already buffered), small ones when following. The window
+// is counted from the first message, not per message, so a steady trickle
+// of commands cannot keep a batch open (and its events unseen) until it
+// fills.
 func nextBatch(ctx context.Context, it js.MessagesContext, size int) ([]js.Msg, error) {
 	first, err := it.Next(js.NextContext(ctx))
 	if err != nil {
 		return nil, err
 	}
 	msgs := []js.Msg{first}
+	deadline := time.Now().Add(batchWindow)
 	for len(msgs) < size {
-		m, err := it.Next(js.NextMaxWait(2 * time.Millisecond))
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		m, err := it.Next(js.NextMaxWait(left))
 		if err != nil {
 			break
 		}
