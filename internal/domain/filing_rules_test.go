@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cihui/internal/domain"
+	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
 )
 
@@ -110,5 +111,36 @@ func TestR_MTG_3_OneResolutionPerCase(t *testing.T) {
 	other := &domain.Referral{ID: "c2", OriginSchool: "034501", Route: domain.RouteMidYear, AcademicYear: 114, Stage: domain.StageRecommended}
 	if _, err := m.Resolve(committee, other, domain.ResolutionWaitlist, events.Sealed{}, false); err != nil {
 		t.Fatalf("another case's resolution: %v", err)
+	}
+}
+
+// R-SOY-4: stakeholders of a start-of-year case on the to-discuss or
+// not-passed list may ask to attend; a recommended case has nothing to
+// appeal.
+func TestR_SOY_4_AppealOnlyForToDiscussOrNotPassed(t *testing.T) {
+	school := events.Actor{Role: events.RoleOriginSchool, School: "034501"}
+	for stage, want := range map[domain.Stage]string{
+		domain.StageToDiscuss: "", domain.StageNotEligible: "", domain.StageRecommended: "R-SOY-4",
+	} {
+		r := &domain.Referral{ID: "c", OriginSchool: "034501", Route: domain.RouteStartOfYear, AcademicYear: 115, Stage: stage}
+		_, err := r.Appeal(school, []string{"parent", "school"}, 1, events.Sealed{})
+		if got := ruleOf(err); got != want || (want == "" && err != nil) {
+			t.Errorf("appeal on a %s case: %v, want rule %q", stage, err, want)
+		}
+	}
+}
+
+// R-ORG-6: the origin school helps a suspended student leave; there is
+// nothing to record for a student who was not suspended.
+func TestR_ORG_6_LeaveAssistanceOnlyAfterSuspension(t *testing.T) {
+	school := events.Actor{Role: events.RoleOriginSchool, School: "034501"}
+	today := calendar.DateOf(at(2026, 4, 1), domain.Taipei)
+	f := &domain.DutyFacts{}
+	if _, err := f.AssistLeave(school, today, today); ruleOf(err) != "R-ORG-6" {
+		t.Fatalf("help to leave an enrolled student: %v, want R-ORG-6", err)
+	}
+	f.Suspended = true
+	if _, err := f.AssistLeave(school, today, today); err != nil {
+		t.Fatalf("help to leave a suspended student: %v", err)
 	}
 }
