@@ -27,6 +27,7 @@ import (
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
+	"cihui/internal/web"
 )
 
 // Main is the API program: its configuration and the resources it opened,
@@ -268,6 +269,7 @@ func (m *Main) Run(ctx context.Context) error {
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
+		UI: web.New(web.Config{Tokens: tokens, Log: m.log}),
 	})
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
 		return err

@@ -76,6 +76,9 @@ type Config struct {
 	// Limits bound connections and requests; zero fields take
 	// DefaultLimits.
 	Limits Limits
+	// UI, if set, builds the web pages (internal/web) over this API's own
+	// handler; they are served under /ui/ and / redirects there.
+	UI func(api http.Handler) http.Handler
 }
 
 // Limits bound what one connection or request may hold of the server
@@ -262,6 +265,12 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/leave-assistance", s.leaveAssistance, roles(domain.RoleOriginSchool))
 	post("/co-counselling-visits", s.coCounselling, roles(domain.RoleOriginSchool))
 	read("/duties", s.duties, roles(domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleBureau, domain.RoleAdmin))
+	if cfg.UI != nil {
+		ui := echo.WrapHandler(cfg.UI(s))
+		e.Any("/ui", ui)
+		e.Any("/ui/*", ui)
+		get("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
+	}
 	return s
 }
 

@@ -31,6 +31,7 @@ import (
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
+	"cihui/internal/web"
 )
 
 // Clock is a settable clock.
@@ -210,6 +211,7 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
+		UI: web.New(web.Config{Tokens: e.Tokens}),
 	})
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
