@@ -30,7 +30,7 @@ type TokenAuthenticator interface {
 // problem details as a client of /v1 gets. out receives a 2xx JSON body;
 // a problem comes back as *httpapi.Problem.
 func (h *Handler) call(ctx context.Context, id *Identity, method, path string, body any, idemKey string, out any) *httpapi.Problem {
-	var rd io.Reader
+	var rd io.Reader = http.NoBody // a handler's request always has a body
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {

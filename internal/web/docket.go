@@ -10,7 +10,7 @@ import (
 // printDocket shows the API's printable docket page (A4) to the signed-in
 // person: GET /v1/meetings/{id}/docket as HTML.
 func (h *Handler) printDocket(w http.ResponseWriter, r *http.Request, id *Identity) {
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/v1/meetings/"+url.PathEscape(r.PathValue("id"))+"/docket?format=html", nil)
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/v1/meetings/"+url.PathEscape(r.PathValue("id"))+"/docket?format=html", http.NoBody)
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return

@@ -45,7 +45,7 @@ func (h *Handler) meetings(w http.ResponseWriter, r *http.Request, id *Identity)
 		return
 	}
 	h.render(w, http.StatusOK, "meetings.html", page{Title: "複審會議", Who: id, Data: l.Items, Flash: flash(r),
-		Form: map[string]string{"idempotency_key": newKey(), "kind": "mid_year"}})
+		Form: map[string]string{"idempotency_key": newKey(), "kind": "march"}})
 }
 
 func (h *Handler) scheduleMeeting(w http.ResponseWriter, r *http.Request, id *Identity) {
