@@ -119,3 +119,49 @@ func TestCrossSiteFormPostIsRefused(t *testing.T) {
 		t.Fatal("a refused cross-site post filed a case")
 	}
 }
+
+// A page shows no more than the API shows the same person: another
+// school's case is not found for this school, as GET /v1/referrals/{id}
+// answers it.
+func TestCasePageKeepsTheAPIsScope(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	other := newClient(t, e)
+	other.signIn(e.Token(domain.RoleOriginSchool, "999999"))
+	api := e.Do("GET", "/v1/referrals/"+id, e.Token(domain.RoleOriginSchool, "999999"), nil)
+	st, body := other.get("/ui/cases/" + id)
+	if st != api.Status || st != http.StatusNotFound || strings.Contains(body, "測試") {
+		t.Fatalf("another school's case page: %d (API %d) %.500s", st, api.Status, body)
+	}
+	own := newClient(t, e)
+	own.signIn(e.Token(domain.RoleOriginSchool, "034501"))
+	if st, body := own.get("/ui/cases/" + id); st != http.StatusOK || !strings.Contains(body, "初審建議就讀") {
+		t.Fatalf("own case page: %d %.500s", st, body)
+	}
+}
+
+// The visit form posted twice with its one Idempotency-Key (a retry after
+// a lost answer) records one visit.
+func TestVisitFormPostedTwiceRecordsOneVisit(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	res := e.Do("POST", "/v1/referrals", e.Token(domain.RoleOriginSchool, "034501"), testenv.ValidReferral(testenv.NewNationalID()))
+	id, _ := res.JSON(t)["id"].(string)
+	sw := newClient(t, e)
+	swTok := e.TokenIn(e.Branch.Code, domain.RoleSocialWorker, "")
+	sw.signIn(swTok)
+	form := url.Values{"kind": {"visit"}, "on": {"2026-02-11"}, "note": {"家訪"}, "idempotency_key": {"visit-key-1"}}
+	for i := range 2 {
+		if st, body, _ := sw.post("/ui/cases/"+id+"/visit", form); st != http.StatusOK || !strings.Contains(body, "訪視紀錄已登錄") {
+			t.Fatalf("post %d: %d %.500s", i+1, st, body)
+		}
+	}
+	var v struct {
+		Visit struct {
+			Log []struct{ Kind string } `json:"log"`
+		} `json:"visit"`
+	}
+	e.Do("GET", "/v1/referrals/"+id, swTok, nil).Decode(t, &v)
+	if len(v.Visit.Log) != 1 {
+		t.Fatalf("two posts of one visit form recorded %d visits, want 1", len(v.Visit.Log))
+	}
+}

@@ -90,6 +90,8 @@ func parsePages() map[string]*template.Template {
 		"neg":      func(n int) int { return -n },
 		"roleName": roleName,
 		"duty":     dutyName,
+		"mstatus":  meetingStatus,
+		"fieldzh":  fieldSentence,
 		"list3":    func() []int { return []int{7, 8, 9} },
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
