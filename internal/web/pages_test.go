@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"cihui/internal/domain"
 	"cihui/internal/testenv"
@@ -126,6 +127,16 @@ func TestCrossSiteFormPostIsRefused(t *testing.T) {
 func TestCasePageKeepsTheAPIsScope(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	ownTok := e.Token(domain.RoleOriginSchool, "034501")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		r := e.Do("GET", "/v1/referrals/"+id, ownTok, nil)
+		if r.Status == http.StatusOK && r.JSON(t)["stage"] == "recommended" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the case was never projected")
+		}
+	}
 	other := newClient(t, e)
 	other.signIn(e.Token(domain.RoleOriginSchool, "999999"))
 	api := e.Do("GET", "/v1/referrals/"+id, e.Token(domain.RoleOriginSchool, "999999"), nil)
@@ -134,7 +145,7 @@ func TestCasePageKeepsTheAPIsScope(t *testing.T) {
 		t.Fatalf("another school's case page: %d (API %d) %.500s", st, api.Status, body)
 	}
 	own := newClient(t, e)
-	own.signIn(e.Token(domain.RoleOriginSchool, "034501"))
+	own.signIn(ownTok)
 	if st, body := own.get("/ui/cases/" + id); st != http.StatusOK || !strings.Contains(body, "初審建議就讀") {
 		t.Fatalf("own case page: %d %.500s", st, body)
 	}
