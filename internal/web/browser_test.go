@@ -296,6 +296,11 @@ func TestBrowserEveryRolesMainPath(t *testing.T) {
 	sw.submit(`form[action$="/review"] button`)
 	sw.do(chromedp.WaitVisible(`//p[contains(., "初審結果已送出")]`))
 	sw.check("10-sw-reviewed")
+	sw.open("/ui/capacity?on=2026-03-01")
+	if got := sw.text("main"); !strings.Contains(got, "135") || !strings.Contains(got, "民國 115 年 3 月 1 日") {
+		t.Fatalf("the capacity page: %.300s", got)
+	}
+	sw.check("10b-sw-capacity")
 
 	// The committee.
 	cm := newBrowser(t, e.HTTP.URL, shots)

@@ -23,6 +23,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /ui/cases/{id}/visit", h.signedIn(h.logVisit))
 	m.HandleFunc("POST /ui/cases/{id}/review", h.signedIn(h.firstReview))
 	m.HandleFunc("GET /ui/today", h.signedIn(h.today))
+	m.HandleFunc("GET /ui/capacity", h.signedIn(h.capacity))
 	m.HandleFunc("GET /ui/meetings", h.signedIn(h.meetings))
 	m.HandleFunc("POST /ui/meetings", h.signedIn(h.scheduleMeeting))
 	m.HandleFunc("GET /ui/meetings/{id}", h.signedIn(h.showMeeting))
