@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 DATA    ?= ./.data
 
-.PHONY: run test build bench lint vet fmt clean generate fuzz fuzz-ci
+.PHONY: run test build bench bench-scale lint vet fmt clean generate fuzz fuzz-ci
 
 ## run: build and run the whole system on the embedded default (local
 ## PostgreSQL under $(DATA)/pg, embedded NATS under $(DATA)/nats, API on
@@ -32,9 +32,22 @@ fuzz-ci:
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## bench: JSON lines, each figure with its raw-engine baseline.
+## bench: JSON lines, each figure with its raw-engine baseline; ends with
+## the scale figures at 10,000 generated cases (rebuild, store size, API
+## memory and reads under an open-loop load).
 bench: build
 	./$(BIN)/bench
+
+## bench-scale: the scale figures alone at 100,000 generated cases (~30
+## events each, published straight into the stream): the rebuild vs raw
+## JetStream ordered replay and a raw COPY of the same rows, the store's
+## size, API RSS at rest and under 2,000 reads/s, the reads' latency.
+## SCALE_CASES, READ_RATE, READ_DURATION change the size and the load.
+SCALE_CASES ?= 100000
+READ_RATE ?= 2000
+READ_DURATION ?= 10s
+bench-scale: build
+	./$(BIN)/bench -scale -cases $(SCALE_CASES) -read-rate $(READ_RATE) -read-duration $(READ_DURATION)
 
 lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...

@@ -24,9 +24,11 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
 	"cihui/internal/jetstream"
+	"cihui/internal/oidcauth"
 	"cihui/internal/pgcluster"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
+	"cihui/internal/reminders"
 	"cihui/internal/web"
 )
 
@@ -53,7 +55,17 @@ type Main struct {
 	AccessMaxAge      string
 	RetentionInterval string
 	LapseInterval     string
-	RolloverInterval  string // the academic year's roll-over job (rollover.go)
+	// Sign-in (signin.go).
+	SessionIdle, SessionLifetime, LockFor string
+	OIDC                                  oidcauth.Config
+	OIDCSecretFile                        string
+	// Reminder digests (reminders.go).
+	SMTP                                            reminders.SMTP
+	SMTPPlain                                       bool
+	SMTPPasswordFile, ReminderFrom, ReminderBaseURL string
+	ReminderInterval                                string
+	ReminderDays                                    int
+	RolloverInterval                                string // the academic year's roll-over job (rollover.go)
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -116,6 +128,8 @@ Flags:
 	}
 	m.accessRetentionFlags(fs)
 	m.lapseFlags(fs)
+	m.signInFlags(fs)
+	m.reminderFlags(fs)
 	m.rolloverFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
@@ -254,6 +268,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Verified tokens are cached; a revocation's notice drops one at once
+	// (issue 13).
+	auth, err := postgres.NewCachedTokens(waitCtx, tokens, m.DatabaseURL)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reader := projections.NewReader(m.db)
@@ -265,16 +285,31 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: store, Sealer: sealer, Clock: m.clock(),
 		Branches: branches.Get, BranchCache: branches, PersonCases: reader,
 	}
+	sessions, logins, err := m.signIn()
+	if err != nil {
+		return err
+	}
+	oidc, err := m.oidcClient()
+	if err != nil {
+		return err
+	}
 	srv := httpapi.New(httpapi.Config{
-		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: tokens,
+		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: auth,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
-		UI: web.New(web.Config{Tokens: tokens, Log: m.log}),
+		UI:     web.New(web.Config{Tokens: tokens, Log: m.log}),
+		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,
 	})
+	if oidc != nil {
+		srv.UseOIDC(oidc) // and password sign-in is off
+	}
 	if err := m.startRetention(svc, reader, waiter, store); err != nil {
 		return err
 	}
 	if err := m.startLapse(svc, reader, waiter, store); err != nil {
+		return err
+	}
+	if err := m.startReminders(svc, reader); err != nil {
 		return err
 	}
 	if err := m.startRollover(svc); err != nil {

@@ -10,6 +10,7 @@
 //	api keys rotate --new-master-key-file F
 //	api branch list | show CODE | history CODE | add CODE … | set CODE …
 //	api backup DIR | api restore DIR
+//	api people list | show | history | invite | set | suspend | reinstate | remove | token | tokens
 package main
 
 import (
@@ -44,7 +45,7 @@ func main() {
 var errUsage = errors.New("usage")
 
 // subcommands are the first words run dispatches on; anything else serves.
-var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true, "branch": true, "calendar": true}
+var subcommands = map[string]bool{"serve": true, "migrate": true, "token": true, "keys": true, "backup": true, "restore": true, "branch": true, "calendar": true, "people": true}
 
 // run dispatches. The API's flags may stand before or after the
 // subcommand (`api --data-dir D token list` = `api token list --data-dir
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string) error {
 		return m.BackupOrRestore(ctx, cmd, rest)
 	case "calendar":
 		return m.Calendar(ctx, rest)
+	case "people":
+		return m.People(ctx, rest)
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", rest)

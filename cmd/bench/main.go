@@ -13,6 +13,9 @@
 //     publish → consumer delivery latency
 //   - reads: a case detail and a 100-row list through the API with the
 //     access record vs without it (issue 8, finding 6)
+//   - statistics: the national dropout table of a branch with 10 years of
+//     history (2,000 students, ~20,000 events) through the API vs the
+//     read-model queries alone (issue 11)
 package main
 
 import (
@@ -25,8 +28,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,9 +62,13 @@ type Result struct {
 	Ratio    float64 `json:"ratio"` // value / baseline
 	N        int     `json:"n"`
 	Note     string  `json:"note,omitempty"`
+	// The run's machine facts, on every line (machine.go).
+	Cores int    `json:"cores"`
+	Go    string `json:"go"`
 }
 
 func emit(r Result) {
+	r.Cores, r.Go = runtime.NumCPU(), runtime.Version()
 	if r.Baseline != 0 {
 		r.Ratio = round(r.Value / r.Baseline)
 	}
@@ -75,8 +84,20 @@ func round(f float64) float64 {
 
 func main() {
 	n := flag.Int("n", 2000, "operations per throughput figure")
+	only := flag.String("only", "", "comma-separated figure groups to run (default all): "+strings.Join(groupNames(), ","))
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the 16-client command phase (or, with -only readload, of the reads under load) to this file")
+	flag.StringVar(&allocProfile, "allocprofile", "", "write allocation profiles around the 16-client command phase (<file>.base before, <file> after)")
+	flag.BoolVar(&scale.only, "scale", false, "only the scale figures (issue 13): the same as -only scale")
+	flag.IntVar(&scale.cases, "cases", 10000, "scale figures: cases generated into the stream")
+	flag.StringVar(&scale.profile, "rebuild-profile", "", "scale figures: write a CPU profile of the rebuild to this file")
+	flag.BoolVar(&scale.slow, "rebuild-slow", false, "scale figures: rebuild by the live path (every event by its SQL), for comparison")
+	flag.IntVar(&scale.rate, "read-rate", 2000, "scale figures: reads/s of the open-loop read load")
+	flag.DurationVar(&scale.duration, "read-duration", 5*time.Second, "scale figures: how long the read load lasts")
 	flag.Parse()
-	if err := run(*n); err != nil {
+	if scale.only {
+		*only = "scale"
+	}
+	if err := run(*n, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -93,6 +114,10 @@ type env struct {
 	svc    *app.Service
 	http   *httptest.Server
 	waiter *projections.Waiter
+	auth   *postgres.CachedTokens
+	// for the API the scale figures run as a process (scale.go)
+	dir, authDir string
+	master       []byte
 }
 
 func setup(ctx context.Context, dir string) (*env, func(), error) {
@@ -104,6 +129,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 		}
 	}
 	authDir := filepath.Join(dir, "nats-auth")
+	e.authDir = authDir
 	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: filepath.Join(dir, "nats"), AuthDir: authDir, Port: -1})
 	if err != nil {
 		return nil, cleanup, err
@@ -138,8 +164,12 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if err := postgres.Migrate(ctx, e.db, nil); err != nil {
 		return nil, cleanup, err
 	}
+	if err := postgres.NewBranches(e.db).EnsureDefault(ctx); err != nil {
+		return nil, cleanup, err
+	}
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
+	e.master = master
 	keys, err := jetstream.OpenKeyRing(ctx, e.nc, master, jetstream.KeyRingConfig{})
 	if err != nil {
 		return nil, cleanup, err
@@ -158,14 +188,46 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 	if e.waiter, err = projections.NewWaiter(wctx, e.dsn, e.db); err != nil {
 		return nil, cleanup, err
 	}
-	tokens := postgres.NewTokens(e.db)
+	tokens, err := postgres.NewCachedTokens(wctx, postgres.NewTokens(e.db), e.dsn)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	e.auth = tokens
 	e.http = httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Opener: e.sealer, Waiter: e.waiter,
 		Auth: tokens, DB: e.db, NATS: e.nc, Store: e.store}))
 	cleanups = append(cleanups, e.http.Close)
 	return e, cleanup, nil
 }
 
-func run(n int) error {
+// groups are the figure groups in the order a run measures them; each
+// lives in a file of its own.
+var groups = []struct {
+	name string
+	run  func(context.Context, *env, int) error
+}{
+	{"append", benchAppend},
+	{"load", func(ctx context.Context, e *env, _ int) error { return benchLoad(ctx, e) }},
+	{"replay", func(ctx context.Context, e *env, _ int) error { return benchReplay(ctx, e) }},
+	{"visibility", func(ctx context.Context, e *env, _ int) error { return benchVisibility(ctx, e) }},
+	{"reads", func(ctx context.Context, e *env, _ int) error { return benchReads(ctx, e) }},
+	{"concurrent", benchConcurrent},
+	{"readload", benchReadLoad},
+	{"visload", benchVisibilityLoad},
+	{"statistics", func(ctx context.Context, e *env, _ int) error { return benchStatistics(ctx, e) }},
+	{"scale", func(ctx context.Context, e *env, _ int) error { return benchScale(ctx, e, e.dir) }}, // scale.go
+	{"docket", benchDocket},
+	{"access", benchAccess},
+}
+
+func groupNames() []string {
+	var s []string
+	for _, g := range groups {
+		s = append(s, g.name)
+	}
+	return s
+}
+
+func run(n int, only string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "cihui-bench-")
 	if err != nil {
@@ -181,20 +243,23 @@ func run(n int) error {
 		return err
 	}
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-
-	if err := benchAppend(ctx, e, n); err != nil {
-		return err
+	e.dir = dir
+	emitMachine()
+	want := map[string]bool{}
+	for _, g := range strings.Split(only, ",") {
+		if g != "" {
+			want[g] = true
+		}
 	}
-	if err := benchLoad(ctx, e); err != nil {
-		return err
+	for _, g := range groups {
+		if len(want) > 0 && !want[g.name] {
+			continue
+		}
+		if err := g.run(ctx, e, n); err != nil {
+			return fmt.Errorf("%s: %w", g.name, err)
+		}
 	}
-	if err := benchReplay(ctx, e); err != nil {
-		return err
-	}
-	if err := benchVisibility(ctx, e); err != nil {
-		return err
-	}
-	return benchReads(ctx, e)
+	return nil
 }
 
 // rawEnvelope is a stored event of a comparable size, of an aggregate type

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"time"
 
@@ -94,24 +92,6 @@ func benchReads(ctx context.Context, e *env) error {
 				Baseline: float64(pct(off, q.p).Microseconds()), N: rounds,
 				Note: fig.note + " with the access record (synced JetStream write, acknowledged before the response) vs the same API without it, interleaved"})
 		}
-	}
-	return nil
-}
-
-func httpGet(url, token string) error {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET: %d %s", resp.StatusCode, b)
 	}
 	return nil
 }

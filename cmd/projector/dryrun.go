@@ -29,6 +29,8 @@ func (m *Main) dryRun(ctx context.Context, store *jetstream.Store) error {
 	fmt.Printf("dry run: nothing is changed\n")
 	fmt.Printf("checkpoint %s: at position %d of %d in stream %s; a rebuild resets it and replays positions 1 to %d\n",
 		projections.Name, pos, last, store.StreamName(), last)
+	fmt.Printf("the rebuild replays into the shadow schema %q while the API serves the live tables, then replaces them in one transaction\n",
+		projections.ShadowSchema)
 	fmt.Printf("tables emptied (rows now):\n")
 	for _, t := range projections.ResetTables() {
 		var n int64

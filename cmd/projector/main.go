@@ -2,7 +2,7 @@
 // models, each batch and its checkpoint in one transaction.
 //
 //	projector [flags]                     follow the stream from the checkpoint
-//	projector rebuild [--dry-run] [flags] empty the read models, replay from the first event, then follow
+//	projector rebuild [--dry-run] [flags] build the read models afresh beside the live ones, switch, then follow
 //	projector retry [flags]               apply the quarantined and held-back events again, then exit
 //
 // Flags may stand before or after the subcommand.
@@ -68,8 +68,10 @@ type Main struct {
 	MetricsAddr string
 	LogLevel    string
 	BatchSize   int
-	Rebuild     bool
-	Retry       bool
+	// RebuildBatch is the events per transaction of a rebuild.
+	RebuildBatch int
+	Rebuild      bool
+	Retry        bool
 	// DryRun (rebuild --dry-run) says what a rebuild would do and exits.
 	DryRun bool
 
@@ -84,7 +86,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   projector [flags]                      follow the stream from the checkpoint
-  projector rebuild [--dry-run] [flags]  empty the read models, replay from the first event, then follow;
+  projector rebuild [--dry-run] [flags]  build the read models afresh from the first event in the shadow
+                                         schema "rebuild" while the API serves the live ones, switch them in
+                                         in one transaction, then follow (a killed rebuild resumes);
                                          --dry-run prints the checkpoints and tables it would reset, changing nothing
   projector retry [flags]                apply the quarantined and held-back events again (after a fix), then exit
 
@@ -108,6 +112,7 @@ Flags:
 	config.StringFlag(fs, &m.MetricsAddr, "metrics-addr", "CIHUI_PROJECTOR_METRICS_ADDR", "127.0.0.1:9091", "where /metrics is served; empty: off")
 	config.StringFlag(fs, &m.LogLevel, "log-level", "CIHUI_LOG_LEVEL", "info", "log level")
 	fs.IntVar(&m.BatchSize, "batch", 256, "events per transaction")
+	fs.IntVar(&m.RebuildBatch, "rebuild-batch", projections.DefaultRebuildBatch, "rebuild: events per transaction of the shadow build")
 	fs.BoolVar(&m.DryRun, "dry-run", false, "rebuild: print what would be reset (checkpoints, tables) and change nothing")
 	pos, err := config.ParseAnywhere(fs, args)
 	if err != nil {
@@ -200,8 +205,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.dryRun(ctx, store)
 	}
 	if m.Rebuild {
-		m.log.Info("rebuilding the read models from the first event")
-		if err := projections.Reset(ctx, db); err != nil {
+		if err := m.rebuild(ctx, store, codec); err != nil {
 			return err
 		}
 	}

@@ -26,12 +26,15 @@ const (
 	subjectPrefix = "cihui_access."
 )
 
-// Actor is who read: the authenticated token.
+// Actor is who read: the person (by id, never by name) and the role and
+// scope they acted in. TokenID is the token of records written before
+// people (issue 14); later records name the person.
 type Actor struct {
 	Role    string `json:"role"`
 	School  string `json:"school,omitempty"`
 	Branch  string `json:"branch,omitempty"`
 	TokenID string `json:"token_id,omitempty"`
+	Person  string `json:"person,omitempty"`
 }
 
 // Record is one read of personal data.
@@ -66,6 +69,7 @@ func (r Record) Validate() error {
 		check("school", r.Actor.School, 32, true),
 		check("branch", r.Actor.Branch, 32, true),
 		check("token_id", r.Actor.TokenID, 64, true),
+		check("person", r.Actor.Person, 64, true),
 	); err != nil {
 		return err
 	}
@@ -133,17 +137,46 @@ type Config struct {
 	// Timeout bounds one write (default 2 s); a read that cannot be
 	// recorded within it fails.
 	Timeout time.Duration
+	// MaxBatch is the most records one stream message carries (default
+	// 256; 1 writes each record in a message of its own).
+	MaxBatch int
+	// Linger is how long a batch waits for more records after the first
+	// (default 0: a batch takes what arrived while the previous write was
+	// being synced, which is group commit without added latency).
+	Linger time.Duration
 }
 
-// Log writes access records to the stream.
+// Log writes access records to the stream. Writes of concurrent reads are
+// committed as a group: one writer goroutine publishes every record that
+// is waiting as one stream message (a Batch, one synced write), and
+// answers each Write only once that message is acknowledged.
 type Log struct {
-	js      js.JetStream
-	stream  string
-	timeout time.Duration
+	js       js.JetStream
+	stream   string
+	timeout  time.Duration
+	maxBatch int
+	linger   time.Duration
+	queue    chan pending
 }
+
+// pending is one record waiting for its batch to be acknowledged.
+type pending struct {
+	data []byte // the record's JSON
+	done chan error
+}
+
+// Batch is the body of a stream message carrying several records (subject
+// cihui_access.batch). Older messages carry one Record each.
+type Batch struct {
+	Records []json.RawMessage `json:"records"`
+}
+
+// BatchSubject is the subject of batched records.
+const BatchSubject = subjectPrefix + "batch"
 
 // Open ensures the stream exists with the required settings: file
 // storage, its own retention (MaxAge), message deletes and purges denied.
+// Its writer goroutine runs until ctx is done.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 	if cfg.Stream == "" {
 		cfg.Stream = DefaultStream
@@ -157,6 +190,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Second
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
 	j, err := js.New(nc)
 	if err != nil {
 		return nil, err
@@ -164,7 +200,10 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 	if _, err := j.CreateOrUpdateStream(ctx, StreamConfig(cfg)); err != nil {
 		return nil, fmt.Errorf("accesslog: stream %s: %w", cfg.Stream, err)
 	}
-	return &Log{js: j, stream: cfg.Stream, timeout: cfg.Timeout}, nil
+	l := &Log{js: j, stream: cfg.Stream, timeout: cfg.Timeout, maxBatch: cfg.MaxBatch, linger: cfg.Linger,
+		queue: make(chan pending, 4*cfg.MaxBatch)}
+	go l.writer(context.WithoutCancel(ctx), nc)
+	return l, nil
 }
 
 // StreamConfig is the stream's configuration for cfg (defaults applied by
@@ -191,8 +230,10 @@ func (l *Log) JetStream() js.JetStream { return l.js }
 // StreamName returns the stream's name.
 func (l *Log) StreamName() string { return l.stream }
 
-// Write records r and returns once the stream acknowledged it (the
-// embedded server syncs every write to disk before acknowledging).
+// Write records r and returns once the stream acknowledged the message
+// that carries it (the embedded server syncs every write to disk before
+// acknowledging). An error means the record may not be durable: the read
+// must not be answered.
 func (l *Log) Write(ctx context.Context, r Record) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -203,12 +244,141 @@ func (l *Log) Write(ctx context.Context, r Record) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	ack, err := l.js.Publish(ctx, subjectPrefix+r.Actor.Role, b, js.WithMsgID(r.ID), js.WithExpectStream(l.stream))
+	p := pending{data: b, done: make(chan error, 1)}
+	select {
+	case l.queue <- p:
+	case <-ctx.Done():
+		return fmt.Errorf("accesslog: write: %w", ctx.Err())
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			return fmt.Errorf("accesslog: write: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("accesslog: write: %w", ctx.Err())
+	}
+}
+
+// writer publishes the waiting records, a batch at a time, until the
+// connection closes.
+func (l *Log) writer(ctx context.Context, nc *nats.Conn) {
+	batch := make([]pending, 0, l.maxBatch)
+	closed := nc.StatusChanged(nats.CLOSED)
+	defer nc.RemoveStatusListener(closed)
+	if nc.IsClosed() {
+		return
+	}
+	for {
+		batch = batch[:0]
+		select {
+		case p := <-l.queue:
+			batch = append(batch, p)
+		case <-closed:
+			l.fail(errors.New("connection closed"))
+			return
+		}
+		batch = l.fill(batch)
+		err := l.publish(ctx, batch)
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// fail answers every waiting record with err (after the connection closed).
+func (l *Log) fail(err error) {
+	for {
+		select {
+		case p := <-l.queue:
+			p.done <- err
+		default:
+			return
+		}
+	}
+}
+
+// fill adds the records already waiting, and those arriving within the
+// linger, up to the batch size.
+func (l *Log) fill(batch []pending) []pending {
+	var deadline <-chan time.Time
+	if l.linger > 0 {
+		t := time.NewTimer(l.linger)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for len(batch) < l.maxBatch {
+		select {
+		case p := <-l.queue:
+			batch = append(batch, p)
+			continue
+		default:
+		}
+		if deadline == nil {
+			return batch
+		}
+		select {
+		case p := <-l.queue:
+			batch = append(batch, p)
+		case <-deadline:
+			return batch
+		}
+	}
+	return batch
+}
+
+// publish writes the batch as one message and waits for its
+// acknowledgement: one synced write for every record in it.
+func (l *Log) publish(ctx context.Context, batch []pending) error {
+	body := Batch{Records: make([]json.RawMessage, len(batch))}
+	for i, p := range batch {
+		body.Records[i] = p.data
+	}
+	b, err := json.Marshal(body)
 	if err != nil {
-		return fmt.Errorf("accesslog: write: %w", err)
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	ack, err := l.js.Publish(ctx, BatchSubject, b, js.WithMsgID(NewBatchID()), js.WithExpectStream(l.stream))
+	if err != nil {
+		return err
 	}
 	if ack.Stream != l.stream {
-		return fmt.Errorf("accesslog: written to stream %s, want %s", ack.Stream, l.stream)
+		return fmt.Errorf("written to stream %s, want %s", ack.Stream, l.stream)
 	}
 	return nil
+}
+
+// NewBatchID returns a random id for a batch message (deduplication).
+func NewBatchID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "accb_" + hex.EncodeToString(b[:])
+}
+
+// Decode returns the records of a stream message: a Batch (subject
+// cihui_access.batch) or a single Record (older messages, other subjects).
+// Each record is validated; a record that is not is returned as an error
+// in errs at its index, and the others still count.
+func Decode(subject string, data []byte) (records []Record, errs []error, err error) {
+	if subject != BatchSubject {
+		var r Record
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, nil, err
+		}
+		return []Record{r}, []error{r.Validate()}, nil
+	}
+	var b Batch
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, nil, err
+	}
+	records, errs = make([]Record, len(b.Records)), make([]error, len(b.Records))
+	for i, raw := range b.Records {
+		if errs[i] = json.Unmarshal(raw, &records[i]); errs[i] == nil {
+			errs[i] = records[i].Validate()
+		}
+	}
+	return records, errs, nil
 }

@@ -2,6 +2,7 @@ package accesslog_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,4 +82,118 @@ func TestStreamIsAppendOnlyAndRecordsHoldIdsOnly(t *testing.T) {
 	if accesslog.SafeRequestID("王小明") != "" || accesslog.SafeRequestID("abcDEF-12") != "abcDEF-12" {
 		t.Error("SafeRequestID")
 	}
+}
+
+func serve(t *testing.T) (*nats.Conn, func()) {
+	t.Helper()
+	authDir := t.TempDir()
+	srv, err := jetstream.RunServer(jetstream.ServerOptions{StoreDir: t.TempDir(), AuthDir: authDir, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := jetstream.Credentials(authDir, jetstream.UserAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { srv.Shutdown(); srv.WaitForShutdown() }
+	t.Cleanup(func() { nc.Close(); stop() })
+	return nc, stop
+}
+
+// Group commit: concurrent writes share stream messages (fewer messages
+// than records), and every write that returned without an error has its
+// record in the stream: a read answered has its access record durable.
+func TestGroupCommit_EveryAcknowledgedRecordIsInTheStream(t *testing.T) {
+	nc, _ := serve(t)
+	ctx := context.Background()
+	l, err := accesslog.Open(ctx, nc, accesslog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := valid()
+			if err := l.Write(ctx, r); err != nil {
+				t.Errorf("write: %v", err)
+				return
+			}
+			mu.Lock()
+			acked[r.ID] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	found, msgs := readAll(t, l)
+	for id := range acked {
+		if !found[id] {
+			t.Errorf("record %s acknowledged but not in the stream", id)
+		}
+	}
+	if len(acked) != n || len(found) != n {
+		t.Errorf("%d acknowledged, %d in the stream, want %d", len(acked), len(found), n)
+	}
+	if msgs >= n {
+		t.Errorf("%d messages for %d concurrent records: no group commit", msgs, n)
+	}
+}
+
+// A write that cannot be made durable is an error, never a silent success:
+// with the server gone, Write fails (the read is refused).
+func TestGroupCommit_WriteFailsWhenTheStreamCannotAcknowledge(t *testing.T) {
+	nc, stop := serve(t)
+	ctx := context.Background()
+	l, err := accesslog.Open(ctx, nc, accesslog.Config{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Write(ctx, valid()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := l.Write(ctx, valid()); err == nil {
+		t.Fatal("a write was acknowledged with the server down")
+	}
+}
+
+// readAll decodes every message of the stream (batches and single
+// records) and returns the record ids and the number of messages.
+func readAll(t *testing.T, l *accesslog.Log) (map[string]bool, int) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := l.JetStream().Stream(ctx, l.StreamName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, errs, err := accesslog.Decode(m.Subject, m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			if errs[i] != nil {
+				t.Errorf("record %d of message %d: %v", i, seq, errs[i])
+			}
+			found[r.ID] = true
+		}
+	}
+	return found, int(info.State.Msgs)
 }

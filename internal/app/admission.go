@@ -213,39 +213,7 @@ func (s *Service) Resolve(ctx context.Context, m Meta, meetingID, caseID, resolu
 // ResolveWithFinding is Resolve with a committee finding a reject cites
 // (R-EXCL-3).
 func (s *Service) ResolveWithFinding(ctx context.Context, m Meta, meetingID, caseID, resolution, reason, finding string) (Result, error) {
-	if err := domain.ValidateFinding(resolution, finding); err != nil {
-		return Result{}, err
-	}
-	b, err := s.branch(m.Actor)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := domain.CheckNote("reason", reason); err != nil {
-		return Result{}, err
-	}
-	if !domain.IsMeetingID(meetingID) {
-		return Result{}, domain.Errorf(domain.ENotFound, "no such meeting")
-	}
-	return s.multi(ctx, m, meetingStream(b.Code, meetingID), func() ([]events.Append, error) {
-		mt, ml, err := s.loadMeeting(ctx, b.Code, meetingID)
-		if err != nil {
-			return nil, err
-		}
-		r, _, err := s.loadReferral(ctx, b.Code, caseID)
-		if err != nil {
-			return nil, err
-		}
-		sealed, err := s.seal(ctx, r, reason)
-		if err != nil {
-			return nil, err
-		}
-		e, err := mt.Resolve(m.Actor, r, resolution, sealed, reason != "")
-		if err != nil {
-			return nil, err
-		}
-		e.Finding = finding
-		return []events.Append{ml.append([]events.Event{e}, s.metadata(m))}, nil
-	})
+	return s.ResolveCase(ctx, m, meetingID, Resolution{CaseID: caseID, Resolution: resolution, Reason: reason, Finding: finding})
 }
 
 // CloseMeeting makes the resolutions take effect in one atomic append over
@@ -283,6 +251,9 @@ func (s *Service) CloseMeeting(ctx context.Context, m Meta, id string, reportBy 
 				return nil, err
 			}
 			cases[x.CaseID], caseLoads[x.CaseID] = r, l
+		}
+		if err := s.loadWaiting(ctx, b.Code, mt, roster, b.Cap, cases, caseLoads); err != nil {
+			return nil, err
 		}
 		plan, err := domain.PlanClose(m.Actor, mt, roster, cases, b.Cap, today, report)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"cihui/internal/domain"
@@ -29,6 +30,8 @@ type Service struct {
 	// person streams were kept (R-CAP-1 duplicate check); each is checked
 	// against the log.
 	PersonCases PersonCaseIndex
+
+	calendars sync.Map // branch → builtCalendar (calendar.go)
 }
 
 // Meta is what the caller of a command adds to it.

@@ -13,26 +13,36 @@ func calendarStream(branch string) events.StreamID {
 	return events.StreamID{Branch: branch, Type: events.AggregateCalendar}
 }
 
-func (s *Service) loadCalendar(ctx context.Context, branch string) (*domain.OfficeCalendar, error) {
+// Calendar returns the branch's working-day calendar: the built-in table,
+// imported years and recorded closures.
+//
+// The built calendar is kept per branch with the calendar stream's
+// version it was built from (the load still checks the stream, so an
+// import or a closure is seen at once); a calendar is never changed once
+// built.
+func (s *Service) Calendar(ctx context.Context, branch string) (*calendar.Calendar, error) {
 	l, err := s.Store.Load(ctx, calendarStream(branch))
 	if err != nil {
 		return nil, storeError(err)
+	}
+	if v, ok := s.calendars.Load(branch); ok {
+		if b := v.(builtCalendar); b.version == l.Version && b.lastSeq == l.LastSeq {
+			return b.cal, nil
+		}
 	}
 	var c domain.OfficeCalendar
 	for _, env := range l.Events {
 		c.Apply(env)
 	}
-	return &c, nil
+	cal := c.Calendar()
+	s.calendars.Store(branch, builtCalendar{version: l.Version, lastSeq: l.LastSeq, cal: cal})
+	return cal, nil
 }
 
-// Calendar returns the branch's working-day calendar: the built-in table,
-// imported years and recorded closures.
-func (s *Service) Calendar(ctx context.Context, branch string) (*calendar.Calendar, error) {
-	c, err := s.loadCalendar(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	return c.Calendar(), nil
+// builtCalendar is a branch's calendar as built from its stream's version.
+type builtCalendar struct {
+	version, lastSeq uint64
+	cal              *calendar.Calendar
 }
 
 // ImportCalendar imports (or re-imports) one year's official office

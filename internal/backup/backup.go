@@ -42,7 +42,7 @@ var Streams = []string{"CIHUI", "CIHUI_ACCESS", "CIHUI_KEYS"}
 // Tables are the PostgreSQL tables that are source data. Every other
 // table is a read model (or the projector's checkpoints and quarantine)
 // and is rebuilt from the streams.
-var Tables = []string{"branches", "branch_changes", "api_tokens"}
+var Tables = []string{"branches", "branch_changes", "people", "people_changes", "api_tokens"}
 
 // Manifest describes a backup. It is written last, as manifest.json.
 type Manifest struct {

@@ -69,8 +69,22 @@ func RestoreWith(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string, o 
 		return Manifest{}, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	// A backup taken before people (migration 00019) has tokens without a
+	// person: they get one each, named after the label, as the migration
+	// gave the tokens of a running system.
+	beforePeople := !hasTable(m, "people")
+	if beforePeople {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE api_tokens ALTER COLUMN person_id DROP NOT NULL`); err != nil {
+			return Manifest{}, err
+		}
+	}
 	for _, t := range m.Tables {
 		if err := loadTable(ctx, tx, t.Name, filepath.Join(dir, t.File), t.Rows); err != nil {
+			return Manifest{}, err
+		}
+	}
+	if beforePeople {
+		if err := peopleForTokens(ctx, tx); err != nil {
 			return Manifest{}, err
 		}
 	}
@@ -98,6 +112,38 @@ func RestoreWith(ctx context.Context, nc *nats.Conn, db *sqlx.DB, dir string, o 
 		}
 	}
 	return m, tx.Commit()
+}
+
+func hasTable(m Manifest, name string) bool {
+	for _, t := range m.Tables {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// peopleForTokens gives every token without a person one of its own, as
+// migration 00019 does, and restores the constraint.
+func peopleForTokens(ctx context.Context, tx *sqlx.Tx) error {
+	for _, q := range []string{
+		`INSERT INTO people (id, name, roles, status, created_at, updated_at)
+		 SELECT 'per_' || substr(md5(id), 1, 16), CASE WHEN label = '' THEN id ELSE label END,
+		        jsonb_build_array(jsonb_build_object('role', role, 'school', school, 'branch', branch)),
+		        CASE WHEN revoked_at IS NULL THEN 'active' ELSE 'removed' END, created_at, now()
+		 FROM api_tokens WHERE person_id IS NULL`,
+		`INSERT INTO people_changes (person_id, seq, actor_role, actor_id, after)
+		 SELECT p.id, 1, 'system', 'restore-before-people',
+		        jsonb_build_object('id', p.id, 'name', p.name, 'email', p.email, 'roles', p.roles, 'status', p.status, 'reminders', p.reminders)
+		 FROM people p JOIN api_tokens t ON p.id = 'per_' || substr(md5(t.id), 1, 16) WHERE t.person_id IS NULL`,
+		`UPDATE api_tokens SET person_id = 'per_' || substr(md5(id), 1, 16) WHERE person_id IS NULL`,
+		`ALTER TABLE api_tokens ALTER COLUMN person_id SET NOT NULL`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("restore: people for the tokens of a backup before people: %w", err)
+		}
+	}
+	return nil
 }
 
 // withReplicas sets the replica count of a stream config (JSON), keeping

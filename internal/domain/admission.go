@@ -119,7 +119,7 @@ func (r *Referral) Appeal(a events.Actor, attendees []string, documents int, det
 	if err := ValidateAppeal(attendees, documents); err != nil {
 		return events.AppealFiled{}, err
 	}
-	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible {
+	if r.Stage != StageToDiscuss && r.Stage != StageNotEligible && !r.OnSuspensionDocket() { // R-SUS-3: a suspension case too
 		// R-SOY-4 for the start-of-year route, R-MID-5 for mid-year.
 		rule := "R-SOY-4"
 		if r.Route == RouteMidYear {
@@ -149,6 +149,8 @@ type MeetingResolution struct {
 	Resolution string
 	Reason     events.Sealed
 	Finding    string // a committee finding a reject cites (R-EXCL-3)
+	// Destination of a suspend resolution (R-SUS-4).
+	Destination string
 }
 
 // FindingUnfitBoarding is the committee's finding that the student is
@@ -184,7 +186,8 @@ func (m *Meeting) Apply(env events.Envelope) {
 	case events.MeetingOpened:
 		m.Status = "open"
 	case events.ResolutionRecorded:
-		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason, Finding: e.Finding})
+		m.Resolutions = append(m.Resolutions, MeetingResolution{CaseID: e.CaseID, Resolution: e.Resolution, Reason: e.Reason, Finding: e.Finding,
+			Destination: e.Destination})
 	case events.MeetingClosed:
 		m.Status = "closed"
 	}
@@ -305,10 +308,11 @@ func OpenMeeting(a events.Actor, c *Committee, m *Meeting) (events.MeetingOpened
 }
 
 // ValidateResolution checks a resolution (R-MTG-3): admit, waitlist or
-// reject, a reject with its reason.
+// reject, a reject with its reason; suspend or continue for a suspension
+// case (R-SUS-3).
 func ValidateResolution(resolution string, hasReason bool) error {
 	var c Check
-	c.OneOf("resolution", resolution, []string{ResolutionAdmit, ResolutionWaitlist, ResolutionReject}, true)
+	c.OneOf("resolution", resolution, Resolutions, true)
 	if resolution == ResolutionReject && !hasReason {
 		c.Set("reason", "required for reject")
 	}
@@ -327,8 +331,8 @@ func (m *Meeting) Resolve(a events.Actor, r *Referral, resolution string, reason
 	if m.Status != "open" {
 		return events.ResolutionRecorded{}, Errorf(EConflict, "the meeting is not open for resolutions (%s)", m.Status)
 	}
-	if !r.OnDocket() {
-		return events.ResolutionRecorded{}, RuleError("R-MTG-2", "the case is not on the docket")
+	if err := checkDocketKind(r, resolution); err != nil {
+		return events.ResolutionRecorded{}, err
 	}
 	if slices.ContainsFunc(m.Resolutions, func(x MeetingResolution) bool { return x.CaseID == r.ID }) {
 		return events.ResolutionRecorded{}, RuleError("R-MTG-3", "the case already has this meeting's resolution")
@@ -342,6 +346,9 @@ type ClosePlan struct {
 	Meeting, Committee, Roster []events.Event
 	Cases                      map[string][]events.Event
 	Admitted, Waitlisted       []string
+	// Suspended are the cases whose enrolment ends at this close; FromWaitlist
+	// the waiting cases given a seat at it (R-SUS-4, R-SOY-5).
+	Suspended, FromWaitlist []string
 }
 
 // PlanClose makes a meeting's resolutions take effect (R-SOY-5, R-CAP-1):
@@ -365,6 +372,8 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 	// R-CAP-1 (dated): each admission is checked for every day of its
 	// seat's range on a working copy that carries this close's seats.
 	work := roster.Clone()
+	// Suspensions first: the seats they free count for what follows.
+	planSuspensions(&plan, m, work, cases, today)
 	seated := map[string]bool{} // person keys given a place by this close
 	for _, x := range res {
 		r := cases[x.CaseID]
@@ -423,8 +432,9 @@ func PlanClose(a events.Actor, m *Meeting, roster *Roster, cases map[string]*Ref
 				Outcome: outcome, NextStep: "請原學籍學校通知個案網絡單位（R-SOY-7）。"}})
 		}
 	}
-	if len(plan.Admitted) > 0 && reportBy.IsZero() {
-		return ClosePlan{}, RuleError("R-SOY-6", "the close admits %d case(s): give the reporting date (reporting_date), a working day on or after %s", len(plan.Admitted), today)
+	planWaitingList(&plan, m, roster.Waiting, work, cases, capacity, seated, today, reportBy)
+	if (len(plan.Admitted) > 0 || len(plan.FromWaitlist) > 0) && reportBy.IsZero() {
+		return ClosePlan{}, RuleError("R-SOY-6", "the close admits %d case(s): give the reporting date (reporting_date), a working day on or after %s", len(plan.Admitted)+len(plan.FromWaitlist), today)
 	}
 	closed := events.MeetingClosed{MeetingID: m.ID, On: today}
 	plan.Meeting = []events.Event{closed}

@@ -25,6 +25,7 @@ const (
 	EUnavailable   Code = "unavailable" // a dependency is down
 	EInternal      Code = "internal"
 	ETooManyInputs Code = "too_large"
+	ETooMany       Code = "too_many_attempts" // rate limit or lock-out of sign-in attempts
 )
 
 // Error is the application error. Messages must never contain personal

@@ -397,6 +397,7 @@ type Referral struct {
 	Documents     [ChecklistItems + 1]Document // index 1..12
 	Visit         Visit
 	Admission     Admission
+	Suspension    Suspension // 中止就讀 (R-SUS-2..4)
 	// Categories are the statistical categories (R-STAT-2), Unknown
 	// where never recorded.
 	Categories Categories
@@ -480,6 +481,7 @@ func (r *Referral) Apply(env events.Envelope) {
 		r.Erased = &EventRef{Version: env.Version, Position: env.Position}
 	default:
 		r.applyAdmission(env)
+		r.applySuspension(env)
 		r.applyDropout(env)
 	}
 	r.Version = env.Version

@@ -53,7 +53,7 @@ func academicYearEnd(y int) calendar.Date { return calendar.NewDate(y+1912, time
 //     Jul 31).
 func ClosedOn(f RetentionFacts) calendar.Date {
 	switch f.Stage {
-	case StageLeft, StageRejected, StageLapsed:
+	case StageLeft, StageRejected, StageLapsed, StageSuspended:
 		return f.StageOn
 	case StageEnrolled:
 		years := 0

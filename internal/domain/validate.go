@@ -270,5 +270,5 @@ func IsMeetingID(id string) bool { return meetingIDRE.MatchString(id) }
 var Stages = []string{
 	string(StageIntake), string(StageReturned), string(StageRecommended), string(StageToDiscuss), string(StageNotEligible),
 	string(StageAdmitted), string(StageWaitlisted), string(StageRejected), string(StageEnrolled), string(StageLeft),
-	string(StageLapsed), string(StageGraduated), // a lapsed application or waiting entry; graduated (rollover.go)
+	string(StageLapsed), string(StageGraduated), string(StageSuspended), // a lapsed application or waiting entry; graduated (rollover.go)
 }

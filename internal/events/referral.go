@@ -221,6 +221,9 @@ func DefaultRegistry() *Registry {
 	for _, e := range dutyEvents() {
 		r.Register(e, 1)
 	}
+	for _, e := range awardEvents() { // award.go
+		r.Register(e, 1)
+	}
 	// v2: free text about a person is sealed (issue 8, finding 5). Old
 	// events keep their plaintext in old logs; read back, it moves to a
 	// legacy field that nothing shows, or is dropped where a sealed copy

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,7 +37,7 @@ func (s *Server) recordAccess(c echo.Context, caseIDs ...string) error {
 	r := accesslog.Record{
 		ID: accesslog.NewID(), At: time.Now().UTC(), RequestID: accesslog.SafeRequestID(requestID(c)),
 		Method: c.Request().Method, Route: c.Path(),
-		Actor: accesslog.Actor{Role: string(a.Role), School: a.School, Branch: a.Branch, TokenID: a.UserID},
+		Actor: accesslog.Actor{Role: string(a.Role), School: a.School, Branch: a.Branch, Person: a.UserID},
 		Cases: caseIDs,
 	}
 	if err := s.access.Write(c.Request().Context(), r); err != nil {
@@ -62,7 +63,7 @@ func (s *Server) accessLog(c echo.Context) error {
 		bad["case"] = "must be a case id"
 	}
 	if f.Actor != "" && !validID(f.Actor) {
-		bad["actor"] = "must be a token id"
+		bad["actor"] = "must be a person id (or a token id, for reads before people)"
 	}
 	for name, p := range map[string]**time.Time{"from": &f.From, "to": &f.To} {
 		if v := c.QueryParam(name); v != "" {
@@ -85,7 +86,16 @@ func (s *Server) accessLog(c echo.Context) error {
 		f.Limit = n
 	}
 	if v := c.QueryParam("cursor"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
+		// "position.index", or a bare position (after all of its records).
+		pos, idx, hasIdx := strings.Cut(v, ".")
+		n, err := strconv.ParseUint(pos, 10, 64)
+		f.AfterIndex = -1
+		if hasIdx && err == nil {
+			f.AfterIndex, err = strconv.Atoi(idx)
+			if err == nil && f.AfterIndex < 0 {
+				err = strconv.ErrRange
+			}
+		}
 		if err != nil {
 			bad["cursor"] = "must be a cursor from a previous page"
 		}
@@ -100,7 +110,8 @@ func (s *Server) accessLog(c echo.Context) error {
 	}
 	out := AccessLogPage{Items: rows}
 	if len(rows) == f.Limit {
-		out.NextCursor = strconv.FormatUint(rows[len(rows)-1].Position, 10)
+		last := rows[len(rows)-1]
+		out.NextCursor = strconv.FormatUint(last.Position, 10) + "." + strconv.Itoa(last.Index)
 	}
 	return c.JSON(http.StatusOK, out)
 }

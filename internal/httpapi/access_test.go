@@ -6,27 +6,107 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	js "github.com/nats-io/nats.go/jetstream"
 
+	"cihui/internal/accesslog"
 	"cihui/internal/domain"
 	"cihui/internal/testenv"
 )
 
-// accessRecords returns the number of records in the CIHUI_ACCESS stream.
+// accessRecords returns the number of records in the CIHUI_ACCESS stream
+// (a batch message carries several).
 func accessRecords(t *testing.T, e *testenv.Env) uint64 {
 	t.Helper()
-	st, err := e.Access.JetStream().Stream(context.Background(), e.Access.StreamName())
+	return uint64(len(streamRecords(t, e)))
+}
+
+// streamRecords decodes every message of the CIHUI_ACCESS stream and
+// returns its records in order.
+func streamRecords(t *testing.T, e *testenv.Env) []accesslog.Record {
+	t.Helper()
+	ctx := context.Background()
+	st, err := e.Access.JetStream().Stream(ctx, e.Access.StreamName())
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := st.Info(context.Background())
+	info, err := st.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.State.Msgs
+	var out []accesslog.Record
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, errs, err := accesslog.Decode(m.Subject, m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			if errs[i] != nil {
+				t.Fatalf("record %d of message %d: %v", i, seq, errs[i])
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Group commit (issue 13): reads answered at the same time share stream
+// messages, and every read answered with personal data has its record
+// (by its request id) in the stream when the answer arrives.
+func TestAccessRecord_EveryAnsweredReadIsInTheStream(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	tok := e.Token(domain.RoleOriginSchool, "034501")
+	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	mustStatus(t, e.Do("GET", referralPath(id)+fmt.Sprintf("?min_position=%d", lastPos(t, e)), tok, nil), 200)
+	before := accessRecords(t, e)
+	const n = 64
+	var wg sync.WaitGroup
+	answered := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rid := fmt.Sprintf("req-group-%d", i)
+			req, _ := http.NewRequest("GET", e.HTTP.URL+referralPath(id), nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("X-Request-ID", rid)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				answered <- rid
+			}
+		}()
+	}
+	wg.Wait()
+	close(answered)
+	inStream := map[string]bool{}
+	for _, r := range streamRecords(t, e) {
+		inStream[r.RequestID] = true
+	}
+	got := 0
+	for rid := range answered {
+		got++
+		if !inStream[rid] {
+			t.Errorf("read %s answered without its access record in the stream", rid)
+		}
+	}
+	if got != n {
+		t.Errorf("%d of %d reads answered", got, n)
+	}
+	if after := accessRecords(t, e); after-before != n {
+		t.Errorf("%d new records, want %d", after-before, n)
+	}
 }
 
 // accessLog queries GET /v1/access-log once the access-log projector has
@@ -123,9 +203,10 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 	recs := accessLog(t, e, admin, "limit=1000")
 	for i, want := range reads {
 		got := recs[i]
-		if got["actor_token"] != want.tokenID || got["actor_role"] != want.role || got["route"] != want.route ||
+		// Issue 14: the record names the person (by id) the token is issued to.
+		if got["actor_person"] != e.PersonOf(want.tokenID) || got["actor_person"] == "" || got["actor_role"] != want.role || got["route"] != want.route ||
 			got["request_id"] != want.requestID || !sameSet(cases(got), want.cases) {
-			t.Errorf("record %d: %v, want token %s role %s route %s request %s cases %v", i, got, want.tokenID, want.role, want.route, want.requestID, want.cases)
+			t.Errorf("record %d: %v, want the person of token %s, role %s route %s request %s cases %v", i, got, want.tokenID, want.role, want.route, want.requestID, want.cases)
 		}
 		if got["method"] != "GET" || got["at"] == nil {
 			t.Errorf("record %d has no method or time: %v", i, got)
@@ -139,7 +220,7 @@ func TestAccessLog_EachRolesReadsOfPersonalDataAreRecorded(t *testing.T) {
 	if got := accessLog(t, e, admin, "case="+other); len(got) != 4 {
 		t.Errorf("case filter: %d records of %s, want 4 (list, two dockets, bureau detail)", len(got), other)
 	}
-	if got := accessLog(t, e, admin, "actor="+swID); len(got) != 2 {
+	if got := accessLog(t, e, admin, "actor="+e.PersonOf(swID)); len(got) != 2 {
 		t.Errorf("actor filter: %d records, want 2", len(got))
 	}
 	if got := accessLog(t, e, admin, "from="+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); len(got) != 0 {

@@ -142,7 +142,7 @@ func TestBranchChangesAreRecorded(t *testing.T) {
 		t.Fatalf("%d changes recorded, want 2", len(h))
 	}
 	last := h[1].(map[string]any)
-	if last["actor_id"] != adminID || last["actor_role"] != "admin" || last["at"] == "" ||
+	if last["actor_id"] != e.PersonOf(adminID) || last["actor_role"] != "admin" || last["at"] == "" ||
 		last["before"].(map[string]any)["cap"] != float64(135) || last["after"].(map[string]any)["cap"] != float64(130) {
 		t.Fatalf("the recorded change: %v", last)
 	}

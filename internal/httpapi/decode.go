@@ -123,12 +123,24 @@ func pathParamsError(route string, names, values []string) error {
 		v := values[i]
 		switch name {
 		case "id":
-			if strings.HasPrefix(route, "/v1/meetings/") {
+			if strings.HasPrefix(route, "/v1/people/") || strings.HasPrefix(route, "/v1/sessions/") {
+				if !validID(v) {
+					ck.Set("id", "must be an id of [A-Za-z0-9_-]")
+				}
+			} else if strings.HasPrefix(route, "/v1/meetings/") {
 				if !domain.IsMeetingID(v) {
 					ck.Set("id", "must be a meeting id (m and 24 characters a–z, 2–7)")
 				}
 			} else if !domain.IsReferralID(v) {
 				ck.Set("id", "must be a referral id (r and 24 characters a–z, 2–7)")
+			}
+		case "token":
+			if !validID(v) {
+				ck.Set("token", "must be a token id")
+			}
+		case "sheet":
+			if !domain.IsScoreSheetID(v) {
+				ck.Set("sheet", "must be a score sheet id (s and 24 characters a–z, 2–7)")
 			}
 		case "item":
 			if _, ok := smallInt(v, 1, domain.ChecklistItems); !ok {
@@ -141,6 +153,10 @@ func pathParamsError(route string, names, values []string) error {
 		case "year":
 			if _, ok := smallInt(v, domain.MinCalendarYear, domain.MaxCalendarYear); !ok {
 				ck.Set("year", "must be an AD year such as 2026")
+			}
+		case "report":
+			if _, ok := statReportOf(v); !ok {
+				ck.Set("report", "must be one of "+strings.Join(StatReportCodes(), ", "))
 			}
 		case "academic_year":
 			if _, ok := smallInt(v, domain.MinAcademicYear, domain.MaxAcademicYear); !ok {

@@ -327,10 +327,10 @@ type DropoutFields struct {
 	SuspensionGrounds *GroundsView  `json:"suspension_grounds,omitempty"`
 }
 
-// addDropouts fills v's episodes and, for an enrolled student, the
-// grounds that hold today (Taipei).
-func (s *Server) addDropouts(ctx context.Context, v *ReferralView) error {
-	eps, gs, err := s.reader.Dropouts(ctx, v.ID)
+// addDropoutsOn fills v's episodes, read through rd, and, for an enrolled student, the
+// grounds that hold on day (today, Taipei, or an as-of read's date).
+func (s *Server) addDropoutsOn(ctx context.Context, rd *projections.Reader, v *ReferralView, day calendar.Date) error {
+	eps, gs, err := rd.Dropouts(ctx, v.ID)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (s *Server) addDropouts(ctx context.Context, v *ReferralView) error {
 		v.Dropouts = append(v.Dropouts, dropoutView(e))
 	}
 	if v.Stage == string(domain.StageEnrolled) {
-		g := groundsView(eps, gs, s.today())
+		g := groundsView(eps, gs, day)
 		v.SuspensionGrounds = &g
 	}
 	return nil

@@ -49,6 +49,7 @@ var statusOf = map[domain.Code]int{
 	domain.ETooManyInputs: http.StatusRequestEntityTooLarge,
 	domain.EUnavailable:   http.StatusServiceUnavailable,
 	domain.EInternal:      http.StatusInternalServerError,
+	domain.ETooMany:       http.StatusTooManyRequests,
 }
 
 // errorHandler writes every error as application/problem+json. Internal

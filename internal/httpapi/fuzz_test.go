@@ -46,6 +46,12 @@ var commandBodies = []struct {
 	{"POST /v1/referrals/{id}/grounds", func() any { return new(GroundRequest) }, false},
 	{"POST /v1/referrals/{id}/major-reason", func() any { return new(MajorReasonRequest) }, false},
 	{"POST /v1/academic-years/{academic_year}/classes/confirmation", func() any { return new(ClassConfirmationRequest) }, true},
+	{"POST /v1/referrals/{id}/adaptation-meetings", func() any { return new(AdaptationMeetingRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension", func() any { return new(SuspensionRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/visits", func() any { return new(SuspensionVisitRequest) }, false},
+	{"POST /v1/referrals/{id}/suspension/report", func() any { return new(SuspensionReportRequest) }, false},
+	{"POST /v1/award/score-sheets", func() any { return new(ScoreSheetRequest) }, false},
+	{"POST /v1/award/score-sheets/{sheet}/corrections", func() any { return new(ScoreSheetRequest) }, false},
 }
 
 // fuzzToday is the fixed "today" of the fuzz targets.
@@ -57,7 +63,8 @@ var fuzzToday = calendar.NewDate(2026, 2, 11)
 var vocabulary = strings.Join(slicesOf(domain.Stages, domain.Grounds, domain.CrisisTypes, domain.Exclusions,
 	domain.Stakeholders, domain.MeetingKinds, domain.ErasureReasons, domain.VisitKinds, domain.HousingTypes,
 	domain.EconomyTypes, domain.IncomeTypes, domain.LivingTypes, domain.Whereabouts, domain.DropoutReasons,
-	domain.FollowUpKinds, domain.DropoutOutcomes, subReasonCodes()), "|")
+	domain.FollowUpKinds, domain.DropoutOutcomes, subReasonCodes(), domain.Resolutions, domain.Destinations,
+	domain.AdaptationOutcomes, domain.SuspensionVisitKinds), "|")
 
 func subReasonCodes() []string {
 	var out []string
@@ -119,6 +126,8 @@ func FuzzCommandDecoders(f *testing.F) {
 	f.Add(byte(19), []byte(`{"kind":"search","on":"2026-02-03","note":"協尋"}`))
 	f.Add(byte(22), []byte(`{"closed_on":"2026-02-05","outcome":"returned"}`))
 	f.Add(byte(23), []byte(`{"ground":3,"on":"2026-02-05","evidence":"佐證"}`))
+	f.Add(byte(31), []byte(`{"academic_year":114,"ratings":{"organisation":5,"prevention":4,"search":3,"return":2,"follow_up":1,"innovation":5,"other":4},"reviewer":"評審","comments":"意見"}`))
+	f.Add(byte(31), []byte(`{"academic_year":114,"ratings":{"organisation":50,"reviewer_secret_name":1},"reviewer":"a\u0000b"}`))
 	f.Fuzz(func(t *testing.T, pick byte, body []byte) {
 		cmd := commandBodies[int(pick)%len(commandBodies)]
 		v := cmd.new()

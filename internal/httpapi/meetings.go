@@ -130,6 +130,9 @@ type ResolutionRequest struct {
 	Reason     string `json:"reason,omitempty"`
 	// Finding: "R-EXCL-3" on a reject (a committee finding).
 	Finding string `json:"finding,omitempty"`
+	// Destination of a suspend resolution (R-SUS-4): origin_school,
+	// social_welfare or judicial.
+	Destination string `json:"destination,omitempty"`
 }
 
 func (r *ResolutionRequest) validate(calendar.Date) error {
@@ -142,12 +145,16 @@ func (r *ResolutionRequest) validate(calendar.Date) error {
 	if err := domain.ValidateFinding(r.Resolution, r.Finding); err != nil {
 		return err
 	}
+	if err := domain.ValidateDestination(r.Resolution, r.Destination); err != nil {
+		return err
+	}
 	return domain.CheckNote("reason", r.Reason)
 }
 
 func (s *Server) resolve(c echo.Context) error {
 	return command(s, c, false, func(ctx context.Context, m appMeta, req ResolutionRequest) (appResult, error) {
-		return s.app.ResolveWithFinding(ctx, m, c.Param("id"), req.CaseID, req.Resolution, req.Reason, req.Finding)
+		return s.app.ResolveCase(ctx, m, c.Param("id"), app.Resolution{CaseID: req.CaseID, Resolution: req.Resolution,
+			Reason: req.Reason, Finding: req.Finding, Destination: req.Destination})
 	})
 }
 
@@ -218,7 +225,8 @@ var docketTemplate = template.Must(template.New("docket").Funcs(template.FuncMap
 	"roc": func(t time.Time) string { return civil(t).ROC() },
 	"inc": func(i int) int { return i + 1 },
 	"list": func(l string) string {
-		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "not_passed": "未通過", "decided": "已決議"}[l]
+		return map[string]string{"recommended": "建議就讀", "to_discuss": "待討論", "appealed": "未通過（申請列席說明）", "not_passed": "未通過", "decided": "已決議",
+			"suspension": "中止就讀案"}[l]
 	},
 	"route": func(r, ch string) string {
 		switch {
@@ -246,7 +254,7 @@ var docketTemplate = template.Must(template.New("docket").Funcs(template.FuncMap
 		if r == nil {
 			return ""
 		}
-		return map[string]string{"admit": "同意入班", "waitlist": "列入候補", "reject": "不同意"}[*r]
+		return map[string]string{"admit": "同意入班", "waitlist": "列入候補", "reject": "不同意", "suspend": "中止就讀", "continue": "繼續就讀"}[*r]
 	},
 }).Parse(docketHTML))
 

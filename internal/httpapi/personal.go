@@ -71,7 +71,7 @@ func (s *Server) open(ctx context.Context, c *projections.Case, student, notes b
 			}
 		}
 	}
-	return nil
+	return s.openSuspensionNotes(ctx, c, notes)
 }
 
 func (s *Server) openNote(ctx context.Context, sealed []byte) (*string, error) {

@@ -165,6 +165,12 @@ type AdmissionView struct {
 
 // view derives the parts of a case the read model does not store.
 func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor) ReferralView {
+	return s.viewOn(c, cal, calErr, a, s.today())
+}
+
+// viewOn is view with what is derived from the date (due dates, missing
+// registrations) counted on day: today, or an as-of read's date.
+func (s *Server) viewOn(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor, day calendar.Date) ReferralView {
 	v := ReferralView{Case: c, ReceivedOn: c.ReceivedOn.Format("2006-01-02")}
 	if c.Documents != nil {
 		v.Missing = domain.MissingItems(domain.Route(c.Route), domain.Channel(c.Channel), c.DropoutRecord, domainDocuments(c.Documents), c.VisitReportOn != nil)
@@ -175,7 +181,7 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 		v.DocumentPages = domain.DocumentPages(domainDocuments(c.Documents))
 	}
 	returnsView(&v, c)
-	v.Visit = visitView(c, cal, calErr, s.today())
+	v.Visit = visitView(c, cal, calErr, day)
 	if a.Role == domain.RoleSocialWorker {
 		v.Visit.Log = c.Visits
 		v.PossibleDuplicates = []string(c.PossibleDuplicates)
@@ -195,7 +201,7 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 	}
 	v.Admission.MissingRegistrations = []string{}
 	if c.Stage == string(domain.StageEnrolled) && c.EnrolledOn != nil {
-		v.Admission.MissingRegistrations = domain.MissingRegistrations(civil(*c.EnrolledOn), s.today(), c.Registrations)
+		v.Admission.MissingRegistrations = domain.MissingRegistrations(civil(*c.EnrolledOn), day, c.Registrations)
 	}
 	return v
 }
@@ -204,21 +210,20 @@ func (s *Server) getReferral(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
 	}
+	if c.QueryParam("as_of") != "" {
+		return s.getReferralAsOf(c) // asof.go
+	}
 	a := actorOf(c)
 	cs, err := s.reader.Case(c.Request().Context(), c.Param("id"), scope(a), seesPersonal(a))
 	if err != nil {
 		return err
 	}
-	if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
+	v, err := s.detail(c.Request().Context(), s.reader, cs, a, s.today())
+	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
-	cal, calErr := s.calendarFor(c.Request().Context(), a)
-	v := s.view(cs, cal, calErr, a)
 	v.ReadPosition = s.waiter.Position()
-	if err := s.addDropouts(c.Request().Context(), &v); err != nil {
-		return err
-	}
 	if err := s.recordAccess(c, cs.ID); err != nil {
 		return err
 	}
@@ -291,6 +296,9 @@ type Timeline struct {
 func (s *Server) referralEvents(c echo.Context) error {
 	if err := s.awaitPosition(c); err != nil {
 		return err
+	}
+	if c.QueryParam("until") != "" {
+		return s.referralEventsUntil(c) // asof.go
 	}
 	id := c.Param("id")
 	// Scope first: another school's case is not found.

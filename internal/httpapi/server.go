@@ -22,9 +22,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"cihui/internal/app"
+	"cihui/internal/csrf"
 	"cihui/internal/domain"
 	"cihui/internal/events"
+	"cihui/internal/oidcauth"
 	"cihui/internal/projections"
+	"cihui/internal/session"
 )
 
 // Authenticator resolves a bearer token to an actor.
@@ -47,6 +50,14 @@ type Server struct {
 	maxWait time.Duration
 	http    *http.Server
 	access  AccessWriter
+	people  PeopleStore
+	tokens  TokenStore
+	// Sign-in (signin.go, oidc.go).
+	sessions *session.Store
+	logins   LoginStore
+	attempts *attemptLimiter
+	clock    func() time.Time
+	oidc     *oidcauth.Client
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -79,6 +90,16 @@ type Config struct {
 	// UI, if set, builds the web pages (internal/web) over this API's own
 	// handler; they are served under /ui/ and / redirects there.
 	UI func(api http.Handler) http.Handler
+	// People and Tokens serve /v1/people (issue 14); without them those
+	// routes answer 503.
+	People PeopleStore
+	Tokens TokenStore
+	// Sessions and Logins serve sign-in (issue 14); without Sessions the
+	// /auth routes answer 503 and only bearer tokens authenticate.
+	Sessions *session.Store
+	Logins   LoginStore
+	// Clock is the time of sign-in checks (default time.Now).
+	Clock func() time.Time
 }
 
 // Limits bound what one connection or request may hold of the server
@@ -151,6 +172,8 @@ func New(cfg Config) *Server {
 	s := &Server{
 		echo: echo.New(), app: cfg.App, reader: cfg.Reader, opener: cfg.Opener, waiter: cfg.Waiter, auth: cfg.Auth,
 		db: cfg.DB, nc: cfg.NATS, store: cfg.Store, log: cfg.Log, maxWait: cfg.MaxWait, access: cfg.Access,
+		people: cfg.People, tokens: cfg.Tokens,
+		sessions: cfg.Sessions, logins: cfg.Logins, attempts: newAttemptLimiter(), clock: cfg.Clock,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cihui_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
@@ -181,6 +204,9 @@ func New(cfg Config) *Server {
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(requestHashKey(cfg.RequestHashKey))
 	e.Use(requestTimeout(l.RequestTimeout))
+	if s.sessions != nil {
+		e.Use(s.sessions.Middleware)
+	}
 
 	// Every GET route answers HEAD too (RFC 9110 9.3.2); a method a path
 	// does not have is 405 with Allow. Routes are registered one by one,
@@ -244,6 +270,11 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/health-check", s.healthCheck, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/enrolment", s.enrol, roles(domain.RoleSocialWorker))
 	post("/referrals/:id/registrations", s.registration, roles(domain.RoleOriginSchool))
+	// 中止就讀 and adaptation meetings (suspension.go; R-SUS-2, R-ENR-4).
+	post("/referrals/:id/adaptation-meetings", s.adaptationMeeting, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension", s.openSuspension, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/visits", s.suspensionVisit, roles(domain.RoleSocialWorker))
+	post("/referrals/:id/suspension/report", s.suspensionReport, roles(domain.RoleSocialWorker))
 	read("/capacity", s.capacity, staff)
 	// The dated roster and the academic year (roster.go).
 	post("/academic-years/:academic_year/roll-over", s.rollOver, roles(domain.RoleAdmin, domain.RoleSocialWorker))
@@ -257,6 +288,8 @@ func New(cfg Config) *Server {
 	command(http.MethodPut, "/branches/:code", s.putBranch, roles(domain.RoleAdmin))
 	read("/filings/admitted", s.filings, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	s.dropoutRoutes(post, read) // dropouts.go
+	s.statisticsRoutes(read)    // statistics.go, statreports.go
+	s.awardRoutes(post, read)   // award.go
 	// Duties (duties.go): what each party did, and what it still owes.
 	post("/filings/admitted", s.fileAdmitted, roles(domain.RoleBureau, domain.RoleSocialWorker))
 	post("/referrals/:id/records-sent", s.recordsSent, roles(domain.RoleSocialWorker))
@@ -271,6 +304,34 @@ func New(cfg Config) *Server {
 		e.Any("/ui/*", ui)
 		get("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
 	}
+	// People behind the roles (issue 14, people.go).
+	admin := roles(domain.RoleAdmin)
+	read("/me", s.me)
+	read("/people", s.listPeople, admin)
+	post("/people", s.invitePerson, admin)
+	read("/people/:id", s.getPerson, selfOrAdmin)
+	command(http.MethodPatch, "/people/:id", s.changePerson, admin)
+	command(http.MethodDelete, "/people/:id", s.setPersonStatus(domain.PersonRemoved), admin)
+	post("/people/:id/suspension", s.setPersonStatus(domain.PersonSuspended), admin)
+	command(http.MethodDelete, "/people/:id/suspension", s.setPersonStatus(domain.PersonActive), admin)
+	read("/people/:id/history", s.personHistory, admin)
+	read("/people/:id/tokens", s.personTokens, selfOrAdmin)
+	post("/people/:id/tokens", s.issueToken, admin)
+	command(http.MethodDelete, "/people/:id/tokens/:token", s.revokeToken, selfOrAdmin)
+	// Sign-in (issue 14, signin.go): forms under /auth, each CSRF-protected;
+	// a person's own sessions and credentials under /v1.
+	get("/auth/csrf", s.csrfToken)
+	e.POST("/auth/password", s.passwordSignIn, csrf.Protect)
+	e.POST("/auth/logout", s.signOut, csrf.Protect)
+	e.POST("/auth/role", s.switchRole, csrf.Protect)
+	get("/auth/oidc/login", s.oidcLogin)
+	get("/auth/oidc/callback", s.oidcCallback)
+	read("/reminders/failures", s.reminderFailures, admin)
+	read("/sessions", s.listSessions)
+	command(http.MethodDelete, "/sessions/:id", s.endSession)
+	command(http.MethodPut, "/me/password", s.setOwnPassword)
+	post("/me/totp", s.beginTOTP)
+	post("/me/totp/confirmation", s.confirmTOTP)
 	return s
 }
 
@@ -308,11 +369,20 @@ const actorKey = "actor"
 
 func actorOf(c echo.Context) events.Actor { a, _ := c.Get(actorKey).(events.Actor); return a }
 
-// authenticate resolves the bearer token.
+// authenticate resolves the bearer token or, without one, the session of
+// the request's cookie (issue 14); a state-changing request of a session
+// must carry its CSRF token.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		token, ok := strings.CutPrefix(h, "Bearer ")
+		if ses, signedIn := session.FromContext(c); h == "" && signedIn {
+			if err := csrf.Check(c); err != nil {
+				return err
+			}
+			c.Set(actorKey, ses.Actor())
+			return next(c)
+		}
 		if !ok || token == "" {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="cihui"`)
 			return domain.Errorf(domain.EUnauthorized, "a bearer token is required")

@@ -54,5 +54,29 @@ func (c *aggregateCache) put(subject string, l events.Loaded) {
 			break
 		}
 	}
+	// Clipped: the caller keeps l and may append to it. extend's first
+	// append then copies into an array the cache alone owns.
 	c.entries[subject] = events.Loaded{Events: slices.Clip(l.Events), Version: l.Version, LastSeq: l.LastSeq}
+}
+
+// extend appends env, the event right after the cached ones, to the
+// cached aggregate in place (amortised, no copy of the history: readers
+// hold clipped slices that an append past their length cannot touch) and
+// returns a clipped copy for the caller; ok is false if the entry changed
+// since. Only the cache appends to its own arrays.
+func (c *aggregateCache) extend(subject string, lastSeq uint64, env events.Envelope) (events.Loaded, bool) {
+	if c.max < 0 {
+		return events.Loaded{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.entries[subject]
+	if !ok || l.LastSeq != lastSeq {
+		return events.Loaded{}, false
+	}
+	l.Events = append(l.Events, env)
+	l.LastSeq, l.Version = env.Position, uint64(len(l.Events))
+	c.entries[subject] = l
+	l.Events = slices.Clip(l.Events)
+	return l, true
 }

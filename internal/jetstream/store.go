@@ -43,6 +43,7 @@ const (
 // optimistic concurrency works per aggregate.
 type Store struct {
 	js     js.JetStream
+	st     js.Stream // the stream's handle, for single direct gets
 	codec  *events.Codec
 	stream string
 	now    func() time.Time
@@ -68,7 +69,7 @@ func Open(ctx context.Context, nc *nats.Conn, codec *events.Codec, cfg Config) (
 	if err != nil {
 		return nil, err
 	}
-	_, err = j.CreateOrUpdateStream(ctx, js.StreamConfig{
+	st, err := j.CreateOrUpdateStream(ctx, js.StreamConfig{
 		Name:               cfg.Stream,
 		Description:        "Cihui referral case events: one subject per aggregate",
 		Subjects:           []string{"cihui.>"},
@@ -84,7 +85,7 @@ func Open(ctx context.Context, nc *nats.Conn, codec *events.Codec, cfg Config) (
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: ensuring stream %s: %w", cfg.Stream, err)
 	}
-	return &Store{js: j, codec: codec, stream: cfg.Stream, now: cfg.Now, cache: newAggregateCache(cfg.CacheSize)}, nil
+	return &Store{js: j, st: st, codec: codec, stream: cfg.Stream, now: cfg.Now, cache: newAggregateCache(cfg.CacheSize)}, nil
 }
 
 // StreamName returns the JetStream stream name.
@@ -107,6 +108,9 @@ func (s *Store) Load(ctx context.Context, id events.StreamID) (events.Loaded, er
 	var out events.Loaded
 	if c, ok := s.cache.get(subject); ok {
 		out = c
+		if l, ok, err := s.freshen(ctx, subject, c); err != nil || ok {
+			return l, err
+		}
 	}
 	cachedLen := len(out.Events)
 	next := out.LastSeq + 1
@@ -143,6 +147,42 @@ func (s *Store) Load(ctx context.Context, id events.StreamID) (events.Loaded, er
 		s.cache.put(subject, out)
 	}
 	return out, nil
+}
+
+// freshen checks a cached aggregate with one direct get of its subject's
+// last message, a request on the connection's shared reply subscription
+// (a batched get subscribes anew, and its channel of 64k slots cost
+// 512 kB a load: most of a command's allocations under load, issue 13).
+// The cache is current if that message is the cached last one; if it is
+// the next version, it is the one event missing (versions are dense: an
+// append checks the subject's last sequence). ok is false when more is
+// missing: the caller fetches the rest in batches.
+func (s *Store) freshen(ctx context.Context, subject string, c events.Loaded) (events.Loaded, bool, error) {
+	if len(c.Events) == 0 || s.st == nil {
+		return c, false, nil
+	}
+	m, err := s.st.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, js.ErrMsgNotFound) {
+		return c, false, nil
+	}
+	if err != nil {
+		return events.Loaded{}, false, unavailable(err)
+	}
+	if m.Sequence == c.LastSeq {
+		return c, true, nil
+	}
+	env, err := s.codec.Decode(m.Data)
+	if err != nil {
+		return events.Loaded{}, false, fmt.Errorf("jetstream: event at %d: %w", m.Sequence, err)
+	}
+	if m.Sequence < c.LastSeq || env.Version != c.Version+1 {
+		return c, false, nil
+	}
+	env.Position = m.Sequence
+	if l, ok := s.cache.extend(subject, c.LastSeq, env); ok {
+		return l, true, nil
+	}
+	return c, false, nil // the entry moved on meanwhile: load the rest
 }
 
 // Append records the events of every append atomically. One event goes as

@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -98,4 +99,67 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 	if err != nil || l.Version != 2 || l.Events[1].Payload.(events.DocumentSubmitted).Item != 2 {
 		t.Fatalf("b after a's second write: version %d, %v", l.Version, err)
 	}
+}
+
+// Issue 13: a cached load is freshened by one direct get of the subject's
+// last message. One missing event is taken from it; several missing are
+// fetched in a batch. Either way the load equals an uncached one, event
+// for event, positions included.
+func TestCacheFreshenMatchesUncachedLoad(t *testing.T) {
+	a, _ := newStore(t, jetstream.Config{})
+	ctx := context.Background()
+	nc := a.JetStream().Conn()
+	codec := events.NewCodec(events.DefaultRegistry())
+	b, err := jetstream.Open(ctx, nc, codec, jetstream.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, err := jetstream.Open(ctx, nc, codec, jetstream.Config{CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "c1"}
+	var seq, ver uint64
+	appendN := func(n int) {
+		for range n {
+			envs, err := a.Append(ctx, events.Append{Stream: id, ExpectedSeq: seq, ExpectedVersion: ver,
+				Events: []events.Event{events.DocumentSubmitted{Item: int(ver%12) + 1, Pages: 1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq, ver = envs[0].Position, envs[0].Version
+			// Another subject between, so positions and versions differ.
+			other := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "o" + strconv.FormatUint(ver, 10)}
+			if _, err := a.Append(ctx, events.Append{Stream: other, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(step string) {
+		t.Helper()
+		got, err := b.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := cold.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != ver || got.LastSeq != seq || got.Version != want.Version || got.LastSeq != want.LastSeq {
+			t.Fatalf("%s: cached load at version %d seq %d, uncached %d/%d, appended %d/%d", step, got.Version, got.LastSeq, want.Version, want.LastSeq, ver, seq)
+		}
+		for i := range want.Events {
+			g, w := got.Events[i], want.Events[i]
+			if g.ID != w.ID || g.Position != w.Position || g.Version != w.Version || g.Payload != w.Payload {
+				t.Fatalf("%s: event %d differs: %+v vs %+v", step, i, g, w)
+			}
+		}
+	}
+	appendN(1)
+	check("first load")
+	check("nothing new")
+	appendN(1)
+	check("one event missing")
+	appendN(3)
+	check("three events missing")
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -118,21 +117,23 @@ func (p *AccessProjector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		if seq <= uint64(cp) {
 			continue
 		}
-		var r accesslog.Record
-		err = json.Unmarshal(m.Data(), &r)
-		if err == nil {
-			err = r.Validate()
-		}
+		records, errs, err := accesslog.Decode(m.Subject(), m.Data())
 		if err != nil {
-			// One bad record never stops the others; the log makes it seen.
-			p.log.Error("skipping undecodable access record", "position", seq, "err", logsafe.Err(err))
+			// One bad message never stops the others; the log makes it seen.
+			p.log.Error("skipping undecodable access message", "position", seq, "err", logsafe.Err(err))
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO access_log (position, record_id, at, request_id, method, route, actor_role, actor_school, actor_branch, actor_token, case_ids)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (position) DO NOTHING`,
-			seq, r.ID, r.At, r.RequestID, r.Method, r.Route, r.Actor.Role, r.Actor.School, r.Actor.Branch, r.Actor.TokenID, pq.Array(r.Cases)); err != nil {
-			return err
+		for i, r := range records {
+			if errs[i] != nil {
+				p.log.Error("skipping undecodable access record", "position", seq, "index", i, "err", logsafe.Err(errs[i]))
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO access_log (position, idx, record_id, at, request_id, method, route, actor_role, actor_school, actor_branch, actor_token, actor_person, case_ids)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (position, idx) DO NOTHING`,
+				seq, i, r.ID, r.At, r.RequestID, r.Method, r.Route, r.Actor.Role, r.Actor.School, r.Actor.Branch, r.Actor.TokenID, r.Actor.Person, pq.Array(r.Cases)); err != nil {
+				return err
+			}
 		}
 	}
 	if last > uint64(cp) {
@@ -165,6 +166,7 @@ func (p *AccessProjector) RunWithRestart(ctx context.Context) {
 // AccessEntry is one row of the access log.
 type AccessEntry struct {
 	Position    uint64         `db:"position" json:"position"`
+	Index       int            `db:"idx" json:"index,omitempty"` // in a batch message
 	ID          string         `db:"record_id" json:"id"`
 	At          time.Time      `db:"at" json:"at"`
 	RequestID   string         `db:"request_id" json:"request_id,omitempty"`
@@ -174,17 +176,20 @@ type AccessEntry struct {
 	ActorSchool string         `db:"actor_school" json:"actor_school,omitempty"`
 	ActorBranch string         `db:"actor_branch" json:"actor_branch,omitempty"`
 	ActorToken  string         `db:"actor_token" json:"actor_token,omitempty"`
+	ActorPerson string         `db:"actor_person" json:"actor_person,omitempty"`
 	Cases       pq.StringArray `db:"case_ids" json:"cases"`
 }
 
 // AccessFilter filters and pages the access log.
 type AccessFilter struct {
 	Case  string
-	Actor string // token id
+	Actor string // person id (or, for records before people, token id)
 	From  *time.Time
 	To    *time.Time // exclusive
 	After uint64     // cursor: the last position of the previous page
-	Limit int
+	// AfterIndex is the last index in After's message (-1: after all of it).
+	AfterIndex int
+	Limit      int
 }
 
 // AccessLog lists access records in the order they were written.
@@ -199,7 +204,9 @@ func (r *Reader) AccessLog(ctx context.Context, f AccessFilter) ([]AccessEntry, 
 		where += " AND $" + strconv.Itoa(len(args)) + " = ANY(case_ids)"
 	}
 	if f.Actor != "" {
-		add("actor_token = ", f.Actor)
+		args = append(args, f.Actor)
+		n := "$" + strconv.Itoa(len(args))
+		where += " AND (actor_person = " + n + " OR actor_token = " + n + ")"
 	}
 	if f.From != nil {
 		add("at >= ", *f.From)
@@ -208,11 +215,12 @@ func (r *Reader) AccessLog(ctx context.Context, f AccessFilter) ([]AccessEntry, 
 		add("at < ", *f.To)
 	}
 	if f.After > 0 {
-		add("position > ", f.After)
+		args = append(args, f.After, f.AfterIndex)
+		where += " AND (position, idx) > ($" + strconv.Itoa(len(args)-1) + ", $" + strconv.Itoa(len(args)) + ")"
 	}
 	args = append(args, f.Limit)
 	out := []AccessEntry{}
-	err := r.db.SelectContext(ctx, &out, `SELECT position, record_id, at, request_id, method, route, actor_role, actor_school,
-		actor_branch, actor_token, case_ids FROM access_log WHERE true`+where+` ORDER BY position LIMIT $`+strconv.Itoa(len(args)), args...)
+	err := r.db.SelectContext(ctx, &out, `SELECT position, idx, record_id, at, request_id, method, route, actor_role, actor_school,
+		actor_branch, actor_token, actor_person, case_ids FROM access_log WHERE true`+where+` ORDER BY position, idx LIMIT $`+strconv.Itoa(len(args)), args...)
 	return out, err
 }

@@ -161,8 +161,8 @@ type EnrolledWithGroundData struct {
 	Grounds      []Ground
 }
 
-// EnrolledGroundData returns the enrolled cases in scope, enrolled on or
-// before asOf, that have any dropout episode or recorded ground, in id
+// EnrolledGroundData returns the cases in scope enrolled on asOf (enrolled
+// now and since then, or enrolled then and ended since), that have any dropout episode or recorded ground, in id
 // order, with their episodes and grounds: the suspension-grounds list
 // computes each student's grounds from these dates.
 func (r *Reader) EnrolledGroundData(ctx context.Context, s Scope, asOf calendar.Date) ([]EnrolledWithGroundData, error) {
@@ -176,7 +176,8 @@ func (r *Reader) EnrolledGroundData(ctx context.Context, s Scope, asOf calendar.
 	}
 	if err := r.db.SelectContext(ctx, &cases, `
 		SELECT id, origin_school, grade, class, enrolled_on FROM cases
-		WHERE stage = $1 AND (enrolled_on IS NULL OR enrolled_on <= $2::date)`+where+`
+		WHERE (stage = $1 AND (enrolled_on IS NULL OR enrolled_on <= $2::date)
+		       OR enrolled_on <= $2::date AND ended_on >= $2::date)`+where+`
 		  AND (EXISTS (SELECT 1 FROM dropout_episodes d WHERE d.case_id = cases.id)
 		       OR EXISTS (SELECT 1 FROM suspension_grounds g WHERE g.case_id = cases.id))
 		ORDER BY id`, args...); err != nil {

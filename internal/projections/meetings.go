@@ -25,8 +25,8 @@ func applyMeeting(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
 		}
 	case events.ResolutionRecorded:
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO meeting_resolutions (meeting_id, case_id, resolution, position) VALUES ($1,$2,$3,$4)`,
-			id, e.CaseID, e.Resolution, env.Position); err != nil {
+			INSERT INTO meeting_resolutions (meeting_id, case_id, resolution, position, destination) VALUES ($1,$2,$3,$4,NULLIF($5, ''))`,
+			id, e.CaseID, e.Resolution, env.Position, e.Destination); err != nil {
 			return err
 		}
 	case events.MeetingClosed:
@@ -51,7 +51,10 @@ func (p *Projector) applyAdmission(ctx context.Context, tx *sqlx.Tx, env events.
 	}
 	switch e := env.Payload.(type) {
 	case events.AppealFiled:
-		return exec(`UPDATE cases SET appealed = true, attendees = $2 WHERE id = $1`, pq.Array(e.Attendees))
+		if err := exec(`UPDATE cases SET appealed = true, attendees = $2 WHERE id = $1`, pq.Array(e.Attendees)); err != nil {
+			return err
+		}
+		return applySuspension(ctx, tx, env) // R-SUS-3: a suspension case's stakeholders
 	case events.Admitted:
 		if err := exec(`UPDATE cases SET stage = $2, admission_meeting = $3, report_by = $4, waitlisted_position = NULL WHERE id = $1`,
 			domain.StageAdmitted, e.MeetingID, e.ReportBy.String()); err != nil {
@@ -95,5 +98,5 @@ func (p *Projector) applyAdmission(ctx context.Context, tx *sqlx.Tx, env events.
 	case events.RegistrationRecorded:
 		return exec(`UPDATE cases SET registrations = array_append(coalesce(registrations, '{}'), $2) WHERE id = $1`, e.Semester)
 	}
-	return nil
+	return applySuspension(ctx, tx, env)
 }

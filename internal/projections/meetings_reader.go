@@ -61,11 +61,17 @@ type DocketEntry struct {
 	Attendees           pq.StringArray `db:"attendees" json:"attendees"`
 	Resolution          *string        `db:"resolution" json:"resolution"`
 	Outcome             *string        `db:"outcome" json:"outcome"`
+	// Suspension: a 中止就讀 case (R-SUS-3), listed as "suspension" with the
+	// stakeholders who asked to attend its review; Destination is a
+	// suspend resolution's (R-SUS-4).
+	Suspension  bool    `db:"suspension_case" json:"-"`
+	Destination *string `db:"destination" json:"destination,omitempty"`
 }
 
 // docketColumns are what a docket shows of each case.
 const docketColumns = `SELECT c.id, c.origin_school, c.route, c.channel, c.grade, c.stage, c.received_on,
-	c.application_position, c.appealed, c.attendees, mr.resolution, mr.outcome`
+	c.application_position, mr.resolution, mr.outcome, mr.destination,
+	` + suspensionDocketColumns
 
 // Docket returns a meeting's docket, ordered by application time. A closed
 // meeting keeps the cases it resolved; the next open or scheduled meeting
@@ -76,6 +82,7 @@ func (r *Reader) Docket(ctx context.Context, m MeetingRow) (entries []DocketEntr
 	if m.Status == "closed" {
 		err = r.db.SelectContext(ctx, &entries, docketColumns+`
 			FROM meeting_resolutions mr JOIN cases c ON c.id = mr.case_id
+			LEFT JOIN case_suspensions s ON s.case_id = c.id
 			WHERE mr.meeting_id = $1 ORDER BY c.application_position`, m.ID)
 		return label(entries), false, err
 	}
@@ -86,7 +93,8 @@ func (r *Reader) Docket(ctx context.Context, m MeetingRow) (entries []DocketEntr
 	}
 	err = r.db.SelectContext(ctx, &entries, docketColumns+`
 		FROM cases c LEFT JOIN meeting_resolutions mr ON mr.case_id = c.id AND mr.meeting_id = $2
-		WHERE c.branch = $1 AND c.stage IN ('recommended', 'to_discuss', 'not_eligible')
+		LEFT JOIN case_suspensions s ON s.case_id = c.id
+		WHERE c.branch = $1 AND (c.stage IN ('recommended', 'to_discuss', 'not_eligible') OR `+suspensionOnDocket+`)
 		ORDER BY c.application_position`, m.Branch, m.ID)
 	return label(entries), true, err
 }
@@ -96,6 +104,8 @@ func label(entries []DocketEntry) []DocketEntry {
 		e := &entries[i]
 		e.Alias = domain.Alias(e.CaseID)
 		switch {
+		case e.Suspension:
+			e.List = "suspension"
 		case e.Stage == string(domain.StageRecommended):
 			e.List = "recommended"
 		case e.Stage == string(domain.StageToDiscuss):

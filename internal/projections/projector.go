@@ -41,6 +41,17 @@ type Projector struct {
 	// is quarantined.
 	maxAttempts int
 
+	// schema, when set, is the shadow schema a rebuild writes (see
+	// rebuild.go): each transaction runs with it first on its search_path
+	// and announces nothing, since the API does not read it yet.
+	schema string
+	// fast applies a batch through the in-memory folds (fold.go); the
+	// rebuild sets it.
+	fast bool
+	// folded and fellBack count the rebuild's batches applied by the folds
+	// and by the live path.
+	folded, fellBack int
+
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.
 	beforeCommit func(batch []events.Envelope) error
@@ -203,7 +214,10 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env.Position = last
 		batch = append(batch, env)
 	}
-	res, err := p.commitBatch(ctx, batch, undecodable, last, false)
+	res, done, err := p.commitFast(ctx, batch, undecodable, last)
+	if !done && err == nil {
+		res, err = p.commitBatch(ctx, batch, undecodable, last, false)
+	}
 	var ae *applyError
 	if errors.As(err, &ae) && !transient(ae.err) && ctx.Err() == nil {
 		// One event (or the batch's timeline) failed: apply the batch
@@ -249,6 +263,9 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 		return res, err
 	}
 	defer tx.Rollback()
+	if err := p.useSchema(ctx, tx); err != nil {
+		return res, err
+	}
 	cp, err := lockCheckpoint(ctx, tx)
 	if err != nil {
 		return res, err
@@ -317,8 +334,10 @@ func (p *Projector) commitBatch(ctx context.Context, batch []events.Envelope, un
 		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
 			return res, err
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(last)); err != nil {
-			return res, err
+		if p.schema == "" {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(last)); err != nil {
+				return res, err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -412,7 +431,7 @@ func CheckpointOf(ctx context.Context, q sqlx.QueryerContext, name string) (uint
 }
 
 // readModelTables are the tables Reset empties.
-const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held, case_retention, dropout_episodes, suspension_grounds, duty_cases, duty_enrolments, duties, roster_seats, roster_waiting, roster_years, case_duplicates"
+const readModelTables = "cases, case_personal, case_documents, case_timeline, case_visits, letters, meetings, meeting_resolutions, projection_quarantine, projection_held, case_retention, dropout_episodes, suspension_grounds, duty_cases, duty_enrolments, duties, roster_seats, roster_waiting, roster_years, case_duplicates, case_suspensions, case_suspension_log, case_adaptation_meetings, award_facts, award_score_sheets"
 
 // errCheckpointReset stops a run whose checkpoint was reset under it.
 var errCheckpointReset = errors.New("projections: the checkpoint was reset; restarting from it")
@@ -440,17 +459,29 @@ func (p *Projector) RunWithRestart(ctx context.Context) {
 	}
 }
 
-// nextBatch waits for one message, then takes whatever else has arrived
-// within 2 ms, up to size: full batches while catching up, single events
-// when following.
+// batchWindow is how long a batch, once its first message is in, waits
+// for more: the most the batching adds to a command's visibility.
+const batchWindow = 2 * time.Millisecond
+
+// nextBatch waits for one message, then takes whatever else arrives within
+// batchWindow of it, up to size: full batches while catching up (the
+// messages are already buffered), small ones when following. The window
+// is counted from the first message, not per message, so a steady trickle
+// of commands cannot keep a batch open (and its events unseen) until it
+// fills.
 func nextBatch(ctx context.Context, it js.MessagesContext, size int) ([]js.Msg, error) {
 	first, err := it.Next(js.NextContext(ctx))
 	if err != nil {
 		return nil, err
 	}
 	msgs := []js.Msg{first}
+	deadline := time.Now().Add(batchWindow)
 	for len(msgs) < size {
-		m, err := it.Next(js.NextMaxWait(2 * time.Millisecond))
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		m, err := it.Next(js.NextMaxWait(left))
 		if err != nil {
 			break
 		}

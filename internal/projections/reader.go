@@ -15,11 +15,23 @@ import (
 	"cihui/internal/events"
 )
 
-// Reader serves the read models to the API.
-type Reader struct{ db *sqlx.DB }
+// Reader serves the read models to the API. Its queries run on db: the
+// database, or the transaction of an as-of read (asof.go).
+type Reader struct {
+	db   queryer
+	base *sqlx.DB
+}
+
+// queryer is what the reader's queries need: *sqlx.DB and *sqlx.Tx both
+// have it.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
 
 // NewReader returns a reader.
-func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
+func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db, base: db} }
 
 // Case is a referral as the API shows it.
 type Case struct {
@@ -65,7 +77,11 @@ type Case struct {
 	Class               *string        `db:"class" json:"class,omitempty"`
 	Registrations       pq.StringArray `db:"registrations" json:"registrations,omitempty"`
 	Letters             []Letter       `db:"-" json:"letters,omitempty"`
-	Visits              []VisitEntry   `db:"-" json:"-"`
+	// Suspension is the latest 中止就讀 procedure (R-SUS-2..4); nil: none.
+	Suspension         *SuspensionView      `db:"-" json:"suspension"`
+	AdaptationMeetings []AdaptationMeeting  `db:"-" json:"adaptation_meetings,omitempty"`
+	SuspensionLog      []SuspensionLogEntry `db:"-" json:"suspension_log,omitempty"`
+	Visits             []VisitEntry         `db:"-" json:"-"`
 	// Returns (R-MID-3) and acceptance with items owed (R-ELIG-4).
 	ResubmitBy       *time.Time    `db:"resubmit_by" json:"-"`
 	LapsedOn         *time.Time    `db:"lapsed_on" json:"-"`
@@ -226,6 +242,9 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 	for i := range c.Documents {
 		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
 	}
+	if err := r.attachEnrolledLife(ctx, &c); err != nil {
+		return Case{}, err
+	}
 	if withPersonal {
 		err := r.db.GetContext(ctx, &c.Personal, `SELECT personal FROM case_personal WHERE case_id = $1`, id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -296,6 +315,9 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	if err := r.attachDocuments(ctx, out); err != nil {
 		return nil, err
 	}
+	if err := r.attachSuspensions(ctx, out); err != nil {
+		return nil, err
+	}
 	if f.Personal {
 		return out, r.attachPersonal(ctx, out)
 	}
@@ -330,23 +352,49 @@ func (r *Reader) attachDocuments(ctx context.Context, cases []Case) error {
 	for i, c := range cases {
 		ids[i], at[c.ID] = c.ID, i
 	}
-	var rows []struct {
-		CaseID string `db:"case_id"`
-		Document
-	}
-	if err := r.db.SelectContext(ctx, &rows, `
+	// Scanned by hand: a 50-case page has some 600 rows, and sqlx's
+	// reflection per row was most of the list's CPU time (pprof).
+	rows, err := r.db.QueryContext(ctx, `
 		SELECT case_id, item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
 		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
-		FROM case_documents WHERE case_id = ANY($1) ORDER BY case_id, item`, pq.Array(ids)); err != nil {
+		FROM case_documents WHERE case_id = ANY($1) ORDER BY case_id, item`, pq.Array(ids))
+	if err != nil {
 		return err
 	}
-	for _, row := range rows {
-		d := row.Document
+	defer rows.Close()
+	var (
+		caseID   string
+		pages    sql.NullInt64
+		issued   sql.NullString
+		conforms sql.NullBool
+		subOn    sql.NullString
+	)
+	for rows.Next() {
+		var d Document
+		if err := rows.Scan(&caseID, &d.Item, &d.Submitted, &pages, &issued, &d.Checked, &conforms, &d.SealedNote, &subOn, &d.WithDropoutFile); err != nil {
+			return err
+		}
+		if pages.Valid {
+			n := int(pages.Int64)
+			d.Pages = &n
+		}
+		if issued.Valid {
+			v := issued.String
+			d.IssuedOn = &v
+		}
+		if conforms.Valid {
+			v := conforms.Bool
+			d.Conforms = &v
+		}
+		if subOn.Valid {
+			v := subOn.String
+			d.SubmittedOn = &v
+		}
 		d.Name = domain.ChecklistItemName(d.Item)
-		c := &cases[at[row.CaseID]]
+		c := &cases[at[caseID]]
 		c.Documents = append(c.Documents, d)
 	}
-	return nil
+	return rows.Err()
 }
 
 // Timeline returns a case's events in order.
@@ -362,11 +410,33 @@ func (r *Reader) Timeline(ctx context.Context, id string) ([]TimelineEntry, erro
 // (R-MID-3): filed or re-submitted, not returned, report not finished, not
 // yet reviewed.
 func (r *Reader) VisitQueue(ctx context.Context, branch string) ([]Case, error) {
-	out := []Case{}
-	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases
+	// Only the columns the queue shows, scanned by hand: the queue holds
+	// every open visit of the branch, and the full case row with sqlx's
+	// reflection was most of its CPU time (pprof).
+	rows, err := r.db.QueryContext(ctx, `SELECT id, origin_school, route, channel, grade, stage, received_on,
+		visit_contacts, visit_visited, visit_interviewed, visit_report_on FROM cases
 		WHERE branch = $1 AND stage = 'intake' AND visit_report_on IS NULL AND review_outcome IS NULL
 		ORDER BY received_on, received_position`, branch)
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Case{}
+	for rows.Next() {
+		var c Case
+		var channel sql.NullString
+		var report sql.NullTime
+		if err := rows.Scan(&c.ID, &c.OriginSchool, &c.Route, &channel, &c.Grade, &c.Stage, &c.ReceivedOn,
+			&c.VisitContacts, &c.VisitVisited, &c.VisitInterviewed, &report); err != nil {
+			return nil, err
+		}
+		c.Branch, c.Channel = branch, channel.String
+		if report.Valid {
+			c.VisitReportOn = &report.Time
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // PersonCaseIDs lists the cases of the person with the given key at a

@@ -21,6 +21,9 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 	if err := applyDuties(ctx, tx, env); err != nil {
 		return err
 	}
+	if err := applyAwardFacts(ctx, tx, env); err != nil { // award.go
+		return err
+	}
 	switch env.AggregateType {
 	case events.AggregateReferral:
 		if err := p.applyReferral(ctx, tx, env); err != nil {
@@ -43,6 +46,8 @@ func (p *Projector) apply(ctx context.Context, tx *sqlx.Tx, pend *pending, env e
 		return applyRoster(ctx, tx, env) // the dated roster (roster.go)
 	case events.AggregatePerson:
 		return applyPerson(ctx, tx, env)
+	case events.AggregateScoreSheet:
+		return applyScoreSheet(ctx, tx, env) // award.go
 	}
 	return nil
 }
@@ -104,6 +109,9 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
+			return err
+		}
+		if err := eraseSuspensionNotes(ctx, tx, e.PersonKey); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET acceptance_reason = NULL WHERE person_key = $1`, e.PersonKey); err != nil {
@@ -254,6 +262,9 @@ func Summary(env events.Envelope) string {
 		return "解除暫緩銷毀（legal hold lifted）"
 	case events.CategoriesCorrected:
 		return "更正統計分類（家庭背景、身分）"
+	}
+	if s, ok := suspensionSummary(env); ok {
+		return s
 	}
 	if s, ok := dropoutSummary(env); ok {
 		return s

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"sync"
@@ -31,6 +32,7 @@ import (
 	"cihui/internal/pgtest"
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
+	"cihui/internal/session"
 	"cihui/internal/web"
 )
 
@@ -68,16 +70,22 @@ type Env struct {
 	KeyCache    *keycache.Ring // the API's cache of unwrapped keys over Keys
 	Sealer      *events.Sealer
 	Tokens      *postgres.Tokens
-	App         *app.Service
-	Clock       *Clock
-	Branch      domain.Branch
-	HTTP        *httptest.Server
-	Registry    *prometheus.Registry
-	Waiter      *projections.Waiter
-	Access      *accesslog.Log // the access-log stream (CIHUI_ACCESS)
-	Reader      *projections.Reader
-	cancelProj  context.CancelFunc
-	projDone    chan struct{}
+	People      *postgres.People
+	Logins      *postgres.Logins
+	// Sessions keeps sign-in sessions on the env's Clock (issue 14).
+	Sessions *session.Store
+	// API is the server e.HTTP serves (to turn on OpenID Connect).
+	API        *httpapi.Server
+	App        *app.Service
+	Clock      *Clock
+	Branch     domain.Branch
+	HTTP       *httptest.Server
+	Registry   *prometheus.Registry
+	Waiter     *projections.Waiter
+	Access     *accesslog.Log // the access-log stream (CIHUI_ACCESS)
+	Reader     *projections.Reader
+	cancelProj context.CancelFunc
+	projDone   chan struct{}
 }
 
 // Options tune the environment.
@@ -98,6 +106,8 @@ type Options struct {
 	// The test server applies RequestTimeout; the connection limits belong
 	// to the API's own http.Server, which tests start with Serve.
 	Limits httpapi.Limits
+	// Log receives the API's log (default: discarded).
+	Log *slog.Logger
 	// Master is the master key (default: a new random one); a restored
 	// system needs the key of the one backed up.
 	Master []byte
@@ -189,6 +199,9 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	e.Tokens = postgres.NewTokens(e.DB)
+	e.People = postgres.NewPeople(e.DB)
+	e.Logins = postgres.NewLogins(e.DB, postgres.LoginPolicy{})
+	e.Sessions = session.New(e.DB, session.Config{Now: e.Clock.Now})
 	reader := projections.NewReader(e.DB)
 	e.Reader = reader
 	if e.Access, err = accesslog.Open(ctx, e.NC, accesslog.Config{}); err != nil {
@@ -211,8 +224,10 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
-		UI: web.New(web.Config{Tokens: e.Tokens}),
+		UI:     web.New(web.Config{Tokens: e.Tokens}),
+		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now, Log: o.Log,
 	})
+	e.API = api
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
 	if !o.NoProjector {
@@ -294,6 +309,17 @@ func (e *Env) TokenWithID(role events.Role, school string) (token, id string) {
 		e.T.Fatal(err)
 	}
 	return tok, id
+}
+
+// PersonOf returns the id of the person a token (by id) is issued to: the
+// actor id that events, changes and access records carry (issue 14).
+func (e *Env) PersonOf(tokenID string) string {
+	e.T.Helper()
+	p, err := e.Tokens.PersonOf(context.Background(), tokenID)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return p
 }
 
 // TokenIn issues a token of role for branch (a second branch added in a

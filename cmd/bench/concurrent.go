@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"time"
+
+	js "github.com/nats-io/nats.go/jetstream"
+
+	"cihui/internal/domain"
+	"cihui/internal/postgres"
+)
+
+// profileFlags name the files the 16-client command phase writes its CPU
+// and allocation profiles to (empty: none). The API runs in this process,
+// so the profiles show the server and the bench's own clients.
+var cpuProfile, allocProfile string
+
+// benchConcurrent measures commands from k clients at once, each on its
+// own case, against k raw writers publishing with an expected subject
+// sequence to their own subjects on the same SyncAlways server, in the
+// same run.
+func benchConcurrent(ctx context.Context, e *env, n int) error {
+	tok, _, err := postgres.NewTokens(e.db).Create(ctx, postgres.TokenInfo{Role: domain.RoleOriginSchool, School: "034501"})
+	if err != nil {
+		return err
+	}
+	for _, k := range []int{16, 64} {
+		ids := make([]string, k)
+		for i := range ids {
+			if ids[i], _, err = openCase(ctx, e); err != nil {
+				return err
+			}
+		}
+		// Raw and HTTP alternate in rounds, so that both meet the same
+		// moments of a shared machine.
+		const rounds = 4
+		m := n / rounds / k * k
+		var rawD, httpD time.Duration
+		var lat []time.Duration
+		done := 0
+		for r := range rounds {
+			d, err := rawWriters(ctx, e, k, m)
+			if err != nil {
+				return err
+			}
+			rawD += d
+			stop := func() {}
+			if k == 16 && r == rounds-1 {
+				if stop, err = startProfiles(); err != nil {
+					return err
+				}
+			}
+			l, d, err := parallel(k, m, func(c, i int) error {
+				return httpPut(e.http.URL+"/v1/referrals/"+ids[c]+"/documents/"+strconv.Itoa(1+(done/k+i)%4), tok, `{"pages":1}`)
+			})
+			stop()
+			if err != nil {
+				return err
+			}
+			httpD += d
+			lat = append(lat, l...)
+			done += m
+		}
+		name := fmt.Sprintf("commands_%d_clients", k)
+		emit(Result{Figure: name, Unit: "commands/s", Value: perSec(done, httpD), Baseline: perSec(done, rawD), N: done,
+			Note: fmt.Sprintf("%d HTTP clients, each PUTting documents of its own case (auth, load, rules, append), vs %d raw JetStream writers publishing with an expected subject sequence to their own subjects, SyncAlways, same server; %d alternating rounds", k, k, rounds)})
+		emit(Result{Figure: name + "_p99", Unit: "µs", Value: float64(pct(lat, 0.99).Microseconds()), Baseline: float64(pct(lat, 0.50).Microseconds()), N: len(lat),
+			Note: "p99 command latency; baseline: p50 of the same requests"})
+	}
+	return nil
+}
+
+// rawWriters is the baseline: k goroutines each publishing to a subject
+// of its own with the expected last subject sequence, n messages in all.
+func rawWriters(ctx context.Context, e *env, k, n int) (time.Duration, error) {
+	j := e.store.JetStream()
+	last := make([]uint64, k)
+	run := time.Now().UnixNano()
+	_, d, err := parallel(k, n, func(c, _ int) error {
+		ack, err := j.Publish(ctx, fmt.Sprintf("cihui.bench.raw%d.w%d", run, c), rawEnvelope, js.WithExpectLastSequencePerSubject(last[c]))
+		if err != nil {
+			return err
+		}
+		last[c] = ack.Sequence
+		return nil
+	})
+	return d, err
+}
+
+// parallel runs n operations from k goroutines (client c runs its share
+// in order, i counting its own operations) and returns each latency and
+// the wall time.
+func parallel(k, n int, op func(c, i int) error) ([]time.Duration, time.Duration, error) {
+	lats := make([][]time.Duration, k)
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n / k {
+				s := time.Now()
+				if err := op(c, i); err != nil {
+					errs[c] = err
+					return
+				}
+				lats[c] = append(lats[c], time.Since(s))
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(t0)
+	var all []time.Duration
+	for c := range k {
+		if errs[c] != nil {
+			return nil, 0, errs[c]
+		}
+		all = append(all, lats[c]...)
+	}
+	return all, d, nil
+}
+
+// startProfiles starts the CPU profile and writes the allocation profile
+// so far (<file>.base); the function it returns stops the CPU profile and
+// writes the allocation profile again: `go tool pprof -base` shows the
+// phase's allocations alone.
+func startProfiles() (func(), error) {
+	if cpuProfile == "" && allocProfile == "" {
+		return func() {}, nil
+	}
+	var cf *os.File
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		cf = f
+	}
+	if allocProfile != "" {
+		if f, err := os.Create(allocProfile + ".base"); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	return func() {
+		if cf != nil {
+			pprof.StopCPUProfile()
+			cf.Close()
+		}
+		if allocProfile != "" {
+			if f, err := os.Create(allocProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}, nil
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	js "github.com/nats-io/nats.go/jetstream"
+
+	"cihui/internal/benchgen"
+	"cihui/internal/projections"
+)
+
+// benchRebuild generates cases straight into the stream, then measures
+// the rebuild (shadow build and switch) against, in the same run, the raw
+// JetStream ordered replay of the same stream and a raw COPY of the rows
+// the rebuild wrote, into tables of the same keys and indexes.
+func benchRebuild(ctx context.Context, e *env, cases int, profile string) (benchgen.Stats, error) {
+	j, err := js.New(e.nc, js.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return benchgen.Stats{}, err
+	}
+	t0 := time.Now()
+	st, err := benchgen.Generate(ctx, j, e.codec, benchgen.Options{Cases: cases, Seed: 1, Sealer: e.sealer})
+	if err != nil {
+		return st, err
+	}
+	gen := time.Since(t0)
+	emit(Result{Figure: "generate_histories", Unit: "events/s", Value: perSec(st.Events, gen), N: st.Events,
+		Note: fmt.Sprintf("%d made-up cases (~%d events each) published straight into the stream in atomic batches of 500, acknowledged", st.Cases, st.Events/max(st.Cases, 1))})
+
+	last, err := e.store.LastPosition(ctx)
+	if err != nil {
+		return st, err
+	}
+	raw, err := orderedReplay(ctx, e.store.JetStream(), e.store.StreamName(), last)
+	if err != nil {
+		return st, err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return st, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return st, err
+		}
+	}
+	res, err := projections.Rebuild(ctx, projections.RebuildOptions{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(),
+		Codec: e.codec, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Slow: scale.slow})
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return st, err
+	}
+	rate := perSec(int(res.Events), res.Duration)
+	figure := "rebuild"
+	if scale.slow {
+		figure = "rebuild_live_path" // -rebuild-slow: every event by its SQL, the before of issue 13
+	}
+	emit(Result{Figure: figure + "_vs_ordered_replay", Unit: "events/s", Value: rate, Baseline: perSec(int(last), raw), N: int(res.Events),
+		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, switch included) in %.1f s vs raw JetStream ordered replay of the stream (no decoding)",
+			res.Folded, res.FellBack, res.Duration.Seconds())})
+	rows, copyTime, err := rawCopy(ctx, e)
+	if err != nil {
+		return st, err
+	}
+	emit(Result{Figure: figure + "_vs_raw_copy", Unit: "events/s", Value: rate, Baseline: perSec(int(res.Events), copyTime), N: int(res.Events),
+		Note: fmt.Sprintf("the rebuild vs a raw COPY of the %d rows it wrote (every read-model table, same keys and indexes, 50,000 rows a transaction) in %.1f s, as events/s", rows, copyTime.Seconds())})
+	return st, nil
+}
+
+// orderedReplay reads the stream from the first message to last with an
+// ordered consumer, without decoding.
+func orderedReplay(ctx context.Context, j js.JetStream, stream string, last uint64) (time.Duration, error) {
+	t0 := time.Now()
+	cons, err := j.OrderedConsumer(ctx, stream, js.OrderedConsumerConfig{DeliverPolicy: js.DeliverAllPolicy})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(js.PullMaxMessages(8192))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return 0, err
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return 0, err
+		}
+		if meta.Sequence.Stream >= last {
+			return time.Since(t0), nil
+		}
+	}
+}
+
+// rawCopy copies every row of the read models into empty tables of the
+// same structure (schema bench_copy) by COPY, 50,000 rows a transaction,
+// and returns the rows and the time of the COPYs alone (reading the rows
+// is not counted).
+func rawCopy(ctx context.Context, e *env) (int, time.Duration, error) {
+	if _, err := e.db.ExecContext(ctx, `DROP SCHEMA IF EXISTS bench_copy CASCADE; CREATE SCHEMA bench_copy`); err != nil {
+		return 0, 0, err
+	}
+	defer e.db.ExecContext(ctx, `DROP SCHEMA IF EXISTS bench_copy CASCADE`)
+	var total int
+	var spent time.Duration
+	for _, t := range projections.ResetTables() {
+		q := pq.QuoteIdentifier(t)
+		if _, err := e.db.ExecContext(ctx, `CREATE TABLE bench_copy.`+q+` (LIKE public.`+q+` INCLUDING ALL)`); err != nil {
+			return 0, 0, err
+		}
+		var cols []string
+		if err := e.db.SelectContext(ctx, &cols, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`, t); err != nil {
+			return 0, 0, err
+		}
+		casts := make([]string, len(cols))
+		for i, c := range cols {
+			casts[i] = pq.QuoteIdentifier(c) + "::text"
+		}
+		tx, err := e.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `DECLARE rows NO SCROLL CURSOR FOR SELECT `+strings.Join(casts, ", ")+` FROM public.`+q); err != nil {
+			tx.Rollback()
+			return 0, 0, err
+		}
+		for {
+			chunk, err := fetchText(ctx, tx, len(cols))
+			if err != nil {
+				tx.Rollback()
+				return 0, 0, err
+			}
+			if len(chunk) == 0 {
+				break
+			}
+			t0 := time.Now()
+			if err := copyChunk(ctx, e, t, cols, chunk); err != nil {
+				tx.Rollback()
+				return 0, 0, err
+			}
+			spent += time.Since(t0)
+			total += len(chunk)
+		}
+		tx.Rollback()
+	}
+	return total, spent, nil
+}
+
+func fetchText(ctx context.Context, tx *sql.Tx, n int) ([][]any, error) {
+	rs, err := tx.QueryContext(ctx, `FETCH 50000 FROM rows`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out [][]any
+	for rs.Next() {
+		vals := make([]sql.NullString, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]any, n)
+		for i, v := range vals {
+			if v.Valid {
+				row[i] = v.String
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rs.Err()
+}
+
+func copyChunk(ctx context.Context, e *env, table string, cols []string, rows [][]any) error {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY bench_copy.`+pq.QuoteIdentifier(table)+` (`+strings.Join(quoted, ", ")+`) FROM STDIN`)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(ctx, r...); err != nil {
+			return err
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return err
+	}
+	if err := stmt.Close(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

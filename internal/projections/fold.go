@@ -1,0 +1,694 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"cihui/internal/domain"
+	"cihui/internal/events"
+)
+
+// The fast path of a rebuild (issue 13). The bulk of the events of a case
+// — its filing, its checklist, its home visits, the first review, the
+// health check, the enrolment and the registrations — is folded in memory,
+// per case, across a whole batch, and each row they make or change is
+// written once per batch by COPY (new rows) or one UPDATE joined to a
+// COPY-filled temporary table (rows of earlier batches). Every other event
+// is applied with the live projector's own SQL, in order, inside the same
+// transaction, after the folded rows it may read are written:
+//
+//   - a folded event type must have no effect beyond what fold() does; a
+//     projection that adds one to ReferralOpened, DocumentSubmitted,
+//     DocumentChecked, HomeVisitLogged, AssessmentReportFinished,
+//     FirstReviewDecided, HealthCheckRecorded, Enrolled or
+//     RegistrationRecorded adds it here too
+//     (TestIssue13FastRebuildEqualsLiveProjection fails until it does);
+//   - once a case has an event applied by SQL in a batch, its later events
+//     of the batch are applied by SQL too;
+//   - an event of a case's SQL may read the rows of that case only; events
+//     that may read across cases (PersonErased, and every aggregate but
+//     referrals, meetings and the roster) are barriers: everything before
+//     them is written before they apply.
+//
+// A batch in which anything fails, or that meets a quarantined stream or
+// an undecodable event, is rolled back and applied by the live path,
+// which quarantines as it always does.
+
+// commitFast applies a batch of a rebuild through the in-memory folds, with
+// its checkpoint, in one transaction; done is false when the batch is to
+// be applied by the live path instead.
+func (p *Projector) commitFast(ctx context.Context, batch []events.Envelope, undecodable map[uint64]bool, last uint64) (res batchResult, done bool, err error) {
+	if !p.fast || len(undecodable) > 0 {
+		return res, false, nil
+	}
+	res, done, err = p.foldBatch(ctx, batch, last)
+	defer func() {
+		if done {
+			p.folded++
+		} else if err == nil {
+			p.fellBack++
+		}
+	}()
+	var injected injectedError
+	if errors.As(err, &injected) {
+		return res, false, injected.err // a crash, as the tests inject it
+	}
+	if err != nil && !transient(err) && ctx.Err() == nil && !errors.Is(err, errCheckpointReset) {
+		// An event failed: the live path finds which, and quarantines it.
+		return res, false, nil
+	}
+	return res, done, err
+}
+
+func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last uint64) (res batchResult, done bool, err error) {
+	tx, err := p.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return res, false, err
+	}
+	defer tx.Rollback()
+	if err := p.useSchema(ctx, tx); err != nil {
+		return res, false, err
+	}
+	cp, err := lockCheckpoint(ctx, tx)
+	if err != nil {
+		return res, false, err
+	}
+	if cp < p.known {
+		return res, false, errCheckpointReset
+	}
+	blocked, err := blockedStreams(ctx, tx)
+	if err != nil {
+		return res, false, err
+	}
+	if len(blocked) > 0 {
+		return res, false, nil
+	}
+	f := newFold()
+	sqlCases := map[string]bool{} // cases with an event applied by SQL in this batch
+	var deferred []events.Envelope
+	var pend pending
+	applySQL := func(envs []events.Envelope) error {
+		for _, env := range envs {
+			if err := p.applyGuarded(ctx, tx, &pend, env); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, env := range batch {
+		if env.Position <= cp {
+			continue
+		}
+		res.applied++
+		if barrier(env) {
+			if err := f.write(ctx, tx); err != nil {
+				return res, false, err
+			}
+			if err := applySQL(append(deferred, env)); err != nil {
+				return res, false, err
+			}
+			f, deferred = newFold(), deferred[:0]
+			continue
+		}
+		if env.AggregateType == events.AggregateReferral {
+			if !sqlCases[env.AggregateID] && f.fold(env) {
+				continue
+			}
+			sqlCases[env.AggregateID] = true
+		}
+		deferred = append(deferred, env)
+	}
+	if err := f.write(ctx, tx); err != nil {
+		return res, false, err
+	}
+	if err := applySQL(deferred); err != nil {
+		return res, false, err
+	}
+	if err := pend.flush(ctx, tx); err != nil {
+		return res, false, err
+	}
+	if p.beforeCommit != nil {
+		if err := p.beforeCommit(batch); err != nil {
+			return res, false, injectedError{err}
+		}
+	}
+	if last > cp {
+		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
+			return res, false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return res, false, err
+	}
+	p.known = max(last, cp)
+	return res, true, nil
+}
+
+// foldedWrites are the tables the fold writes for each event type it
+// folds: the live path of such an event must write no other
+// (TestIssue13FoldedTypesWriteNoOtherTable).
+var foldedWrites = map[string][]string{
+	"ReferralOpened":           {"cases", "case_documents", "case_personal", "duty_cases", "case_retention", "case_timeline"},
+	"DocumentSubmitted":        {"cases", "case_documents", "case_timeline"},
+	"DocumentChecked":          {"cases", "case_documents", "case_timeline"},
+	"HomeVisitLogged":          {"cases", "case_visits", "case_timeline"},
+	"AssessmentReportFinished": {"cases", "case_visits", "case_timeline"},
+	"FirstReviewDecided":       {"cases", "letters", "case_retention", "case_timeline"},
+	"HealthCheckRecorded":      {"cases", "case_timeline"},
+	"Enrolled":                 {"cases", "duty_enrolments", "case_retention", "case_timeline"},
+	"RegistrationRecorded":     {"cases", "duties", "case_timeline"},
+}
+
+// injectedError is a fault the tests inject before a commit.
+type injectedError struct{ err error }
+
+func (e injectedError) Error() string { return e.err.Error() }
+
+// barrier reports whether an event may read rows of other cases than its
+// own: everything before it in the batch is written before it applies.
+func barrier(env events.Envelope) bool {
+	switch env.AggregateType {
+	case events.AggregateReferral:
+		_, erased := env.Payload.(events.PersonErased)
+		return erased
+	case events.AggregateMeeting, events.AggregateRoster:
+		return false // they touch their own tables and no case's rows
+	}
+	return true
+}
+
+// fold holds what a run of folded events did, per case.
+type fold struct {
+	cases map[string]*foldCase
+	order []string
+	// rows to COPY, per table
+	personal, dutyCases, retention, visits, letters, timeline [][]any
+	// duties done and enrolments, per key, in first-seen order
+	done      map[dutyKey]*dutyDone
+	doneOrder []dutyKey
+	enrolled  map[string][]any
+	enrOrder  []string
+}
+
+// dutyKey is a case's duty (duties' key within the case's branch and school).
+type dutyKey struct{ caseID, kind, period string }
+
+// dutyDone is what a run records of a duty done: the earliest day (the
+// SQL keeps the least) and the last position.
+type dutyDone struct {
+	on       string
+	position uint64
+}
+
+// stageAt is a stage a case took and the day, for case_retention.
+type stageAt struct{ stage, on string }
+
+// foldCase is a case's state in the fold: a new row (opened in this run)
+// or the changes to a row written before.
+type foldCase struct {
+	isNew                bool
+	opened               []any // the new cases row (isNew)
+	docs                 map[int]*docChange
+	visitAdd             int
+	visited, interviewed bool
+	reportSet            bool
+	reportOn             string
+	version, position    uint64
+	at                   time.Time
+	// sets are the columns of cases the run set (last value wins), regs
+	// the semesters appended to registrations.
+	sets map[string]any
+	regs []string
+	// stages and grade are what case_retention follows; retention is the
+	// index of a new case's row in fold.retention (-1: a case written
+	// before).
+	stages    []stageAt
+	grade     *int
+	retention int
+}
+
+// docChange is what the run did to a checklist item: submitted (resets
+// the check) and checked.
+type docChange struct {
+	submitted         bool
+	pages             int
+	issuedOn          any
+	submittedOn       string
+	withDropoutFile   bool
+	checkSet, checked bool
+	conforms          any
+	note              any
+}
+
+func newFold() *fold {
+	return &fold{cases: map[string]*foldCase{}, done: map[dutyKey]*dutyDone{}, enrolled: map[string][]any{}}
+}
+
+func (f *fold) caseOf(id string) *foldCase {
+	c := f.cases[id]
+	if c == nil {
+		c = &foldCase{docs: map[int]*docChange{}, retention: -1, sets: map[string]any{}}
+		f.cases[id] = c
+		f.order = append(f.order, id)
+	}
+	return c
+}
+
+// fold folds a referral's event into the run; false: the event is not one
+// the folds cover, or not here (it is then applied by SQL).
+func (f *fold) fold(env events.Envelope) bool {
+	id := env.AggregateID
+	switch e := env.Payload.(type) {
+	case events.ReferralOpened:
+		if f.cases[id] != nil {
+			return false // a second filing of a case: SQL refuses it as it should
+		}
+		c := f.caseOf(id)
+		c.isNew = true
+		c.opened = []any{id, env.Branch, e.OriginSchool, e.AcademicYear, e.Route, e.Channel, e.Grade, e.Sex, pq.Array(e.Grounds),
+			string(domain.StageIntake), e.ReceivedOn.String(), e.PersonKey, nil, nil, env.OccurredAt, nil, e.DropoutRecord,
+			env.Position, env.Position}
+		for item := 1; item <= domain.ChecklistItems; item++ {
+			c.docs[item] = &docChange{}
+		}
+		if !e.Personal.IsZero() {
+			f.personal = append(f.personal, []any{id, sealedJSON(e.Personal)})
+		}
+		f.dutyCases = append(f.dutyCases, []any{id, env.Branch, e.OriginSchool})
+		c.retention = len(f.retention)
+		f.retention = append(f.retention, []any{id, e.PersonKey, env.Branch, e.AcademicYear, e.Grade, string(domain.StageIntake), e.ReceivedOn.String()})
+	case events.DocumentSubmitted:
+		c := f.caseOf(id)
+		d := c.doc(e.Item)
+		if d == nil {
+			break // no such item: the SQL UPDATE changes nothing either
+		}
+		var issued any
+		if e.IssuedOn != nil {
+			issued = e.IssuedOn.String()
+		}
+		*d = docChange{submitted: true, pages: e.Pages, issuedOn: issued, submittedOn: dateOf(env), withDropoutFile: e.WithDropoutFile,
+			checkSet: true, checked: false, conforms: nil, note: nil}
+	case events.DocumentChecked:
+		c := f.caseOf(id)
+		d := c.doc(e.Item)
+		if d == nil {
+			break
+		}
+		note, _ := sealedJSON(e.Note).Value()
+		d.checkSet, d.checked, d.conforms, d.note = true, true, e.Conforms, note
+	case events.HomeVisitLogged:
+		c := f.caseOf(id)
+		switch e.Kind {
+		case domain.VisitContact:
+			c.visitAdd++
+		case domain.VisitHome:
+			c.visited = true
+		case domain.VisitInterview:
+			c.interviewed = true
+		}
+		f.visits = append(f.visits, []any{env.Position, id, e.Kind, e.On.String(), sealedJSON(e.Note)})
+	case events.AssessmentReportFinished:
+		c := f.caseOf(id)
+		c.reportSet, c.reportOn = true, e.On.String()
+		f.visits = append(f.visits, []any{env.Position, id, "report", e.On.String(), sealedJSON(e.Summary)})
+	case events.HealthCheckRecorded:
+		c := f.caseOf(id)
+		var cleared any
+		if e.ClearedOn != nil {
+			cleared = e.ClearedOn.String()
+		}
+		c.sets["health_examined_on"], c.sets["infectious"], c.sets["health_cleared_on"] = e.ExaminedOn.String(), e.Infectious, cleared
+	case events.FirstReviewDecided:
+		c := f.caseOf(id)
+		stage := string(domain.ReviewStage(e.Outcome))
+		c.sets["stage"], c.sets["review_outcome"], c.sets["reviewed_on"] = stage, e.Outcome, e.On.String()
+		f.letter(env, e.Letter)
+		c.stages = append(c.stages, stageAt{stage, dateOf(env)})
+	case events.Enrolled:
+		c := f.caseOf(id)
+		stage := string(domain.StageEnrolled)
+		c.sets["stage"], c.sets["enrolled_on"], c.sets["class"], c.sets["grade"] = stage, e.On.String(), e.Class, e.Grade
+		grade := e.Grade
+		c.grade = &grade
+		c.stages = append(c.stages, stageAt{stage, dateOf(env)})
+		if _, seen := f.enrolled[id]; !seen {
+			f.enrOrder = append(f.enrOrder, id)
+		}
+		f.enrolled[id] = []any{id, e.On.String(), e.Grade}
+	case events.RegistrationRecorded:
+		c := f.caseOf(id)
+		c.regs = append(c.regs, e.Semester)
+		k := dutyKey{id, domain.DutyRegistration, e.Semester}
+		on := dateOf(env)
+		if d := f.done[k]; d != nil {
+			d.on, d.position = min(d.on, on), env.Position // ISO dates order as strings
+		} else {
+			f.done[k] = &dutyDone{on: on, position: env.Position}
+			f.doneOrder = append(f.doneOrder, k)
+		}
+	default:
+		return false
+	}
+	c := f.cases[id]
+	c.version, c.position, c.at = env.Version, env.Position, env.OccurredAt
+	f.timeline = append(f.timeline, []any{env.Position, id, env.Version, env.ID, env.Type, Summary(env),
+		string(env.Actor.Role), env.Actor.School, env.OccurredAt, env.RecordedAt})
+	return true
+}
+
+// letter records a letter to a school, as letter() does.
+func (f *fold) letter(env events.Envelope, l events.Letter) {
+	f.letters = append(f.letters, []any{env.Position, env.AggregateID, l.ToSchool, l.StudentAlias, l.Subject, l.Outcome,
+		l.NextStep, l.Meeting, dateOf(env)})
+}
+
+// retentionAfter follows case_retention's stage through the stages a run
+// set, as applyRetention does event by event: the stage and its day move
+// when the case's new stage differs from the one kept.
+func retentionAfter(stage, on string, stages []stageAt) (string, string) {
+	for _, s := range stages {
+		if s.stage != stage {
+			stage, on = s.stage, s.on
+		}
+	}
+	return stage, on
+}
+
+// doc returns the change of a checklist item, nil for an item a new case
+// does not have; items of a case written before are found when the
+// UPDATE joins them.
+func (c *foldCase) doc(item int) *docChange {
+	d := c.docs[item]
+	if d == nil && !c.isNew {
+		d = &docChange{}
+		c.docs[item] = d
+	}
+	return d
+}
+
+// write writes the run: new rows by COPY, changes to rows written before by
+// COPY into a temporary table and one UPDATE each.
+func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
+	if len(f.order) == 0 {
+		return nil
+	}
+	var cases, docs, casePatch, docPatch, setPatch [][]any
+	var retained []string // cases written before whose retention the run moves
+	for _, id := range f.order {
+		c := f.cases[id]
+		if len(c.sets) > 0 || len(c.regs) > 0 {
+			sets, err := json.Marshal(c.sets)
+			if err != nil {
+				return err
+			}
+			var regs any
+			if len(c.regs) > 0 {
+				regs = pq.Array(c.regs)
+			}
+			setPatch = append(setPatch, []any{id, string(sets), regs})
+		}
+		if c.retention >= 0 {
+			r := f.retention[c.retention]
+			r[5], r[6] = retentionAfter(r[5].(string), r[6].(string), c.stages)
+			if c.grade != nil {
+				r[4] = *c.grade
+			}
+		} else if len(c.stages) > 0 || c.grade != nil {
+			retained = append(retained, id)
+		}
+		items := make([]int, 0, len(c.docs))
+		for item := range c.docs {
+			items = append(items, item)
+		}
+		slices.Sort(items)
+		if c.isNew {
+			row := append([]any(nil), c.opened...)
+			row[12], row[13], row[15] = c.version, c.position, c.at
+			var report any
+			if c.reportSet {
+				report = c.reportOn
+			}
+			cases = append(cases, append(row, c.visitAdd, c.visited, c.interviewed, report))
+			for _, item := range items {
+				d := c.docs[item]
+				var pages, submittedOn any
+				if d.submitted {
+					pages, submittedOn = d.pages, d.submittedOn
+				}
+				docs = append(docs, []any{id, item, d.submitted, pages, d.issuedOn, d.checked, d.conforms, d.note, submittedOn, d.withDropoutFile})
+			}
+			continue
+		}
+		var report any
+		if c.reportSet {
+			report = c.reportOn
+		}
+		casePatch = append(casePatch, []any{id, c.version, c.position, c.at, c.visitAdd, c.visited, c.interviewed, c.reportSet, report})
+		for _, item := range items {
+			d := c.docs[item]
+			var pages, submittedOn any
+			if d.submitted {
+				pages, submittedOn = d.pages, d.submittedOn
+			}
+			docPatch = append(docPatch, []any{id, item, d.submitted, pages, d.issuedOn, submittedOn, d.withDropoutFile,
+				d.checkSet, d.checked, d.conforms, d.note})
+		}
+	}
+	copies := []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"cases", []string{"id", "branch", "origin_school", "academic_year", "route", "channel", "grade", "sex", "grounds",
+			"stage", "received_on", "person_key", "version", "position", "opened_at", "updated_at", "dropout_record",
+			"received_position", "application_position", "visit_contacts", "visit_visited", "visit_interviewed", "visit_report_on"}, cases},
+		{"case_documents", []string{"case_id", "item", "submitted", "pages", "issued_on", "checked", "conforms", "note",
+			"submitted_on", "with_dropout_file"}, docs},
+		{"case_personal", []string{"case_id", "personal"}, f.personal},
+		{"duty_cases", []string{"case_id", "branch", "origin_school"}, f.dutyCases},
+		{"case_retention", []string{"case_id", "person_key", "branch", "academic_year", "grade", "stage", "stage_on"}, f.retention},
+	}
+	for _, c := range copies {
+		if err := copyRows(ctx, tx, c.table, c.cols, c.rows); err != nil {
+			return err
+		}
+	}
+	if len(casePatch) > 0 {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_patch (id text, version bigint, position bigint,
+			at timestamptz, visit_add int, visited boolean, interviewed boolean, report_set boolean, report_on date) ON COMMIT DELETE ROWS`); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "fold_case_patch", []string{"id", "version", "position", "at", "visit_add", "visited",
+			"interviewed", "report_set", "report_on"}, casePatch); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE cases c SET version = t.version, position = t.position, updated_at = t.at,
+			       visit_contacts = c.visit_contacts + t.visit_add,
+			       visit_visited = c.visit_visited OR t.visited,
+			       visit_interviewed = c.visit_interviewed OR t.interviewed,
+			       visit_report_on = CASE WHEN t.report_set THEN t.report_on ELSE c.visit_report_on END
+			FROM pg_temp.fold_case_patch t WHERE c.id = t.id`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_case_patch`); err != nil {
+			return err
+		}
+	}
+	if len(docPatch) > 0 {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_doc_patch (case_id text, item int, submitted boolean,
+			pages int, issued_on date, submitted_on date, with_dropout_file boolean, check_set boolean, checked boolean,
+			conforms boolean, note json) ON COMMIT DELETE ROWS`); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "fold_doc_patch", []string{"case_id", "item", "submitted", "pages", "issued_on", "submitted_on",
+			"with_dropout_file", "check_set", "checked", "conforms", "note"}, docPatch); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE case_documents d SET
+			       submitted = d.submitted OR t.submitted,
+			       pages = CASE WHEN t.submitted THEN t.pages ELSE d.pages END,
+			       issued_on = CASE WHEN t.submitted THEN t.issued_on ELSE d.issued_on END,
+			       submitted_on = CASE WHEN t.submitted THEN t.submitted_on ELSE d.submitted_on END,
+			       with_dropout_file = CASE WHEN t.submitted THEN t.with_dropout_file ELSE d.with_dropout_file END,
+			       checked = CASE WHEN t.check_set THEN t.checked ELSE d.checked END,
+			       conforms = CASE WHEN t.check_set THEN t.conforms ELSE d.conforms END,
+			       note = CASE WHEN t.check_set THEN t.note ELSE d.note END
+			FROM pg_temp.fold_doc_patch t WHERE d.case_id = t.case_id AND d.item = t.item`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_doc_patch`); err != nil {
+			return err
+		}
+	}
+	if err := f.writeSets(ctx, tx, setPatch); err != nil {
+		return err
+	}
+	if err := f.writeRetention(ctx, tx, retained); err != nil {
+		return err
+	}
+	if err := f.writeDuties(ctx, tx); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "letters", []string{"position", "case_id", "to_school", "student_alias", "subject", "outcome",
+		"next_step", "meeting", "issued_on"}, f.letters); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "case_visits", []string{"position", "case_id", "kind", "on_date", "note"}, f.visits); err != nil {
+		return err
+	}
+	return copyRows(ctx, tx, "case_timeline", []string{"position", "case_id", "version", "event_id", "event_type",
+		"summary", "actor_role", "actor_school", "occurred_at", "recorded_at"}, f.timeline)
+}
+
+// copyRows writes rows into table (found on the search path) by COPY.
+func copyRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY `+pq.QuoteIdentifier(table)+` (`+strings.Join(quoted, ", ")+`) FROM STDIN`)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(ctx, r...); err != nil {
+			stmt.Close()
+			return err
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		stmt.Close()
+		return err
+	}
+	return stmt.Close()
+}
+
+// setColumns are the columns of cases the folds set, with their types.
+var setColumns = []struct{ name, typ string }{
+	{"stage", "text"}, {"review_outcome", "text"}, {"reviewed_on", "date"},
+	{"health_examined_on", "date"}, {"infectious", "boolean"}, {"health_cleared_on", "date"},
+	{"enrolled_on", "date"}, {"class", "text"}, {"grade", "int"},
+}
+
+// writeSets writes the columns the run set and the registrations it
+// appended, for every case (new or written before), in one UPDATE.
+func (f *fold) writeSets(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[]) ON COMMIT DELETE ROWS`); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "fold_case_sets", []string{"id", "sets", "regs"}, rows); err != nil {
+		return err
+	}
+	assign := make([]string, 0, len(setColumns)+1)
+	for _, c := range setColumns {
+		assign = append(assign, fmt.Sprintf(`%[1]s = CASE WHEN t.sets ? '%[1]s' THEN (t.sets->>'%[1]s')::%[2]s ELSE c.%[1]s END`, c.name, c.typ))
+	}
+	assign = append(assign, `registrations = CASE WHEN t.regs IS NULL THEN c.registrations ELSE coalesce(c.registrations, '{}') || t.regs END`)
+	if _, err := tx.ExecContext(ctx, `UPDATE cases c SET `+strings.Join(assign, ", ")+` FROM pg_temp.fold_case_sets t WHERE c.id = t.id`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_case_sets`)
+	return err
+}
+
+// writeRetention moves case_retention of the cases written before whose
+// stage or grade the run changed: it reads their kept stage, follows it
+// through the run's stages and writes the result in one UPDATE.
+func (f *fold) writeRetention(ctx context.Context, tx *sqlx.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var kept []struct {
+		ID    string `db:"case_id"`
+		Stage string `db:"stage"`
+		On    string `db:"stage_on"`
+	}
+	if err := tx.SelectContext(ctx, &kept, `SELECT case_id, stage, to_char(stage_on, 'YYYY-MM-DD') AS stage_on FROM case_retention WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return err
+	}
+	var cases, stages, ons []string
+	var grades []sql.NullInt64
+	for _, k := range kept {
+		c := f.cases[k.ID]
+		stage, on := retentionAfter(k.Stage, k.On, c.stages)
+		var g sql.NullInt64
+		if c.grade != nil {
+			g = sql.NullInt64{Int64: int64(*c.grade), Valid: true}
+		}
+		cases, stages, ons, grades = append(cases, k.ID), append(stages, stage), append(ons, on), append(grades, g)
+	}
+	if len(cases) == 0 {
+		return nil
+	}
+	gradeArr := make([]any, len(grades))
+	for i, g := range grades {
+		if g.Valid {
+			gradeArr[i] = g.Int64
+		}
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE case_retention r SET stage = v.stage, stage_on = v.stage_on::date, grade = coalesce(v.grade, r.grade)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(case_id, stage, stage_on, grade)
+		WHERE r.case_id = v.case_id`, pq.Array(cases), pq.Array(stages), pq.Array(ons), pq.GenericArray{A: gradeArr})
+	return err
+}
+
+// writeDuties records the duties the run did (registrations) and the
+// enrolments, as applyDuties does, one statement each.
+func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
+	if len(f.doneOrder) > 0 {
+		var ids, kinds, periods, ons []string
+		var positions []int64
+		for _, k := range f.doneOrder {
+			d := f.done[k]
+			ids, kinds, periods = append(ids, k.caseID), append(kinds, k.kind), append(periods, k.period)
+			ons, positions = append(ons, d.on), append(positions, int64(d.position))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO duties (branch, origin_school, case_id, kind, period, done_on, position)
+			SELECT dc.branch, dc.origin_school, dc.case_id, v.kind, v.period, v.done_on::date, v.position
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS v(case_id, kind, period, done_on, position)
+			JOIN duty_cases dc ON dc.case_id = v.case_id
+			ON CONFLICT (branch, origin_school, case_id, kind, period)
+			DO UPDATE SET done_on = least(duties.done_on, EXCLUDED.done_on), position = EXCLUDED.position`,
+			pq.Array(ids), pq.Array(kinds), pq.Array(periods), pq.Array(ons), pq.Array(positions)); err != nil {
+			return err
+		}
+	}
+	if len(f.enrOrder) > 0 {
+		var ids, ons []string
+		var grades []int64
+		for _, id := range f.enrOrder {
+			r := f.enrolled[id]
+			ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO duty_enrolments (case_id, branch, origin_school, enrolled_on, grade)
+			SELECT dc.case_id, dc.branch, dc.origin_school, v.enrolled_on::date, v.grade
+			FROM unnest($1::text[], $2::text[], $3::int[]) AS v(case_id, enrolled_on, grade)
+			JOIN duty_cases dc ON dc.case_id = v.case_id
+			ON CONFLICT (case_id) DO UPDATE SET enrolled_on = EXCLUDED.enrolled_on, grade = EXCLUDED.grade, ended_on = NULL`,
+			pq.Array(ids), pq.Array(ons), pq.Array(grades)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	js "github.com/nats-io/nats.go/jetstream"
+
+	"cihui/internal/events"
+)
+
+var sqlTxReadOnly = sql.TxOptions{ReadOnly: true}
+
+// DefaultRebuildBatch is the number of events a rebuild applies per
+// transaction.
+const DefaultRebuildBatch = 8192
+
+// RebuildOptions configure a rebuild.
+type RebuildOptions struct {
+	DB        *sqlx.DB
+	JetStream js.JetStream
+	Stream    string
+	Codec     *events.Codec
+	Log       *slog.Logger
+	// BatchSize is the events per transaction (default DefaultRebuildBatch).
+	BatchSize int
+	// Slow applies every event with its SQL, as the live projector does,
+	// instead of the in-memory folds (for comparison).
+	Slow bool
+	// beforeCommit (tests only) is the projector's fault-injection hook.
+	beforeCommit func([]events.Envelope) error
+}
+
+// RebuildResult says what a rebuild did.
+type RebuildResult struct {
+	// Position is the checkpoint the rebuilt read models were switched in at.
+	Position uint64
+	// Resumed is true when an interrupted rebuild's shadow tables were
+	// kept and continued from their own checkpoint.
+	Resumed bool
+	// From is the shadow checkpoint the run started from.
+	From uint64
+	// Events is how many stream positions this run applied.
+	Events   uint64
+	Duration time.Duration
+	// Folded and FellBack count the batches applied by the in-memory
+	// folds and those the live path applied instead (a failing event, a
+	// quarantined stream).
+	Folded, FellBack int
+}
+
+// Rebuild builds the read models afresh beside the live ones, in the
+// shadow schema, from the first event (or from the shadow checkpoint of an
+// interrupted rebuild), and then switches them in for the live ones in one
+// transaction. The API serves the live read models, and a live projector
+// may keep them moving, until the switch; the live projector then goes on
+// from the rebuild's checkpoint. Each batch of the shadow build commits
+// with the shadow checkpoint in one transaction, so a rebuild killed at any
+// moment resumes without losing or repeating an event.
+func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
+	t0 := time.Now()
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultRebuildBatch
+	}
+	var res RebuildResult
+	resumed, err := prepareShadow(ctx, o.DB)
+	if err != nil {
+		return res, err
+	}
+	res.Resumed = resumed
+	if res.From, err = shadowCheckpoint(ctx, o.DB); err != nil {
+		return res, err
+	}
+	p := New(Options{DB: o.DB, JetStream: o.JetStream, Stream: o.Stream, Codec: o.Codec, Log: o.Log, BatchSize: o.BatchSize})
+	p.schema, p.fast, p.beforeCommit = ShadowSchema, !o.Slow, o.beforeCommit
+	p.log.Info("rebuilding the read models beside the live ones", "schema", ShadowSchema, "resumed", resumed, "from_position", res.From)
+	target, err := lastSeq(ctx, o.JetStream, o.Stream)
+	if err != nil {
+		return res, err
+	}
+	for {
+		if err := p.catchUp(ctx, target); err != nil {
+			return res, err
+		}
+		pos, switched, err := switchShadow(ctx, o.DB)
+		if err != nil {
+			return res, err
+		}
+		if switched {
+			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
+			res.Folded, res.FellBack = p.folded, p.fellBack
+			p.log.Info("switched to the rebuilt read models", "position", pos, "events", res.Events, "seconds", res.Duration.Seconds())
+			return res, nil
+		}
+		// The live projector went on meanwhile: catch up with it.
+		if last, err := lastSeq(ctx, o.JetStream, o.Stream); err == nil && last > pos {
+			pos = last
+		}
+		target = pos
+	}
+}
+
+// catchUp applies the stream to the shadow tables until the shadow
+// checkpoint reaches target.
+func (p *Projector) catchUp(ctx context.Context, target uint64) error {
+	start, err := shadowCheckpoint(ctx, p.db)
+	if err != nil {
+		return err
+	}
+	if start >= target {
+		return nil
+	}
+	p.known = start
+	cons, err := p.js.OrderedConsumer(ctx, p.stream, js.OrderedConsumerConfig{
+		DeliverPolicy: js.DeliverByStartSequencePolicy, OptStartSeq: start + 1})
+	if err != nil {
+		return fmt.Errorf("projections: consumer: %w", err)
+	}
+	it, err := cons.Messages(js.PullMaxMessages(2 * p.batchSize))
+	if err != nil {
+		return fmt.Errorf("projections: consumer: %w", err)
+	}
+	defer it.Stop()
+	for p.known < target {
+		msgs, err := nextBatch(ctx, it, p.batchSize)
+		if err != nil {
+			return fmt.Errorf("projections: reading stream: %w", err)
+		}
+		if err := p.applyBatch(ctx, msgs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastSeq returns the stream's last sequence.
+func lastSeq(ctx context.Context, j js.JetStream, stream string) (uint64, error) {
+	s, err := j.Stream(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}

@@ -1,0 +1,255 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// ShadowSchema is the schema a rebuild builds the read models in, beside
+// the live ones the API keeps serving until the switch.
+const ShadowSchema = "rebuild"
+
+// retiredSchema briefly holds the replaced read models inside the switch's
+// transaction, which drops it.
+const retiredSchema = "rebuild_retired"
+
+// shadowTables are the tables of the shadow schema: the read models and
+// the shadow build's own checkpoint.
+func shadowTables() []string { return append(ResetTables(), "projection_checkpoints") }
+
+// useSchema puts the projector's shadow schema first on the transaction's
+// search path (a no-op for the live projector). Every read-model table
+// exists in the shadow schema, so none of the per-event SQL reaches a live
+// table; the others (branches, ...) are still found in public.
+func (p *Projector) useSchema(ctx context.Context, tx *sqlx.Tx) error {
+	if p.schema == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT set_config('search_path', $1, true)`, pq.QuoteIdentifier(p.schema)+", public")
+	return err
+}
+
+// fingerprint describes the structure of the read-model tables of schema:
+// columns, constraints and indexes, names included and the schema left out,
+// so that the shadow and the live tables compare equal when built alike.
+func fingerprint(ctx context.Context, db *sqlx.DB, schema string) (string, error) {
+	tx, err := db.BeginTxx(ctx, &sqlTxReadOnly)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	// Constraint definitions name tables unqualified when on the path.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('search_path', $1, true)`, pq.QuoteIdentifier(schema)); err != nil {
+		return "", err
+	}
+	var fp string
+	err = tx.GetContext(ctx, &fp, `
+		SELECT coalesce(string_agg(x, E'\n' ORDER BY x), '') FROM (
+			SELECT format('column %s.%s %s %s %s %s', c.table_name, c.column_name, c.ordinal_position,
+			              c.udt_name, c.is_nullable, coalesce(c.column_default, '')) AS x
+			FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = ANY($2)
+			UNION ALL
+			SELECT format('constraint %s %s %s', cl.relname, co.conname, pg_get_constraintdef(co.oid))
+			FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+			WHERE n.nspname = $1 AND cl.relname = ANY($2) AND co.contype <> 'n'
+			UNION ALL
+			SELECT format('index %s %s %s', i.tablename, i.indexname, replace(i.indexdef, ' ON ' || quote_ident($1) || '.', ' ON '))
+			FROM pg_indexes i WHERE i.schemaname = $1 AND i.tablename = ANY($2)
+		) f`, schema, pq.Array(shadowTables()))
+	return fp, err
+}
+
+// prepareShadow makes the shadow schema ready: an existing one of the same
+// structure as the live tables is kept (an interrupted rebuild resumes from
+// its own checkpoint); otherwise it is created afresh and empty.
+func prepareShadow(ctx context.Context, db *sqlx.DB) (resumed bool, err error) {
+	live, err := fingerprint(ctx, db, "public")
+	if err != nil {
+		return false, err
+	}
+	var exists bool
+	if err := db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, ShadowSchema); err != nil {
+		return false, err
+	}
+	if exists {
+		shadow, err := fingerprint(ctx, db, ShadowSchema)
+		if err != nil {
+			return false, err
+		}
+		if shadow == live {
+			return true, nil
+		}
+	}
+	if err := createShadow(ctx, db); err != nil {
+		return false, err
+	}
+	shadow, err := fingerprint(ctx, db, ShadowSchema)
+	if err != nil {
+		return false, err
+	}
+	if shadow != live {
+		return false, fmt.Errorf("projections: the shadow tables differ from the live ones:\n%s", diffLines(live, shadow))
+	}
+	return false, nil
+}
+
+// createShadow creates the shadow schema with an empty copy of each
+// read-model table: columns, defaults and checks, then the keys, the
+// foreign keys among them and the indexes, all under their live names.
+func createShadow(ctx context.Context, db *sqlx.DB) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Read the definitions with public alone on the path, so that they
+	// name the referenced tables unqualified.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL search_path TO public`); err != nil {
+		return err
+	}
+	tables := shadowTables()
+	var cons []struct {
+		Table string `db:"relname"`
+		Name  string `db:"conname"`
+		Def   string `db:"def"`
+	}
+	if err := tx.SelectContext(ctx, &cons, `
+		SELECT cl.relname, co.conname, pg_get_constraintdef(co.oid) AS def
+		FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+		WHERE n.nspname = 'public' AND cl.relname = ANY($1) AND co.contype IN ('p', 'u', 'x', 'f')
+		ORDER BY co.contype = 'f', cl.relname, co.conname`, pq.Array(tables)); err != nil {
+		return err
+	}
+	var indexes []string
+	if err := tx.SelectContext(ctx, &indexes, `
+		SELECT i.indexdef FROM pg_indexes i
+		WHERE i.schemaname = 'public' AND i.tablename = ANY($1)
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
+		ORDER BY i.tablename, i.indexname`, pq.Array(tables)); err != nil {
+		return err
+	}
+	shadow := pq.QuoteIdentifier(ShadowSchema)
+	stmts := []string{
+		`DROP SCHEMA IF EXISTS ` + shadow + ` CASCADE`,
+		`CREATE SCHEMA ` + shadow,
+		`SET LOCAL search_path TO ` + shadow + `, public`,
+	}
+	for _, t := range tables {
+		q := pq.QuoteIdentifier(t)
+		stmts = append(stmts, `CREATE TABLE `+shadow+`.`+q+` (LIKE public.`+q+
+			` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMPRESSION)`)
+	}
+	for _, c := range cons {
+		stmts = append(stmts, `ALTER TABLE `+shadow+`.`+pq.QuoteIdentifier(c.Table)+` ADD CONSTRAINT `+pq.QuoteIdentifier(c.Name)+` `+c.Def)
+	}
+	for _, def := range indexes {
+		i := strings.Index(def, " ON public.")
+		if i < 0 {
+			return fmt.Errorf("projections: unexpected index definition %q", def)
+		}
+		stmts = append(stmts, def[:i]+" ON "+shadow+"."+def[i+len(" ON public."):])
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("projections: creating the shadow tables (%s): %w", s, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// shadowCheckpoint returns the position the shadow build has applied.
+func shadowCheckpoint(ctx context.Context, db *sqlx.DB) (uint64, error) {
+	var pos int64
+	err := db.GetContext(ctx, &pos, `SELECT coalesce((SELECT position FROM `+pq.QuoteIdentifier(ShadowSchema)+
+		`.projection_checkpoints WHERE name = $1), 0)`, Name)
+	return uint64(pos), err
+}
+
+// switchShadow puts the shadow read models in the place of the live ones
+// and the shadow checkpoint in the place of theirs, in one transaction,
+// when the shadow build has reached the live checkpoint (a reader waiting
+// for a position never sees it go back). Otherwise it changes nothing and
+// returns the live checkpoint to catch up to.
+func switchShadow(ctx context.Context, db *sqlx.DB) (pos uint64, switched bool, err error) {
+	want, err := fingerprint(ctx, db, "public")
+	if err != nil {
+		return 0, false, err
+	}
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	// The live projector takes this lock first in each batch: it waits
+	// for the switch, then finds the new checkpoint.
+	live, err := lockCheckpoint(ctx, tx)
+	if err != nil {
+		return 0, false, err
+	}
+	shadow := pq.QuoteIdentifier(ShadowSchema)
+	var pos64 int64
+	if err := tx.GetContext(ctx, &pos64, `SELECT coalesce((SELECT position FROM `+shadow+`.projection_checkpoints WHERE name = $1 FOR UPDATE), 0)`, Name); err != nil {
+		return 0, false, err
+	}
+	pos = uint64(pos64)
+	if pos < live {
+		return live, false, nil
+	}
+	// A migration since the build began would be lost by the switch.
+	got, err := fingerprint(ctx, db, ShadowSchema)
+	if err != nil {
+		return 0, false, err
+	}
+	if got != want {
+		return 0, false, fmt.Errorf("projections: the read models' tables changed during the rebuild; run it again:\n%s", diffLines(want, got))
+	}
+	retired := pq.QuoteIdentifier(retiredSchema)
+	stmts := []string{`DROP SCHEMA IF EXISTS ` + retired + ` CASCADE`, `CREATE SCHEMA ` + retired}
+	for _, t := range ResetTables() {
+		q := pq.QuoteIdentifier(t)
+		stmts = append(stmts,
+			`ALTER TABLE public.`+q+` SET SCHEMA `+retired,
+			`ALTER TABLE `+shadow+`.`+q+` SET SCHEMA public`)
+	}
+	stmts = append(stmts, `DROP SCHEMA `+retired+` CASCADE`, `DROP SCHEMA `+shadow+` CASCADE`)
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return 0, false, fmt.Errorf("projections: switching to the rebuilt read models (%s): %w", s, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE public.projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, pos); err != nil {
+		return 0, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(pos)); err != nil {
+		return 0, false, err
+	}
+	return pos, true, tx.Commit()
+}
+
+// diffLines lists the lines of a and b that the other lacks.
+func diffLines(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for l := range ma {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for l := range mb {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
