@@ -29,6 +29,7 @@ import (
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
 	"cihui/internal/reminders"
+	"cihui/internal/web"
 )
 
 // Main is the API program: its configuration and the resources it opened,
@@ -296,6 +297,7 @@ func (m *Main) Run(ctx context.Context) error {
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: auth,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
+		UI:     web.New(web.Config{Tokens: tokens, Log: m.log}),
 		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,
 	})
 	if oidc != nil {

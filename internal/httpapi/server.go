@@ -87,6 +87,9 @@ type Config struct {
 	// Limits bound connections and requests; zero fields take
 	// DefaultLimits.
 	Limits Limits
+	// UI, if set, builds the web pages (internal/web) over this API's own
+	// handler; they are served under /ui/ and / redirects there.
+	UI func(api http.Handler) http.Handler
 	// People and Tokens serve /v1/people (issue 14); without them those
 	// routes answer 503.
 	People PeopleStore
@@ -295,6 +298,12 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/leave-assistance", s.leaveAssistance, roles(domain.RoleOriginSchool))
 	post("/co-counselling-visits", s.coCounselling, roles(domain.RoleOriginSchool))
 	read("/duties", s.duties, roles(domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleBureau, domain.RoleAdmin))
+	if cfg.UI != nil {
+		ui := echo.WrapHandler(cfg.UI(s))
+		e.Any("/ui", ui)
+		e.Any("/ui/*", ui)
+		get("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
+	}
 	// People behind the roles (issue 14, people.go).
 	admin := roles(domain.RoleAdmin)
 	read("/me", s.me)

@@ -33,6 +33,7 @@ import (
 	"cihui/internal/postgres"
 	"cihui/internal/projections"
 	"cihui/internal/session"
+	"cihui/internal/web"
 )
 
 // Clock is a settable clock.
@@ -223,6 +224,7 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
+		UI:     web.New(web.Config{Tokens: e.Tokens}),
 		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now, Log: o.Log,
 	})
 	e.API = api

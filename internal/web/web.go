@@ -1,0 +1,204 @@
+// Package web is the web pages its users work in: Traditional Chinese,
+// rendered on the server with html/template, assets embedded, usable
+// without JavaScript. Every page calls the API's own handler in process
+// (api.go), so it runs the same application service and reads the same
+// read models, with the same scope and problem details, as /v1.
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"cihui/internal/domain"
+	"cihui/internal/httpapi"
+	"cihui/internal/web/roc"
+	"cihui/internal/web/session"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config wires the pages.
+type Config struct {
+	// Tokens validates the interim sign-in's token as the API does.
+	Tokens TokenAuthenticator
+	// SecureCookie marks the session cookie Secure (behind HTTPS).
+	SecureCookie bool
+	Log          *slog.Logger
+}
+
+// Handler serves /ui/.
+type Handler struct {
+	api      http.Handler
+	tokens   TokenAuthenticator
+	sessions *session.Store
+	pages    map[string]*template.Template
+	log      *slog.Logger
+	mux      *http.ServeMux
+}
+
+// New returns the constructor httpapi.Config.UI takes.
+func New(cfg Config) func(api http.Handler) http.Handler {
+	return func(api http.Handler) http.Handler {
+		h := &Handler{api: api, tokens: cfg.Tokens, sessions: session.New(12*time.Hour, cfg.SecureCookie), log: cfg.Log}
+		if h.log == nil {
+			h.log = slog.New(slog.DiscardHandler)
+		}
+		h.pages = parsePages()
+		h.routes()
+		// Cross-site form posts are refused (Sec-Fetch-Site / Origin):
+		// the standard library's CSRF protection, no token to carry.
+		return http.NewCrossOriginProtection().Handler(securityHeaders(h.mux))
+	}
+}
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"roc":      roc.Date,
+		"year":     roc.AcademicYear,
+		"stage":    stageName,
+		"ground":   groundName,
+		"rule":     RuleSentence,
+		"outcome":  outcomeName,
+		"visit":    visitKindName,
+		"list":     listName,
+		"resolved": resolutionName,
+		"deref": func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
+		},
+		"derefInt": func(p *int) int {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"isTrue":   func(p *bool) bool { return p != nil && *p },
+		"isFalse":  func(p *bool) bool { return p != nil && !*p },
+		"neg":      func(n int) int { return -n },
+		"roleName": roleName,
+		"duty":     dutyName,
+		"mstatus":  meetingStatus,
+		"fieldzh":  fieldSentence,
+		"list3":    func() []int { return []int{7, 8, 9} },
+	}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	pages := map[string]*template.Template{}
+	entries, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, e := range entries {
+		name := e[len("templates/"):]
+		if name == "layout.html" {
+			continue
+		}
+		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, e))
+	}
+	return pages
+}
+
+// securityHeaders sets the headers every page carries: no framing, no
+// inline script, no sniffing.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// page is what every template gets.
+type page struct {
+	Title    string
+	Who      *Identity
+	Flash    string
+	Problem  *httpapi.Problem
+	Errors   map[string]string
+	Data     any
+	Form     map[string]string
+	ClearKey string // a draft key the browser may drop (visit recorded)
+}
+
+// FieldError returns the API's message for a field, if any.
+func (p page) FieldError(name string) string { return p.Errors[name] }
+
+// Value returns a submitted form value to fill the form again.
+func (p page) Value(name string) string { return p.Form[name] }
+
+func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+	t, ok := h.pages[name]
+	if !ok {
+		http.Error(w, "no such page", http.StatusInternalServerError)
+		return
+	}
+	if p.Problem != nil {
+		p.Errors = p.Problem.Errors
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		h.log.Error("rendering a page", "page", name, "err", err.Error())
+		http.Error(w, "頁面產生失敗", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// problemPage shows a problem that belongs to no form.
+func (h *Handler) problemPage(w http.ResponseWriter, id *Identity, p *httpapi.Problem) {
+	status := p.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	h.render(w, status, "problem.html", page{Title: "無法完成", Who: id, Problem: p})
+}
+
+// newKey returns a random idempotency key for a form.
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// formMap copies a parsed form's first values.
+func formMap(r *http.Request) map[string]string {
+	m := map[string]string{}
+	for k, v := range r.PostForm {
+		if len(v) > 0 {
+			m[k] = v[0]
+		}
+	}
+	return m
+}
+
+func roleName(r string) string {
+	switch r {
+	case string(domain.RoleOriginSchool):
+		return "原就讀學校"
+	case string(domain.RoleSocialWorker):
+		return "社工"
+	case string(domain.RoleCommittee):
+		return "審議委員會"
+	case string(domain.RoleBureau):
+		return "教育局"
+	case string(domain.RoleAdmin):
+		return "系統管理"
+	}
+	return r
+}
