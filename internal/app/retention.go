@@ -135,25 +135,7 @@ func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 
 // Run runs the job at start and then every Interval until ctx is done.
 func (j *RetentionJob) Run(ctx context.Context) {
-	interval := j.Interval
-	if interval <= 0 {
-		interval = 24 * time.Hour
-	}
-	for {
-		if _, err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			j.log().Error("retention run incomplete", "err", logsafe.Err(err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(interval):
-		}
-	}
+	runEvery(ctx, j.Interval, 24*time.Hour, j.log(), "retention", j.RunOnce)
 }
 
-func (j *RetentionJob) log() *slog.Logger {
-	if j.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return j.Log
-}
+func (j *RetentionJob) log() *slog.Logger { return orDiscard(j.Log) }

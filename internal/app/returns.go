@@ -174,25 +174,7 @@ func (j *LapseJob) RunOnce(ctx context.Context) (int, error) {
 
 // Run runs the job at start and then every Interval until ctx is done.
 func (j *LapseJob) Run(ctx context.Context) {
-	interval := j.Interval
-	if interval <= 0 {
-		interval = time.Hour
-	}
-	for {
-		if _, err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			j.log().Error("lapse run incomplete", "err", logsafe.Err(err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(interval):
-		}
-	}
+	runEvery(ctx, j.Interval, time.Hour, j.log(), "lapse", j.RunOnce)
 }
 
-func (j *LapseJob) log() *slog.Logger {
-	if j.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return j.Log
-}
+func (j *LapseJob) log() *slog.Logger { return orDiscard(j.Log) }

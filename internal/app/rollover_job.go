@@ -57,28 +57,10 @@ func (j *RolloverJob) RunOnce(ctx context.Context) (int, error) {
 
 // Run runs the job at start and then every Interval until ctx is done.
 func (j *RolloverJob) Run(ctx context.Context) {
-	interval := j.Interval
-	if interval <= 0 {
-		interval = time.Hour
-	}
-	for {
-		if _, err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			j.log().Error("roll-over run incomplete", "err", logsafe.Err(err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(interval):
-		}
-	}
+	runEvery(ctx, j.Interval, time.Hour, j.log(), "roll-over", j.RunOnce)
 }
 
-func (j *RolloverJob) log() *slog.Logger {
-	if j.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return j.Log
-}
+func (j *RolloverJob) log() *slog.Logger { return orDiscard(j.Log) }
 
 // BranchCodes lists every configured branch's code (for the roll-over
 // job).
