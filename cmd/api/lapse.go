@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"time"
@@ -29,21 +28,7 @@ func (m *Main) startLapse(svc *app.Service, reader *projections.Reader, waiter *
 		return nil
 	}
 	job := &app.LapseJob{App: svc, Source: reader, Interval: every, Log: m.log,
-		CaughtUp: func(ctx context.Context) error {
-			last, err := store.LastPosition(ctx)
-			if err != nil {
-				return err
-			}
-			wctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			if got := waiter.Wait(wctx, last); got < last {
-				return fmt.Errorf("lapse: read models at %d of %d; skipping this run", got, last)
-			}
-			return nil
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); job.Run(ctx) }()
-	m.closers = append(m.closers, func() { cancel(); <-done })
+		CaughtUp: caughtUp("lapse", waiter, store)}
+	m.startJob(job.Run)
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -55,9 +54,6 @@ func (m *Main) startReminders(svc *app.Service, reader *projections.Reader) erro
 		Source:   reminders.ReaderSource{Reader: reader, Calendar: svc.Calendar},
 		Calendar: svc.Calendar, Mailer: &smtp, From: m.ReminderFrom, BaseURL: m.ReminderBaseURL,
 		WorkingDays: m.ReminderDays, Interval: every, Log: m.log}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); job.Run(ctx) }()
-	m.closers = append(m.closers, func() { cancel(); <-done })
+	m.startJob(job.Run)
 	return nil
 }

@@ -43,21 +43,7 @@ func (m *Main) startRetention(svc *app.Service, reader *projections.Reader, wait
 		return nil
 	}
 	job := &app.RetentionJob{App: svc, Source: reader, Clock: svc.Clock, Interval: every, Log: m.log,
-		CaughtUp: func(ctx context.Context) error {
-			last, err := store.LastPosition(ctx)
-			if err != nil {
-				return err
-			}
-			wctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			if got := waiter.Wait(wctx, last); got < last {
-				return fmt.Errorf("retention: read models at %d of %d; skipping this run", got, last)
-			}
-			return nil
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); job.Run(ctx) }()
-	m.closers = append(m.closers, func() { cancel(); <-done })
+		CaughtUp: caughtUp("retention", waiter, store)}
+	m.startJob(job.Run)
 	return nil
 }

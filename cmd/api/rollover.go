@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"time"
@@ -27,9 +26,6 @@ func (m *Main) startRollover(svc *app.Service) error {
 		return nil
 	}
 	job := &app.RolloverJob{App: svc, Branches: svc.BranchCodes, Clock: svc.Clock, Interval: every, Log: m.log}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); job.Run(ctx) }()
-	m.closers = append(m.closers, func() { cancel(); <-done })
+	m.startJob(job.Run)
 	return nil
 }
