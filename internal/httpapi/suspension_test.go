@@ -237,6 +237,11 @@ func TestR_SUS_3_FullSuspensionPathReleasesSeatToFirstWaiting(t *testing.T) {
 	if later, _ := e.Store.LastPosition(t.Context()); later != after {
 		t.Fatalf("the close answered position %d, the log is at %d", after, later)
 	}
+	// The list as of a day before the suspension still shows A, enrolled
+	// then (R-SUS-1 grounds are read as of a date).
+	if g := groundsOn("2026-03-05"); fmt.Sprint(g) != "[4]" {
+		t.Fatalf("grounds as of 2026-03-05 after A was suspended: %v, want [4]", g)
+	}
 
 	// R-CAP-1: B and C hold the two seats; D waits.
 	c := capacity(t, e, a.sw)
