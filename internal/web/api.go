@@ -18,6 +18,8 @@ type Identity struct {
 	// bearer is the credential the pages call the API with (interim
 	// sign-in: the person's own API token).
 	bearer string
+	// csrf is the session's anti-forgery token its forms carry.
+	csrf string
 }
 
 // TokenAuthenticator validates an API bearer token as the API does.

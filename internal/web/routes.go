@@ -31,6 +31,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /ui/meetings/{id}/open", h.signedIn(h.openMeeting))
 	m.HandleFunc("POST /ui/meetings/{id}/resolutions", h.signedIn(h.resolve))
 	m.HandleFunc("POST /ui/meetings/{id}/close", h.signedIn(h.closeMeeting))
+	h.enrolledRoutes(m)
+	h.bureauRoutes(m)
+	h.adminRoutes(m)
 	h.mux = m
 }
 

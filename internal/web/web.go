@@ -132,6 +132,9 @@ type page struct {
 	Data     any
 	Form     map[string]string
 	ClearKey string // a draft key the browser may drop (visit recorded)
+	// CSRF is the signed-in session's anti-forgery token; every POST form
+	// carries it with {{template "csrf" $}}.
+	CSRF string
 }
 
 // FieldError returns the API's message for a field, if any.
@@ -148,6 +151,9 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 	}
 	if p.Problem != nil {
 		p.Errors = p.Problem.Errors
+	}
+	if p.Who != nil {
+		p.CSRF = p.Who.csrf
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
