@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -94,7 +95,8 @@ func parsePages() map[string]*template.Template {
 		"fieldzh":  fieldSentence,
 		"list3":    func() []int { return []int{7, 8, 9} },
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	maps.Copy(funcs, enrolledFuncs)
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html"))
 	pages := map[string]*template.Template{}
 	entries, _ := fs.Glob(templateFS, "templates/*.html")
 	for _, e := range entries {
