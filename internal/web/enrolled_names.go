@@ -129,6 +129,26 @@ var enrolledFuncs = template.FuncMap{
 func init() {
 	// The stage a committee's suspend resolution gives (R-SUS-4).
 	stageNames[string(domain.StageSuspended)] = "已中止就讀"
+	// The plain sentences of the enrolled life's rules (rules.go keeps
+	// the others; one written there wins).
+	for id, s := range enrolledRuleSentences {
+		if _, ok := ruleSentences[id]; !ok {
+			ruleSentences[id] = s
+		}
+	}
+}
+
+// enrolledRuleSentences put the enrolled life's rules of
+// ../shared/spec/cihui-rules.md in plain Chinese.
+var enrolledRuleSentences = map[string]string{
+	"R-ENR-4": "就讀輔導會議評估學生適應；建議中止就讀者須開始中止就讀程序，由複審會議決定。",
+	"R-SUS-2": "中止就讀前，分校須先完成家庭訪視及原學籍學校訪視，再將評估報告送原學籍學校。",
+	"R-SUS-3": "中止就讀案須提複審會議審議，利害關係人得提出資料並列席。",
+	"R-SUS-4": "中止就讀者返回原學籍學校或轉介社政、司法單位，原學籍學校須通知網絡單位。",
+	"R-ORG-2": "原學籍學校須派員陪同學生報到（國小應屆畢業生得由家長陪同）。",
+	"R-ORG-4": "在學學生中輟時，分校通知原學籍學校辦理通報，雙方追蹤、協尋、輔導至結案為止；日期須依序且不得晚於今天。",
+	"R-ORG-5": "原學籍學校每月須到分校協同輔導學生。",
+	"R-ORG-6": "中止就讀後，原學籍學校須協助學生離校返回原校。",
 }
 
 // decidedStage: the committee has decided the case (the origin school's

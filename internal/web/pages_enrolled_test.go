@@ -136,3 +136,85 @@ func TestDropoutPagesKeepTheAPIsScope(t *testing.T) {
 		t.Fatalf("follow-ups %v, want [1] (the other school's recorded nothing)", got)
 	}
 }
+
+// Every enrolled-life page renders for each role that works in it, through
+// the whole life of a case: enrolled, on the suspension docket, suspended
+// (R-SUS-2..4); the branch sends a semester's records (R-ENR-2) and the
+// school, once the student is suspended, informs the network units and
+// helps the student leave (R-SUS-4, R-ORG-6).
+func TestEnrolledPagesRenderForEveryRole(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	id := enrolledCase(t, e, "034501")
+	e.Clock.Set(time.Date(2026, 4, 1, 9, 0, 0, 0, domain.Taipei))
+	swTok, schoolTok, committeeTok := e.Token(domain.RoleSocialWorker, ""), e.Token(domain.RoleOriginSchool, "034501"), e.Token(domain.RoleCommittee, "")
+	sw, school, committee := newClient(t, e), newClient(t, e), newClient(t, e)
+	sw.signIn(swTok)
+	school.signIn(schoolTok)
+	committee.signIn(committeeTok)
+	cs := "/ui/cases/" + id
+	pages := func(stage string) {
+		t.Helper()
+		for _, c := range []struct {
+			who  *client
+			path string
+		}{
+			{sw, cs}, {sw, cs + "/dropouts"}, {sw, cs + "/suspension"}, {sw, cs + "/duties"}, {sw, "/ui/duties"}, {sw, "/ui/suspension-grounds?as_of=2026-03-01"},
+			{school, cs}, {school, cs + "/dropouts"}, {school, cs + "/duties"}, {school, "/ui/duties"}, {school, "/ui/co-counselling"},
+			{committee, "/ui/suspension-grounds"},
+		} {
+			if st, body := c.who.get(c.path); st != http.StatusOK || !strings.Contains(body, "</main>") {
+				t.Fatalf("%s, %s: %d %.800s", stage, c.path, st, body)
+			}
+		}
+	}
+	pages("enrolled")
+	if st, body := school.get("/ui/suspension-grounds"); st != http.StatusForbidden {
+		t.Fatalf("the grounds list is the branch's and the committee's (as GET /v1/suspension-grounds): the school got %d %.300s", st, body)
+	}
+	post := func(c *client, path string, f url.Values, flash string) {
+		t.Helper()
+		f.Set("idempotency_key", newKeyFor(path))
+		if st, body, _ := c.post(path, f); st != http.StatusOK || !strings.Contains(body, flash) {
+			t.Fatalf("%s: %d %.1500s", path, st, body)
+		}
+	}
+	post(sw, cs+"/records-sent", url.Values{"form": {"records"}, "semester": {"114-2"}, "kinds": {"grades", "attendance"}, "on": {"2026-04-01"}}, "學期紀錄寄送已登錄")
+	post(sw, cs+"/grounds", url.Values{"form": {"ground"}, "ground": {"2"}, "on": {"2026-03-30"}, "evidence": {"家長來函表示無意願"}}, "中止就讀事由已登錄")
+	post(sw, cs+"/adaptation-meetings", url.Values{"form": {"adaptation"}, "on": {"2026-03-31"}, "outcome": {"propose_end"}, "grounds": {"2"}}, "就讀輔導會議已登錄")
+	post(sw, cs+"/suspension/visits", url.Values{"form": {"suspension-visit"}, "kind": {"home"}, "on": {"2026-04-01"}}, "訪視已登錄")
+	post(sw, cs+"/suspension/visits", url.Values{"form": {"suspension-visit"}, "kind": {"origin_school"}, "on": {"2026-04-01"}}, "訪視已登錄")
+	post(sw, cs+"/suspension/report", url.Values{"form": {"suspension-report"}, "on": {"2026-04-01"}}, "評估報告已送出")
+	pages("on the docket")
+
+	m := e.Do("POST", "/v1/meetings", committeeTok, map[string]any{"academic_year": 114, "kind": "extra", "date": "2026-04-20"})
+	mid, _ := m.JSON(t)["id"].(string)
+	for _, r := range []testenv.Response{
+		e.Do("POST", "/v1/meetings/"+mid+"/open", committeeTok, nil),
+		e.Do("POST", "/v1/meetings/"+mid+"/resolutions", committeeTok, map[string]any{"case_id": id, "resolution": "suspend", "destination": "origin_school"}),
+		e.Do("POST", "/v1/meetings/"+mid+"/close", committeeTok, map[string]any{}),
+	} {
+		if r.Status != http.StatusOK {
+			t.Fatalf("the suspension meeting: %d %s", r.Status, r.Body)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); e.Do("GET", "/v1/referrals/"+id, swTok, nil).JSON(t)["stage"] != "suspended"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the suspension was never projected")
+		}
+	}
+	pages("suspended")
+	if _, body := school.get(cs + "/duties"); !strings.Contains(body, `action="`+cs+`/leave-assistance"`) {
+		t.Fatalf("a suspended student's school is not offered the help to leave: %.1500s", body)
+	}
+	post(school, cs+"/network-notices", url.Values{"form": {"notice"}, "result": {"suspended"}}, "通知網絡單位已登錄")
+	post(school, cs+"/leave-assistance", url.Values{"form": {"leave"}}, "協助離校已登錄")
+	// Done once: a second help to leave is refused, beside its form.
+	if st, body, _ := school.post(cs+"/leave-assistance", url.Values{"form": {"leave"}, "idempotency_key": {"leave-again"}}); st != http.StatusConflict || !strings.Contains(body, `class="problem"`) {
+		t.Fatalf("a second help to leave: %d %.1500s", st, body)
+	}
+}
+
+var keys int
+
+// newKeyFor is a fresh idempotency key for a test's form post.
+func newKeyFor(path string) string { keys++; return fmt.Sprintf("%s#%d", path, keys) }
