@@ -11,6 +11,7 @@ import (
 	"cihui/internal/app"
 	"cihui/internal/domain"
 	"cihui/internal/httpapi"
+	"cihui/internal/projections"
 )
 
 // The case's enrolled-life sub-pages (中輟, 中止就讀, 在學事務): each reads
@@ -38,16 +39,21 @@ type enrolledData struct {
 	// OpenEpisode is the episode still open, if any (one at a time,
 	// R-ORG-4).
 	OpenEpisode *httpapi.DropoutView
+	// Duties are what the person's party still owes for this case (the
+	// 在學事務 page), each linking to its form.
+	Duties []projections.Duty
 }
 
 // loadEnrolled reads the case, waiting for the position a command just
 // wrote (read-your-writes) when the query carries one.
-func (h *Handler) loadEnrolled(r *http.Request, id *Identity) (enrolledData, *httpapi.Problem) {
+func (h *Handler) loadEnrolled(r *http.Request, id *Identity, sub caseSub) (enrolledData, *httpapi.Problem) {
 	d := enrolledData{Worker: id.Actor.Role == domain.RoleSocialWorker, School: id.Actor.Role == domain.RoleOriginSchool}
 	path := "/v1/referrals/" + url.PathEscape(r.PathValue("id"))
+	wait := "" // read-your-writes: "&min_position=…"
 	if at := r.URL.Query().Get("at"); at != "" {
 		if _, err := strconv.ParseUint(at, 10, 64); err == nil {
 			path += "?min_position=" + at
+			wait = "&min_position=" + at
 		}
 	}
 	if p := h.call(r.Context(), id, http.MethodGet, path, nil, "", &d.Case); p != nil {
@@ -61,6 +67,21 @@ func (h *Handler) loadEnrolled(r *http.Request, id *Identity) (enrolledData, *ht
 			d.OpenEpisode = &d.Case.Dropouts[i]
 		}
 	}
+	if sub == subDuties && (d.Worker || d.School) {
+		party := domain.PartyOriginSchool
+		if d.Worker {
+			party = domain.PartyBranch
+		}
+		var l httpapi.DutyList
+		if p := h.call(r.Context(), id, http.MethodGet, "/v1/duties?limit=500&party="+party+wait, nil, "", &l); p != nil {
+			return d, p
+		}
+		for _, du := range l.Items {
+			if du.CaseID == d.Case.ID {
+				d.Duties = append(d.Duties, du)
+			}
+		}
+	}
 	return d, nil
 }
 
@@ -68,7 +89,7 @@ func (h *Handler) loadEnrolled(r *http.Request, id *Identity) (enrolledData, *ht
 // duty links to.
 func (h *Handler) showSub(sub caseSub) func(http.ResponseWriter, *http.Request, *Identity) {
 	return func(w http.ResponseWriter, r *http.Request, id *Identity) {
-		d, p := h.loadEnrolled(r, id)
+		d, p := h.loadEnrolled(r, id, sub)
 		if p != nil {
 			h.problemPage(w, id, p)
 			return
@@ -102,7 +123,7 @@ func (h *Handler) postSub(w http.ResponseWriter, r *http.Request, id *Identity, 
 // subProblem shows a sub-page again with a refused form's problem; a
 // problem about the case itself (not found, not in scope) is its own page.
 func (h *Handler) subProblem(w http.ResponseWriter, r *http.Request, id *Identity, sub caseSub, p *httpapi.Problem) {
-	d, lp := h.loadEnrolled(r, id)
+	d, lp := h.loadEnrolled(r, id, sub)
 	if lp != nil {
 		h.problemPage(w, id, p)
 		return

@@ -58,3 +58,19 @@ func dutyLink(d projections.Duty) string {
 	}
 	return c
 }
+
+// dutyPeriod is a duty's period in words: a result, an episode, a
+// semester or month as the API writes it; "-" (owed once) is nothing.
+func dutyPeriod(d projections.Duty) string {
+	switch {
+	case d.Period == "-":
+		return ""
+	case d.Kind == domain.DutyNetworkNotice:
+		return resultName(d.Period)
+	case d.Kind == domain.DutyDropoutReport:
+		return "第 " + d.Period + " 次中輟"
+	case d.Kind == domain.DutyRegistration || d.Kind == domain.DutyRecordsSent:
+		return d.Period + " 學期"
+	}
+	return d.Period
+}

@@ -116,6 +116,7 @@ var enrolledFuncs = template.FuncMap{
 	"recordable":   func() []int { return domain.RecordableGrounds },
 	"newkey":       newKey,
 	"dutyLink":     dutyLink,
+	"dperiod":      dutyPeriod,
 	"hasInt":       func(xs []int64, n int) bool { return containsInt(xs, n) },
 	"pick":         func(form map[string]string, name, def string) string { return pickValue(form, name, def) },
 	"enrolledView": func(stage string) bool { return stage == "enrolled" || stage == string(domain.StageSuspended) },

@@ -206,8 +206,14 @@ func TestEnrolledPagesRenderForEveryRole(t *testing.T) {
 	if _, body := school.get(cs + "/duties"); !strings.Contains(body, `action="`+cs+`/leave-assistance"`) {
 		t.Fatalf("a suspended student's school is not offered the help to leave: %.1500s", body)
 	}
+	if _, body := school.get(cs + "/duties"); !strings.Contains(body, `<li data-kind="leave_assistance">`) || !strings.Contains(body, `<li data-kind="network_notice">`) {
+		t.Fatalf("the school's duties of a suspended student are not listed on the case: %.3000s", body)
+	}
 	post(school, cs+"/network-notices", url.Values{"form": {"notice"}, "result": {"suspended"}}, "通知網絡單位已登錄")
 	post(school, cs+"/leave-assistance", url.Values{"form": {"leave"}}, "協助離校已登錄")
+	if _, body := school.get(cs + "/duties"); strings.Contains(body, `<li data-kind="leave_assistance">`) {
+		t.Fatalf("the help to leave, done, is still listed as owed: %.3000s", body)
+	}
 	// Done once: a second help to leave is refused, beside its form.
 	if st, body, _ := school.post(cs+"/leave-assistance", url.Values{"form": {"leave"}, "idempotency_key": {"leave-again"}}); st != http.StatusConflict || !strings.Contains(body, `class="problem"`) {
 		t.Fatalf("a second help to leave: %d %.1500s", st, body)
