@@ -14,12 +14,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"cihui/internal/domain"
 	"cihui/internal/httpapi"
+	"cihui/internal/session"
 	"cihui/internal/web/roc"
-	"cihui/internal/web/session"
 )
 
 //go:embed templates/*.html
@@ -30,18 +29,22 @@ var staticFS embed.FS
 
 // Config wires the pages.
 type Config struct {
-	// Tokens validates the interim sign-in's token as the API does.
-	Tokens TokenAuthenticator
-	// SecureCookie marks the session cookie Secure (behind HTTPS).
-	SecureCookie bool
-	Log          *slog.Logger
+	// Sessions are the people sessions (issue 14) the API also serves:
+	// a page resolves the session cookie with it, and calls the API as
+	// that session. Without it nobody can sign in to the pages.
+	Sessions *session.Store
+	// OIDC shows the sign-in with the school's account (the API's
+	// /auth/oidc/login), which then replaces the password form, as the
+	// API turns password sign-in off.
+	OIDC bool
+	Log  *slog.Logger
 }
 
 // Handler serves /ui/.
 type Handler struct {
 	api      http.Handler
-	tokens   TokenAuthenticator
 	sessions *session.Store
+	oidc     bool
 	pages    map[string]*template.Template
 	log      *slog.Logger
 	mux      *http.ServeMux
@@ -50,14 +53,15 @@ type Handler struct {
 // New returns the constructor httpapi.Config.UI takes.
 func New(cfg Config) func(api http.Handler) http.Handler {
 	return func(api http.Handler) http.Handler {
-		h := &Handler{api: api, tokens: cfg.Tokens, sessions: session.New(12*time.Hour, cfg.SecureCookie), log: cfg.Log}
+		h := &Handler{api: api, sessions: cfg.Sessions, oidc: cfg.OIDC, log: cfg.Log}
 		if h.log == nil {
 			h.log = slog.New(slog.DiscardHandler)
 		}
 		h.pages = parsePages()
 		h.routes()
-		// Cross-site form posts are refused (Sec-Fetch-Site / Origin):
-		// the standard library's CSRF protection, no token to carry.
+		// Cross-site form posts are refused (Sec-Fetch-Site / Origin) by
+		// the standard library, and every POST must carry the session's
+		// token besides (signedIn, signin.go).
 		return http.NewCrossOriginProtection().Handler(securityHeaders(h.mux))
 	}
 }
