@@ -311,3 +311,46 @@ func TestVisitFormPostedTwiceRecordsOneVisit(t *testing.T) {
 		t.Fatalf("two posts of one visit form recorded %d visits, want 1", len(v.Visit.Log))
 	}
 }
+
+// The admin pages are the admin's: anyone else gets 403 and a form posted
+// to them changes nothing.
+func TestAdminPagesRefuseOthers(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	sw := newClient(t, e)
+	sw.signIn(e.TokenIn(e.Branch.Code, domain.RoleSocialWorker, ""))
+	for _, path := range []string{"/ui/admin/people", "/ui/admin/branches", "/ui/admin/calendar", "/ui/admin/access-log", "/ui/admin/retention", "/ui/admin/quarantine"} {
+		if st, body := sw.get(path); st != http.StatusForbidden || !strings.Contains(body, "只有系統管理員") {
+			t.Errorf("%s for a social worker: %d %.200s", path, st, body)
+		}
+	}
+	if st, _, _ := sw.post("/ui/admin/people", url.Values{"name": {"冒名"}, "email": {"x@example.edu.tw"}, "new_role": {"admin"}}); st != http.StatusForbidden {
+		t.Errorf("a social worker adding a person: %d", st)
+	}
+	if _, err := e.People.ByEmail(context.Background(), "x@example.edu.tw"); err == nil {
+		t.Fatal("a social worker's post added a person")
+	}
+	admin := newClient(t, e)
+	admin.signIn(e.Token(domain.RoleAdmin, ""))
+	if st, body := admin.get("/ui/admin/people"); st != http.StatusOK || !strings.Contains(body, "新增人員") {
+		t.Fatalf("the admin's people page: %d %.300s", st, body)
+	}
+}
+
+// A person with several roles switches the role their session acts in,
+// as /auth/role does; a role they do not hold is refused.
+func TestSwitchRole(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	p := e.NewPerson("李老師", domain.Scope{Role: domain.RoleOriginSchool, School: "034501"}, domain.Scope{Role: domain.RoleCommittee})
+	c := newClient(t, e)
+	c.signInAs(p)
+	if st, body := c.get("/ui/role"); st != http.StatusOK || !strings.Contains(body, "審議委員會") || !strings.Contains(body, "（目前）") {
+		t.Fatalf("the role page: %d %.500s", st, body)
+	}
+	if st, body, _ := c.post("/ui/role", url.Values{"scope": {"admin||"}}); st != http.StatusForbidden {
+		t.Fatalf("switching to a role not held: %d %.300s", st, body)
+	}
+	st, body, path := c.post("/ui/role", url.Values{"scope": {"committee||" + e.Branch.Code}})
+	if st != http.StatusOK || path != "/ui/meetings" || !strings.Contains(body, "審議委員會") {
+		t.Fatalf("after switching to the committee: %d %s %.300s", st, path, body)
+	}
+}

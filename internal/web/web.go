@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"cihui/internal/domain"
 	"cihui/internal/httpapi"
@@ -89,14 +90,18 @@ func parsePages() map[string]*template.Template {
 			}
 			return *p
 		},
-		"isTrue":   func(p *bool) bool { return p != nil && *p },
-		"isFalse":  func(p *bool) bool { return p != nil && !*p },
-		"neg":      func(n int) int { return -n },
-		"roleName": roleName,
-		"duty":     dutyName,
-		"mstatus":  meetingStatus,
-		"fieldzh":  fieldSentence,
-		"list3":    func() []int { return []int{7, 8, 9} },
+		"isTrue":      func(p *bool) bool { return p != nil && *p },
+		"isFalse":     func(p *bool) bool { return p != nil && !*p },
+		"neg":         func(n int) int { return -n },
+		"roleName":    roleName,
+		"duty":        dutyName,
+		"mstatus":     meetingStatus,
+		"fieldzh":     fieldSentence,
+		"list3":       func() []int { return []int{7, 8, 9} },
+		"dict":        dict,
+		"staffStatus": staffStatus,
+		"rocTime":     rocTime,
+		"holdReason":  holdReason,
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := map[string]*template.Template{}
@@ -211,4 +216,21 @@ func roleName(r string) string {
 		return "系統管理"
 	}
 	return r
+}
+
+// dict makes a map of its key, value pairs, to give a partial template
+// more than one value.
+func dict(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		m[k] = kv[i+1]
+	}
+	return m
+}
+
+// rocTime writes a moment in Taipei as an ROC date and the time of day.
+func rocTime(t time.Time) string {
+	t = t.In(domain.Taipei)
+	return roc.Time(t) + " " + t.Format("15:04")
 }
