@@ -106,6 +106,7 @@ func TestBrowserAdminPath(t *testing.T) {
 		b.do(chromedp.SetValue(chromedp.CSS("#cyear"), "2027"), chromedp.SetUploadFiles(chromedp.CSS("#cfile"), []string{file}))
 		b.submit(`form[action="/ui/admin/calendar"] button`)
 		b.do(chromedp.WaitVisible(`//p[contains(., "行事曆已匯入")]`))
+		b.check("a07b-admin-calendar-imported")
 		r := e.Do("GET", "/v1/calendar/workdays?from=2027-01-04&to=2027-01-08", adminTok, nil)
 		if !strings.Contains(string(r.Body), "official") {
 			t.Fatalf("after the import, 2027 is not official: %d %s", r.Status, r.Body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"cihui/internal/events"
 	"cihui/internal/session"
 	"cihui/internal/testenv"
+	"cihui/internal/web"
 )
 
 // client is a browser without JavaScript: cookies, form posts, redirects.
@@ -26,6 +28,8 @@ type client struct {
 	base string
 	http *http.Client
 	csrf string
+	// person is who signed in.
+	person testenv.Person
 }
 
 // httpsJar keeps cookies as a browser on HTTPS would: the test server is
@@ -91,6 +95,7 @@ func (c *client) signIn(token string) { c.t.Helper(); c.signInAs(c.e.PersonOfTok
 // signInAs signs in with the sign-in page's form.
 func (c *client) signInAs(p testenv.Person) {
 	c.t.Helper()
+	c.person = p
 	c.get("/ui/signin")
 	form := url.Values{"email": {p.Email}, "password": {p.Password}, "next": {"/ui/"}}
 	if code := p.Code(); code != "" {
@@ -352,5 +357,18 @@ func TestSwitchRole(t *testing.T) {
 	st, body, path := c.post("/ui/role", url.Values{"scope": {"committee||" + e.Branch.Code}})
 	if st != http.StatusOK || path != "/ui/meetings" || !strings.Contains(body, "審議委員會") {
 		t.Fatalf("after switching to the committee: %d %s %.300s", st, path, body)
+	}
+}
+
+// With OpenID Connect configured, the sign-in page offers the school's
+// account (the API's /auth/oidc/login) and no password form, as the API
+// then turns password sign-in off.
+func TestSignInPageWithOIDC(t *testing.T) {
+	h := web.New(web.Config{OIDC: true})(http.NotFoundHandler())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ui/signin", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `href="/auth/oidc/login"`) || !strings.Contains(body, "以學校帳號登入") || strings.Contains(body, `name="password"`) {
+		t.Fatalf("the sign-in page with OIDC: %d %.500s", rec.Code, body)
 	}
 }
