@@ -24,16 +24,33 @@ type Person struct {
 	Password string
 	secret   string
 	clock    *Clock
+	used     *usedSteps
 }
 
-// Code returns the person's TOTP code at the environment's clock, "" when
-// they have no second factor. A code is good for one sign-in: a second
-// sign-in in the same 30 s of the clock needs the clock moved on.
+// usedSteps remembers the TOTP steps a person's codes were given for: a
+// code is good once.
+type usedSteps struct {
+	mu   sync.Mutex
+	last int64
+}
+
+// Code returns a TOTP code for the person's next sign-in at the
+// environment's clock, "" when they have no second factor. A code is good
+// once, so a second call in the same 30 s of the clock gives the next
+// step's code, which the check's one step of skew still takes; a third
+// needs the clock moved on.
 func (p Person) Code() string {
 	if p.secret == "" {
 		return ""
 	}
-	c, err := auth.TOTPCode(p.secret, p.clock.Now())
+	p.used.mu.Lock()
+	defer p.used.mu.Unlock()
+	at := p.clock.Now()
+	if step := at.Unix() / 30; step <= p.used.last {
+		at = time.Unix((p.used.last+1)*30, 0)
+	}
+	p.used.last = at.Unix() / 30
+	c, err := auth.TOTPCode(p.secret, at)
 	if err != nil {
 		panic(err)
 	}
@@ -99,7 +116,7 @@ func (e *Env) withPassword(st domain.Staff) Person {
 	if err := e.Logins.SetPassword(ctx, testAdmin, st.ID, Password, nil); err != nil {
 		e.T.Fatal(err)
 	}
-	p := Person{Staff: st, Password: Password, clock: e.Clock}
+	p := Person{Staff: st, Password: Password, clock: e.Clock, used: &usedSteps{}}
 	if st.IsAdmin() {
 		secret, _, err := e.Logins.BeginTOTP(ctx, st.ID)
 		if err != nil {

@@ -372,3 +372,17 @@ func TestSignInPageWithOIDC(t *testing.T) {
 		t.Fatalf("the sign-in page with OIDC: %d %.500s", rec.Code, body)
 	}
 }
+
+// An admin (who must give a TOTP code) signs in from two browsers at the
+// same moment: each code is used once.
+func TestAdminSignsInTwice(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	tok := e.Token(domain.RoleAdmin, "")
+	for range 2 {
+		c := newClient(t, e)
+		c.signIn(tok)
+		if st, body := c.get("/ui/admin/people"); st != http.StatusOK {
+			t.Fatalf("the admin's people page: %d %.300s", st, body)
+		}
+	}
+}
