@@ -50,8 +50,14 @@ func (h *Handler) routes() {
 // nothing.
 func (h *Handler) signedIn(next func(http.ResponseWriter, *http.Request, *Identity)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := h.identify(w, r)
-		if !ok {
+		id, err := h.identify(w, r)
+		if err != nil && !errors.Is(err, session.ErrNoSession) {
+			h.log.Error("looking up a session", "err", err.Error())
+			h.render(w, http.StatusServiceUnavailable, "problem.html", page{Title: "暫時無法使用",
+				Problem: &httpapi.Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Title: "系統暫時無法確認您的登入狀態，請稍後再試。"}})
+			return
+		}
+		if err != nil {
 			http.Redirect(w, r, "/ui/signin?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 			return
 		}
@@ -83,19 +89,18 @@ func (h *Handler) refuseForgery(w http.ResponseWriter, id *Identity) {
 // from its cookie, as the API does: a session ended, idle too long, or
 // whose person is suspended, removed or no longer holds its role opens
 // no page.
-func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (*Identity, bool) {
+// It returns session.ErrNoSession when the request is not signed in.
+func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (*Identity, error) {
 	ck, err := r.Cookie(session.CookieName)
 	if err != nil || ck.Value == "" || h.sessions == nil {
-		return nil, false
+		return nil, session.ErrNoSession
 	}
 	ses, err := h.sessions.Lookup(r.Context(), ck.Value)
-	if err != nil {
-		if errors.Is(err, session.ErrNoSession) {
-			http.SetCookie(w, session.ClearCookie())
-		} else {
-			h.log.Error("looking up a session", "err", err.Error())
-		}
-		return nil, false
+	if errors.Is(err, session.ErrNoSession) {
+		http.SetCookie(w, session.ClearCookie())
 	}
-	return &Identity{Actor: ses.Actor(), cookie: ck.Value, csrf: ses.CSRF}, true
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{Actor: ses.Actor(), cookie: ck.Value, csrf: ses.CSRF}, nil
 }
