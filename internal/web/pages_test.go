@@ -386,3 +386,23 @@ func TestAdminSignsInTwice(t *testing.T) {
 		}
 	}
 }
+
+// The admin places a legal hold on a case from the retention page, and
+// lifts it (POST and DELETE /v1/referrals/{id}/legal-hold).
+func TestAdminLegalHold(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	admin := newClient(t, e)
+	admin.signIn(e.Token(domain.RoleAdmin, ""))
+	admin.get("/ui/admin/retention")
+	st, body, path := admin.post("/ui/admin/retention/"+id+"/hold", url.Values{"reason": {"litigation"}, "note": {"訴訟中"}, "idempotency_key": {"h1"}})
+	if st != http.StatusOK || path != "/ui/admin/retention" || !strings.Contains(body, "已設定法律保全") {
+		t.Fatalf("placing a hold: %d %s %.300s", st, path, body)
+	}
+	if st, body, _ := admin.post("/ui/admin/retention/"+id+"/hold", url.Values{"reason": {"no-such-reason"}, "idempotency_key": {"h2"}}); st < 400 || !strings.Contains(body, "無法完成") {
+		t.Fatalf("a hold with an unknown reason: %d %.300s", st, body)
+	}
+	if st, body, _ := admin.post("/ui/admin/retention/"+id+"/hold", url.Values{"action": {"lift"}, "idempotency_key": {"l1"}}); st != http.StatusOK || !strings.Contains(body, "已解除法律保全") {
+		t.Fatalf("lifting the hold: %d %.300s", st, body)
+	}
+}
