@@ -297,7 +297,7 @@ func (m *Main) Run(ctx context.Context) error {
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: auth,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
-		UI:     web.New(web.Config{Tokens: tokens, Log: m.log}),
+		UI:     web.New(web.Config{Sessions: sessions, OIDC: oidc != nil, Log: m.log}),
 		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,
 	})
 	if oidc != nil {

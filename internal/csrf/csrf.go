@@ -81,10 +81,17 @@ func Check(c echo.Context) error {
 	if got == "" {
 		got = c.FormValue(FieldName)
 	}
-	if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+	if !Matches(want, got) {
 		return ErrMissing
 	}
 	return nil
+}
+
+// Matches reports whether a request carries the token it must (compared
+// in constant time); an empty token never matches. The web pages
+// (internal/web) check their forms with it.
+func Matches(want, got string) bool {
+	return want != "" && got != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
 // Protect is echo middleware that applies Check to every request.

@@ -85,6 +85,8 @@ type Env struct {
 	Access     *accesslog.Log // the access-log stream (CIHUI_ACCESS)
 	Reader     *projections.Reader
 	cancelProj context.CancelFunc
+	peopleMu   sync.Mutex
+	people     map[string]Person // PersonOfToken's, by person id
 	projDone   chan struct{}
 }
 
@@ -224,12 +226,14 @@ func New(t testing.TB, o Options) *Env {
 		App: e.App, Reader: reader, Opener: e.Sealer, Waiter: e.Waiter, Auth: e.Tokens,
 		DB: e.DB, NATS: e.NC, Store: e.Store, Registry: e.Registry, Limits: o.Limits,
 		RequestHashKey: requestSecret, Access: e.Access,
-		UI:     web.New(web.Config{Tokens: e.Tokens}),
+		UI:     web.New(web.Config{Sessions: e.Sessions}),
 		People: e.People, Tokens: e.Tokens, Sessions: e.Sessions, Logins: e.Logins, Clock: e.Clock.Now, Log: o.Log,
 	})
 	e.API = api
 	e.HTTP = httptest.NewServer(api)
 	t.Cleanup(e.HTTP.Close)
+	running.Store(e.HTTP.URL, e)
+	t.Cleanup(func() { running.Delete(e.HTTP.URL) })
 	if !o.NoProjector {
 		e.StartProjector()
 	}

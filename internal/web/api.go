@@ -8,23 +8,30 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"cihui/internal/csrf"
 	"cihui/internal/events"
 	"cihui/internal/httpapi"
+	"cihui/internal/session"
 )
 
-// Identity is the signed-in person a page acts for.
+// Identity is the signed-in person a page acts for: their people session
+// (internal/session), acting in one of their roles.
 type Identity struct {
 	Actor events.Actor
-	// bearer is the credential the pages call the API with (interim
-	// sign-in: the person's own API token).
-	bearer string
-	// csrf is the session's anti-forgery token its forms carry.
+	// cookie is the session cookie's value: the pages call the API with
+	// it, as the browser would, so the API resolves the same session.
+	cookie string
+	// csrf is the session's anti-forgery token: its forms carry it, and
+	// the pages' calls to the API carry it as X-CSRF-Token.
 	csrf string
 }
 
-// TokenAuthenticator validates an API bearer token as the API does.
-type TokenAuthenticator interface {
-	Authenticate(ctx context.Context, token string) (events.Actor, error)
+// authorize makes req the signed-in person's, for the API's handler: it
+// carries their session cookie and the session's CSRF token, as their
+// browser's own call to /v1 would.
+func (id *Identity) authorize(req *http.Request) {
+	req.AddCookie(&http.Cookie{Name: session.CookieName, Value: id.cookie})
+	req.Header.Set(csrf.HeaderName, id.csrf)
 }
 
 // call runs one request through the API's own handler, in process, as
@@ -32,36 +39,40 @@ type TokenAuthenticator interface {
 // problem details as a client of /v1 gets. out receives a 2xx JSON body;
 // a problem comes back as *httpapi.Problem.
 func (h *Handler) call(ctx context.Context, id *Identity, method, path string, body any, idemKey string, out any) *httpapi.Problem {
-	var rd io.Reader = http.NoBody // a handler's request always has a body
+	var raw []byte
+	ctype := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return &httpapi.Problem{Status: 500, Code: "internal", Title: "internal error"}
 		}
-		rd = bytes.NewReader(b)
+		raw, ctype = b, "application/json"
+	}
+	return h.callRaw(ctx, id, method, path, ctype, raw, idemKey, out)
+}
+
+// callRaw is call with a body sent as it is (a calendar file).
+func (h *Handler) callRaw(ctx context.Context, id *Identity, method, path, ctype string, body []byte, idemKey string, out any) *httpapi.Problem {
+	var rd io.Reader = http.NoBody // a handler's request always has a body
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, path, rd)
 	if err != nil {
 		return &httpapi.Problem{Status: 500, Code: "internal", Title: "internal error"}
 	}
-	req.Header.Set("Authorization", "Bearer "+id.bearer)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	id.authorize(req)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
 	}
-	rec := httptest.NewRecorder()
-	h.api.ServeHTTP(rec, req)
-	res := rec.Result()
+	res := h.serveAPI(req)
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	if res.StatusCode >= 300 {
-		p := &httpapi.Problem{}
-		if json.Unmarshal(data, p) != nil || p.Status == 0 {
-			p.Status, p.Code = res.StatusCode, "internal"
-		}
-		return p
+		return problemOf(res.StatusCode, data)
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -69,4 +80,21 @@ func (h *Handler) call(ctx context.Context, id *Identity, method, path string, b
 		}
 	}
 	return nil
+}
+
+// serveAPI runs a request through the API's handler and returns its
+// response.
+func (h *Handler) serveAPI(req *http.Request) *http.Response {
+	rec := httptest.NewRecorder()
+	h.api.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+// problemOf reads an API problem answer.
+func problemOf(status int, data []byte) *httpapi.Problem {
+	p := &httpapi.Problem{}
+	if json.Unmarshal(data, p) != nil || p.Status == 0 {
+		p.Status, p.Code = status, "internal"
+	}
+	return p
 }

@@ -174,11 +174,29 @@ func (b *browser) check(name string) {
 	}
 }
 
+// signIn signs in as the person a token is issued to
+// (testenv.PersonOfToken gives them an e-mail address and a password),
+// with the sign-in page's form.
 func (b *browser) signIn(token string) {
 	b.t.Helper()
+	e := testenv.Running(b.base)
+	if e == nil {
+		b.t.Fatalf("no test environment serves %s", b.base)
+	}
+	b.signInAs(e.PersonOfToken(token))
+}
+
+// signInAs signs in as a person (testenv.NewPerson) with the sign-in
+// page's form: e-mail, password and, with a second factor, the code.
+func (b *browser) signInAs(p testenv.Person) {
+	b.t.Helper()
 	b.open("/ui/signin")
-	b.do(chromedp.SetValue(chromedp.CSS("#token"), token))
+	b.do(chromedp.SetValue(chromedp.CSS("#email"), p.Email), chromedp.SetValue(chromedp.CSS("#password"), p.Password))
+	if code := p.Code(); code != "" {
+		b.do(chromedp.SetValue(chromedp.CSS("#code"), code))
+	}
 	b.submit(`form[action="/ui/signin"] button`)
+	b.do(chromedp.WaitVisible(chromedp.CSS(`form[action="/ui/signout"]`)))
 }
 
 // newBrowser starts one person's own Chromium (own profile: own cookies

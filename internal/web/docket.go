@@ -15,7 +15,7 @@ func (h *Handler) printDocket(w http.ResponseWriter, r *http.Request, id *Identi
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	req.Header.Set("Authorization", "Bearer "+id.bearer)
+	id.authorize(req)
 	rec := httptest.NewRecorder()
 	h.api.ServeHTTP(rec, req)
 	res := rec.Result()

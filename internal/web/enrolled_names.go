@@ -122,7 +122,7 @@ var enrolledFuncs = template.FuncMap{
 	"enrolledView": func(stage string) bool { return stage == "enrolled" || stage == string(domain.StageSuspended) },
 	"decided":      decidedStage,
 	"args":         args,
-	"problemOf":    problemOf,
+	"problemOf":    formProblem,
 	"ferrOf":       ferrOf,
 	"val":          val,
 }
@@ -173,9 +173,9 @@ func args(kv ...any) map[string]any {
 	return m
 }
 
-// problemOf is the page's problem when it answers the form named form
+// formProblem is the page's problem when it answers the form named form
 // (several forms share a page; the refusal is shown beside its own).
-func problemOf(p page, form string) *httpapi.Problem {
+func formProblem(p page, form string) *httpapi.Problem {
 	if p.Form["form"] != form {
 		return nil
 	}

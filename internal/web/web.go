@@ -19,8 +19,8 @@ import (
 
 	"cihui/internal/domain"
 	"cihui/internal/httpapi"
+	"cihui/internal/session"
 	"cihui/internal/web/roc"
-	"cihui/internal/web/session"
 )
 
 //go:embed templates/*.html
@@ -31,18 +31,22 @@ var staticFS embed.FS
 
 // Config wires the pages.
 type Config struct {
-	// Tokens validates the interim sign-in's token as the API does.
-	Tokens TokenAuthenticator
-	// SecureCookie marks the session cookie Secure (behind HTTPS).
-	SecureCookie bool
-	Log          *slog.Logger
+	// Sessions are the people sessions (issue 14) the API also serves:
+	// a page resolves the session cookie with it, and calls the API as
+	// that session. Without it nobody can sign in to the pages.
+	Sessions *session.Store
+	// OIDC shows the sign-in with the school's account (the API's
+	// /auth/oidc/login), which then replaces the password form, as the
+	// API turns password sign-in off.
+	OIDC bool
+	Log  *slog.Logger
 }
 
 // Handler serves /ui/.
 type Handler struct {
 	api      http.Handler
-	tokens   TokenAuthenticator
 	sessions *session.Store
+	oidc     bool
 	pages    map[string]*template.Template
 	log      *slog.Logger
 	mux      *http.ServeMux
@@ -51,14 +55,15 @@ type Handler struct {
 // New returns the constructor httpapi.Config.UI takes.
 func New(cfg Config) func(api http.Handler) http.Handler {
 	return func(api http.Handler) http.Handler {
-		h := &Handler{api: api, tokens: cfg.Tokens, sessions: session.New(12*time.Hour, cfg.SecureCookie), log: cfg.Log}
+		h := &Handler{api: api, sessions: cfg.Sessions, oidc: cfg.OIDC, log: cfg.Log}
 		if h.log == nil {
 			h.log = slog.New(slog.DiscardHandler)
 		}
 		h.pages = parsePages()
 		h.routes()
-		// Cross-site form posts are refused (Sec-Fetch-Site / Origin):
-		// the standard library's CSRF protection, no token to carry.
+		// Cross-site form posts are refused (Sec-Fetch-Site / Origin) by
+		// the standard library, and every POST must carry the session's
+		// token besides (signedIn, signin.go).
 		return http.NewCrossOriginProtection().Handler(securityHeaders(h.mux))
 	}
 }
@@ -86,14 +91,18 @@ func parsePages() map[string]*template.Template {
 			}
 			return *p
 		},
-		"isTrue":   func(p *bool) bool { return p != nil && *p },
-		"isFalse":  func(p *bool) bool { return p != nil && !*p },
-		"neg":      func(n int) int { return -n },
-		"roleName": roleName,
-		"duty":     dutyName,
-		"mstatus":  meetingStatus,
-		"fieldzh":  fieldSentence,
-		"list3":    func() []int { return []int{7, 8, 9} },
+		"isTrue":      func(p *bool) bool { return p != nil && *p },
+		"isFalse":     func(p *bool) bool { return p != nil && !*p },
+		"neg":         func(n int) int { return -n },
+		"roleName":    roleName,
+		"duty":        dutyName,
+		"mstatus":     meetingStatus,
+		"fieldzh":     fieldSentence,
+		"list3":       func() []int { return []int{7, 8, 9} },
+		"dict":        dict,
+		"staffStatus": staffStatus,
+		"rocTime":     rocTime,
+		"holdReason":  holdReason,
 	}
 	maps.Copy(funcs, enrolledFuncs)
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html"))
@@ -209,4 +218,21 @@ func roleName(r string) string {
 		return "系統管理"
 	}
 	return r
+}
+
+// dict makes a map of its key, value pairs, to give a partial template
+// more than one value.
+func dict(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		m[k] = kv[i+1]
+	}
+	return m
+}
+
+// rocTime writes a moment in Taipei as an ROC date and the time of day.
+func rocTime(t time.Time) string {
+	t = t.In(domain.Taipei)
+	return roc.Time(t) + " " + t.Format("15:04")
 }

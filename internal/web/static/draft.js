@@ -15,7 +15,7 @@
   function save() {
     var d = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name) { return; }
+      if (!el.name || el.name === "csrf_token") { return; } // the page carries its own
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
       d[el.name] = el.value;
     });
@@ -27,7 +27,7 @@
     try {
       var d = JSON.parse(saved);
       Array.prototype.forEach.call(form.elements, function (el) {
-        if (!el.name || !(el.name in d)) { return; }
+        if (!el.name || el.name === "csrf_token" || !(el.name in d)) { return; }
         if (el.type === "radio" || el.type === "checkbox") { el.checked = el.value === d[el.name]; }
         else { el.value = d[el.name]; }
       });

@@ -1,0 +1,32 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"cihui/internal/domain"
+	"cihui/internal/httpapi"
+)
+
+type personData struct {
+	Person domain.Staff
+	Roles  []string
+	Self   bool
+}
+
+// adminPerson serves GET /ui/admin/people/{id}: a person, their roles and
+// status, with the forms to change them (GET /v1/people/{id}).
+func (h *Handler) adminPerson(w http.ResponseWriter, r *http.Request, id *Identity) {
+	h.showPerson(w, r, id, http.StatusOK, nil)
+}
+
+func (h *Handler) showPerson(w http.ResponseWriter, r *http.Request, id *Identity, status int, prob *httpapi.Problem) {
+	d := personData{Roles: adminRoles}
+	if p := h.call(r.Context(), id, http.MethodGet, "/v1/people/"+url.PathEscape(r.PathValue("id")), nil, "", &d.Person); p != nil {
+		h.problemPage(w, id, p)
+		return
+	}
+	d.Self = d.Person.ID == id.Actor.UserID
+	h.render(w, status, "admin_person.html", page{Title: "人員：" + d.Person.Name, Who: id, Data: d, Flash: adminFlash(r), Problem: prob,
+		Form: map[string]string{"add_role": ""}})
+}
