@@ -200,7 +200,7 @@ func New(cfg Config) *Server {
 	e.Use(requestIDs)
 	e.Use(retryAfter503)
 	e.Use(s.observe)
-	e.Use(middleware.Recover())
+	e.Use(s.recoverPanics)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(requestHashKey(cfg.RequestHashKey))
 	e.Use(requestTimeout(l.RequestTimeout))
