@@ -123,7 +123,8 @@ func TestPersonalDataStaysOutOfLogsMetricsAndProblems(t *testing.T) {
 		w.do("POST", "/v1/referrals", a.school, b, 400)
 	}
 	secrets = append(secrets, badID)
-	// A value typed where an id belongs.
+	// A value sent as the method, and typed where an id belongs.
+	w.do(nationalID, "/v1/referrals", a.school, nil, 405)
 	w.do("GET", "/v1/referrals/"+nationalID, a.school, nil, 400)
 	w.do("GET", "/v1/referrals/"+url.PathEscape(studentName)+"/events", a.school, nil, 400)
 
