@@ -59,7 +59,7 @@ func render(err error, depth int) string {
 		switch {
 		case raw == safe:
 		case raw != "" && strings.Contains(text, raw):
-			text = strings.Replace(text, raw, safe, 1)
+			text = strings.ReplaceAll(text, raw, safe)
 		default:
 			// The wrapper's text does not show the wrapped error's as it
 			// is: it may still hold the value; keep only its type.
