@@ -126,6 +126,8 @@ func TestPersonalDataStaysOutOfLogsMetricsAndProblems(t *testing.T) {
 	// A value sent as the method, and typed where an id belongs.
 	w.do(nationalID, "/v1/referrals", a.school, nil, 405)
 	w.do("GET", "/v1/referrals/"+nationalID, a.school, nil, 400)
+	w.do("GET", "/v1/people-by-id/"+nationalID+"?q="+nationalID, a.school, nil, 404)
+	w.do("GET", "/"+nationalID, "", nil, 404)
 	w.do("GET", "/v1/referrals/"+url.PathEscape(studentName)+"/events", a.school, nil, 400)
 
 	// 中止就讀: a ground with its evidence, an adaptation meeting that
