@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"cihui/internal/domain"
+	"cihui/internal/logsafe"
 )
 
 func main() {
@@ -31,7 +32,7 @@ func main() {
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "api:", err)
+		fmt.Fprintln(os.Stderr, "api:", logsafe.Err(err))
 		var de *domain.Error
 		if errors.As(err, &de) {
 			for field, msg := range de.Fields {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"runtime"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,6 +98,34 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	c.Response().WriteHeader(status)
 	if c.Request().Method != http.MethodHead {
 		_, _ = c.Response().Write(b)
+	}
+}
+
+// errPanicked answers a request whose handler panicked.
+var errPanicked = &domain.Error{Code: domain.EInternal, Message: "internal error"}
+
+// recoverPanics turns a handler's panic into a 500 problem. The log names
+// the request, the route, what panicked (logsafe.Panic: a runtime error's
+// text, else the value's type only, for a panic value may be built from
+// personal data) and the panicking goroutine's stack (functions and
+// lines, arguments as machine words). echo's Recover is not used: it
+// prints the value, and every goroutine's stack, to its own log.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			stack := make([]byte, 8<<10)
+			stack = stack[:runtime.Stack(stack, false)]
+			s.log.Error("handler panicked", "request_id", requestID(c), "route", c.Path(), "panic", logsafe.Panic(r), "stack", string(stack))
+			err = errPanicked
+		}()
+		return next(c)
 	}
 }
 

@@ -200,7 +200,7 @@ func New(cfg Config) *Server {
 	e.Use(requestIDs)
 	e.Use(retryAfter503)
 	e.Use(s.observe)
-	e.Use(middleware.Recover())
+	e.Use(s.recoverPanics)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(requestHashKey(cfg.RequestHashKey))
 	e.Use(requestTimeout(l.RequestTimeout))
@@ -352,15 +352,27 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := c.Response().Status
-		s.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
-		s.latency.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+		method := knownMethod(c.Request().Method)
+		s.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		s.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 		if route != "/healthz" && route != "/metrics" {
 			actor, _ := c.Get(actorKey).(events.Actor)
-			s.log.Info("request", "request_id", requestID(c), "method", c.Request().Method, "route", route,
+			s.log.Info("request", "request_id", requestID(c), "method", method, "route", route,
 				"status", status, "ms", time.Since(start).Milliseconds(), "role", actor.Role)
 		}
 		return nil
 	}
+}
+
+// knownMethod is the request's method for metrics and the log: a
+// client may send any token as a method (a national ID is one), so
+// another than the methods of HTTP is "other".
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/labstack/echo/v4"
@@ -117,6 +119,11 @@ func (s *Server) passwordSignIn(c echo.Context) error {
 	email, pw := c.FormValue("email"), c.FormValue("password")
 	if email == "" || pw == "" || len(email) > 254 || len(pw) > 1024 {
 		return domain.Invalid(map[string]string{"email": "e-mail address and password are required"})
+	}
+	if !utf8.ValidString(email) || strings.ContainsRune(email, 0) {
+		// PostgreSQL refuses such text (a 500 otherwise); the answer says
+		// nothing of whether anyone has the address.
+		return domain.Invalid(map[string]string{"email": "must be UTF-8 text without NUL"})
 	}
 	p, err := s.logins.CheckPassword(c.Request().Context(), email, pw, c.FormValue("code"), s.now())
 	if err != nil {

@@ -1,6 +1,7 @@
 package reminders_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"strings"
@@ -326,9 +328,13 @@ func waitDuty(t *testing.T, f *fixture, caseID string, asOf calendar.Date) {
 // Issue 14: a failed send is retried with backoff, shown to admins (the
 // person's id and the SMTP reply code, never the address), and sent once
 // when it goes through; a digest failing MaxAttempts times is given up.
+// The job's log names the person by id: neither the server's reply, which
+// repeats the address, nor an unreachable server's error holds it.
 func TestReminders_FailedSendRetriedWithBackoffAndShownToAdmins(t *testing.T) {
 	f := newFixture(t)
 	e := f.e
+	var logBuf bytes.Buffer
+	f.job.Log = slog.New(slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	today := calendar.DateOf(e.Clock.Now(), domain.Taipei)
 	if _, err := e.DB.Exec(`INSERT INTO duties (branch, origin_school, case_id, kind, period, opened_on, due_on, position) VALUES ($1,'034501','rx','accompaniment','',$2,$2,1)`,
 		domain.DefaultBranchCode, today.String()); err != nil {
@@ -396,6 +402,40 @@ func TestReminders_FailedSendRetriedWithBackoffAndShownToAdmins(t *testing.T) {
 	items = mustItems(t, e, admin)
 	if len(items) != 1 || items[0].(map[string]any)["person_id"] != q.ID || items[0].(map[string]any)["status"] != "gave_up" {
 		t.Fatalf("given up: %v", items)
+	}
+
+	// A server that cannot be reached.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	f.job.Mailer = &reminders.SMTP{Host: "127.0.0.1", Port: closed, StartTLS: true, Timeout: 2 * time.Second}
+	u := f.invite(t, "孫校方", "sun.unreachable@example.edu.tw", domain.RemindDaily, domain.Scope{Role: domain.RoleOriginSchool, School: "034501"})
+	f.at(start.Add(7 * time.Hour))
+	if st := f.run(t); st.Failed != 1 {
+		t.Fatalf("unreachable server: %+v", st)
+	}
+	var shown bool
+	for _, it := range mustItems(t, e, admin) {
+		if m := it.(map[string]any); m["person_id"] == u.ID {
+			shown = m["last_error"] == "smtp connect: failed"
+		}
+	}
+	if !shown {
+		t.Fatalf("the unreachable server's failure: %v", mustItems(t, e, admin))
+	}
+	logText := logBuf.String()
+	for _, secret := range []string{"chao", "chien", "sun.unreachable", "example.edu.tw", "趙校方", "錢校方", "孫校方"} {
+		if strings.Contains(logText, secret) {
+			t.Errorf("the job's log holds %q:\n%s", secret, logText)
+		}
+	}
+	for _, id := range []string{p.ID, q.ID, u.ID} {
+		if !strings.Contains(logText, `"person":"`+id+`"`) {
+			t.Errorf("the job's log does not name %s:\n%s", id, logText)
+		}
 	}
 }
 

@@ -84,6 +84,7 @@ type Env struct {
 	Waiter     *projections.Waiter
 	Access     *accesslog.Log // the access-log stream (CIHUI_ACCESS)
 	Reader     *projections.Reader
+	log        *slog.Logger // Options.Log, for the projectors too
 	cancelProj context.CancelFunc
 	peopleMu   sync.Mutex
 	people     map[string]Person // PersonOfToken's, by person id
@@ -108,7 +109,7 @@ type Options struct {
 	// The test server applies RequestTimeout; the connection limits belong
 	// to the API's own http.Server, which tests start with Serve.
 	Limits httpapi.Limits
-	// Log receives the API's log (default: discarded).
+	// Log receives the API's log and the projectors' (default: discarded).
 	Log *slog.Logger
 	// Master is the master key (default: a new random one); a restored
 	// system needs the key of the one backed up.
@@ -126,7 +127,7 @@ func New(t testing.TB, o Options) *Env {
 	if o.Now.IsZero() {
 		o.Now = time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei)
 	}
-	e := &Env{T: t, Clock: &Clock{now: o.Now}, Branch: domain.DefaultBranch(), Registry: prometheus.NewRegistry()}
+	e := &Env{T: t, Clock: &Clock{now: o.Now}, Branch: domain.DefaultBranch(), Registry: prometheus.NewRegistry(), log: o.Log}
 	if o.Cap > 0 {
 		e.Branch.Cap = o.Cap
 	}
@@ -258,7 +259,7 @@ func (e *Env) NewProjector() *projections.Projector {
 		e.T.Fatal(err)
 	}
 	return projections.New(projections.Options{
-		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, BatchSize: 16,
+		DB: e.DB, JetStream: j, Stream: e.Store.StreamName(), Codec: e.Codec, BatchSize: 16, Log: e.log,
 	})
 }
 
@@ -269,7 +270,7 @@ func (e *Env) NewAccessProjector() *projections.AccessProjector {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: j, Stream: e.Access.StreamName(), BatchSize: 16})
+	return projections.NewAccess(projections.AccessOptions{DB: e.DB, JetStream: j, Stream: e.Access.StreamName(), BatchSize: 16, Log: e.log})
 }
 
 // StartProjector runs the projector and the access-log projector until

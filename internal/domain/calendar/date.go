@@ -51,7 +51,7 @@ func ParseDate(s string) (Date, error) {
 	}
 	t, ok := validDate(y, m, d)
 	if !ok {
-		return Date{}, fmt.Errorf("calendar: %s is not a valid date", s)
+		return Date{}, errors.New("calendar: no such date") // the value is not repeated: it may be a birth date
 	}
 	return t, nil
 }
