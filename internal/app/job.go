@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -17,7 +18,7 @@ func runEvery(ctx context.Context, interval, fallback time.Duration, log *slog.L
 		interval = fallback
 	}
 	for {
-		if _, err := once(ctx); err != nil && ctx.Err() == nil {
+		if _, err := guarded(ctx, once); err != nil && ctx.Err() == nil {
 			log.Error(what+" run incomplete", "err", logsafe.Err(err))
 		}
 		select {
@@ -26,6 +27,18 @@ func runEvery(ctx context.Context, interval, fallback time.Duration, log *slog.L
 		case <-time.After(interval):
 		}
 	}
+}
+
+// guarded runs once, turning a panic into an error that names the
+// panic's type only (its value may be built from personal data), so one
+// bad run neither stops the job nor writes a value to the log.
+func guarded(ctx context.Context, once func(context.Context) (int, error)) (n int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = errors.New(logsafe.Panic(v))
+		}
+	}()
+	return once(ctx)
 }
 
 // orDiscard is l, or a logger that writes nothing.

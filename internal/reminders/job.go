@@ -79,7 +79,7 @@ func (j *Job) Run(ctx context.Context) {
 	t := time.NewTicker(j.Interval)
 	defer t.Stop()
 	for {
-		if st, err := j.RunOnce(ctx); err != nil {
+		if st, err := j.guardedRun(ctx); err != nil {
 			j.Log.Error("reminders: run failed", "err", logsafe.Err(err))
 		} else if st.Sent+st.Failed > 0 {
 			j.Log.Info("reminders", "sent", st.Sent, "failed", st.Failed, "nothing_due", st.NothingDue)
@@ -90,6 +90,18 @@ func (j *Job) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// guardedRun is RunOnce with a panic turned into an error naming its type
+// only (a panic's value may carry an address or a name), so one bad run
+// neither stops the reminders nor writes a value to the log.
+func (j *Job) guardedRun(ctx context.Context) (st Stats, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = errors.New(logsafe.Panic(v))
+		}
+	}()
+	return j.RunOnce(ctx)
 }
 
 // period returns the period a person's digest of today is for, if one is.
