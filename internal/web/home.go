@@ -14,6 +14,8 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, id *Identity) {
 		to = "/ui/today"
 	case domain.RoleCommittee:
 		to = "/ui/meetings"
+	case domain.RoleBureau:
+		to = "/ui/statistics"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
