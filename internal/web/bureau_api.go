@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -79,8 +80,12 @@ func (q statQuery) values() url.Values {
 	return v
 }
 
-// Encode is the query string of the page's links.
+// Encode is the query string for the API.
 func (q statQuery) Encode() string { return q.values().Encode() }
+
+// Link is the query string of the page's links, encoded already (so the
+// template does not encode it once more).
+func (q statQuery) Link() template.URL { return template.URL(q.values().Encode()) } //nolint:gosec // url.Values.Encode escapes every value
 
 func (q statQuery) form() map[string]string {
 	return map[string]string{"academic_year": q.Year, "as_of": q.AsOf}

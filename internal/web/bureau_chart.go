@@ -51,7 +51,7 @@ type chartMark struct {
 const (
 	chartW, chartH                         = 640.0, 320.0
 	chartLeft, chartRight                  = 64.0, 624.0
-	chartTop, chartBottom                  = 24.0, 272.0
+	chartTop, chartBottom                  = 40.0, 272.0
 	chartLabelRise                         = 10.0
 	chartMinTop                            = 1.0 // percent: the scale of an all-zero series
 	chartTargetTicks                       = 5

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,6 +117,12 @@ func TestBureauPagesShowWhatTheAPIAnswers(t *testing.T) {
 	if st, body := c.get("/ui/filings?academic_year=114"); st != 200 || strings.Count(body, `href="/ui/cases/`) != 3 {
 		t.Errorf("the filed list: %d %.1500s", st, body)
 	}
+	_, body = c.get("/ui/filings?academic_year=114")
+	key := between(body, `name="idempotency_key" value="`, `"`)
+	meeting := between(body, `<option value="`, `"`)
+	if st, body, path := c.post("/ui/filings", url.Values{"idempotency_key": {key}, "academic_year": {"114"}, "meeting_id": {meeting}}); st != 200 || path != "/ui/filings" || !strings.Contains(body, "已報教育局備查") {
+		t.Errorf("recording the filing: %d %s %.2000s", st, path, body)
+	}
 	if st, body := c.get("/ui/award?academic_year=114"); st != 200 || !strings.Contains(body, "配分") {
 		t.Errorf("the award evidence: %d %.1500s", st, body)
 	}
@@ -128,4 +135,11 @@ func TestBureauPagesShowWhatTheAPIAnswers(t *testing.T) {
 	if st, _ := school.get("/ui/statistics" + q + "&explain=A"); st != http.StatusForbidden {
 		t.Errorf("a school reads the drill-down: %d", st)
 	}
+}
+
+// between returns the text of s after the first from, up to to.
+func between(s, from, to string) string {
+	_, s, _ = strings.Cut(s, from)
+	s, _, _ = strings.Cut(s, to)
+	return s
 }
