@@ -3,14 +3,38 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
+	"cihui/internal/domain"
+	"cihui/internal/httpapi"
 	"cihui/internal/projections"
 )
 
 type awardData struct {
 	Year     string
 	Evidence projections.AwardEvidence
+	Criteria []awardCriterion
+}
+
+type awardCriterion struct {
+	Code, Name string
+	Weight     int
+	Items      []awardItem
+	Rates      []statCellLabelled
+	NoEvidence string
+}
+
+type awardItem struct {
+	Label    string
+	Count    int
+	Cases    []caseLink
+	Meetings []caseLink
+}
+
+type statCellLabelled struct {
+	statCell
+	Label string
 }
 
 // awardEvidence shows the award evidence pack of an academic year
@@ -34,6 +58,35 @@ func (h *Handler) awardEvidence(w http.ResponseWriter, r *http.Request, id *Iden
 	status := http.StatusOK
 	if p != nil {
 		status = p.Status
+	} else {
+		d.fill()
 	}
 	h.render(w, status, "bureau_award.html", page{Title: "績優評選佐證資料", Who: id, Data: d, Problem: p, Form: form})
+}
+
+func (d *awardData) fill() {
+	for _, c := range d.Evidence.Criteria {
+		ac := awardCriterion{Code: c.Code, Name: c.Name, Weight: c.Weight, NoEvidence: c.NoEvidence}
+		for _, it := range c.Items {
+			ai := awardItem{Label: it.Label, Count: it.Count}
+			for _, id := range it.CaseIDs {
+				ai.Cases = append(ai.Cases, caseLink{ID: id, Alias: domain.Alias(id)})
+			}
+			for _, id := range it.MeetingIDs {
+				ai.Meetings = append(ai.Meetings, caseLink{ID: id, Alias: "會議 " + domain.Alias(id)[len("個案 "):]})
+			}
+			ac.Items = append(ac.Items, ai)
+		}
+		for _, code := range slices.Sorted(func(yield func(string) bool) {
+			for k := range c.Rates {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			text, title := rateText(c.Rates[code])
+			ac.Rates = append(ac.Rates, statCellLabelled{statCell: statCell{Code: code, Text: text, Title: title}, Label: httpapi.StatFigureLabels[code]})
+		}
+		d.Criteria = append(d.Criteria, ac)
+	}
 }

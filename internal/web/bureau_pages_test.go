@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -100,6 +101,15 @@ func TestBureauPagesShowWhatTheAPIAnswers(t *testing.T) {
 		if st != 200 || !strings.Contains(body, `<th scope="col">`+want+`</th>`) || !strings.Contains(body, `<tr class="total"><th scope="row">合計</th>`) {
 			t.Errorf("report %s: %d %.1500s", code, st, body)
 		}
+	}
+	res, err = c.http.Get(c.base + "/ui/statistics/reports/reasons/csv" + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(string(csv), "\uFEFF輟學原因,A ") {
+		t.Errorf("the reasons report as CSV: %d %.200s", res.StatusCode, csv)
 	}
 	if st, _ := c.get("/ui/statistics/reports/nope" + q); st != http.StatusNotFound {
 		t.Errorf("an unknown report: %d", st)
