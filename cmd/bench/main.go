@@ -217,6 +217,7 @@ var groups = []struct {
 	{"scale", func(ctx context.Context, e *env, _ int) error { return benchScale(ctx, e, e.dir) }}, // scale.go
 	{"docket", benchDocket},
 	{"access", benchAccess},
+	{"pages", benchPages}, // pages.go: every page of every role at 20 requests/s
 }
 
 func groupNames() []string {

@@ -16,6 +16,8 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, id *Identity) {
 		to = "/ui/meetings"
 	case domain.RoleAdmin:
 		to = "/ui/admin/people"
+	case domain.RoleBureau:
+		to = "/ui/statistics"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -50,27 +50,3 @@ func dutyName(s string) string { return nameOr(dutyNames, s) }
 var meetingStatusNames = map[string]string{"scheduled": "已排定", "open": "開會中", "closed": "已結束"}
 
 func meetingStatus(s string) string { return nameOr(meetingStatusNames, s) }
-
-// fieldSentences put the API's commonest field messages in plain Chinese;
-// the API's own message is shown beside it.
-var fieldSentences = []struct{ prefix, zh string }{
-	{"not a valid national ID", "身分證統一編號或居留證號碼不正確（請檢查檢查碼）。"},
-	{"required", "此欄必填。"},
-	{"must be a date", "請填寫正確的日期。"},
-	{"must be M or F", "請選擇性別。"},
-	{"must be 7, 8 or 9", "年級須為 7、8 或 9 年級。"},
-	{"must be one of", "請從選項中選擇。"},
-	{"must be at most", "內容太長。"},
-	{"must be between", "數值超出範圍。"},
-	{"in the future", "日期不可晚於今天。"},
-}
-
-// fieldSentence returns the plain Chinese sentence of an API field message.
-func fieldSentence(msg string) string {
-	for _, f := range fieldSentences {
-		if len(msg) >= len(f.prefix) && msg[:len(f.prefix)] == f.prefix {
-			return f.zh
-		}
-	}
-	return ""
-}
