@@ -143,7 +143,9 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	check("POST", "/v1/filings/admitted", bureau, `{"meeting_id":"`+meeting+`"}`)
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/duties?as_of=2026-08-05&min_position=%d", last), school, nil)
-	check("GET", "/v1/duties?kind=nope", sw, nil)                     // 400
+	check("GET", "/v1/duties?kind=nope", sw, nil) // 400
+	check("GET", fmt.Sprintf("/v1/letters?limit=10&min_position=%d", last), school, nil)
+	check("GET", "/v1/letters?cursor=x", school, nil)                 // 400
 	suspensionContractChecks(t, e, check, sw, committee, school, rec) // suspension_contract_test.go
 	check("POST", "/v1/referrals/"+rec+"/withdrawal", sw, `{"reason":"left","reporting_date":"2026-04-07"}`)
 	check("GET", "/v1/capacity?on=2026-08-01", sw, nil)

@@ -298,6 +298,7 @@ func New(cfg Config) *Server {
 	post("/referrals/:id/leave-assistance", s.leaveAssistance, roles(domain.RoleOriginSchool))
 	post("/co-counselling-visits", s.coCounselling, roles(domain.RoleOriginSchool))
 	read("/duties", s.duties, roles(domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleBureau, domain.RoleAdmin))
+	read("/letters", s.letters, roles(domain.RoleOriginSchool, domain.RoleSocialWorker, domain.RoleCommittee, domain.RoleAdmin))
 	if cfg.UI != nil {
 		ui := echo.WrapHandler(cfg.UI(s))
 		e.Any("/ui", ui)
