@@ -263,7 +263,7 @@ func signedIn(base string, who pagePerson) (*http.Client, error) {
 var (
 	csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 	hrefRE      = regexp.MustCompile(`href="(/ui/[^"#]*)`)
-	idRE        = regexp.MustCompile(`[rms][a-z2-7]{24}`)
+	idRE        = regexp.MustCompile(`[rms][a-z2-7]{24}|per_[0-9a-f]{16}`)
 )
 
 // crawl follows the links of the pages from start, breadth first, and
