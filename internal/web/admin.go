@@ -43,6 +43,10 @@ func adminFlash(r *http.Request) string {
 		return "已設定法律保全。"
 	case "lifted":
 		return "已解除法律保全。"
+	case "totp":
+		return "已清除驗證器：此人的登入階段已全部結束，下次登入後須重新設定。"
+	case "retry":
+		return "已要求重新套用：事件處理程序將於數秒內重試，重新整理本頁可看結果。"
 	}
 	return ""
 }
