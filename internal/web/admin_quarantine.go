@@ -76,4 +76,3 @@ func errorClassName(c string) string {
 	}
 	return "其他錯誤"
 }
-
