@@ -293,19 +293,22 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	retention, err := m.retentionJob(svc, reader, waiter, store)
+	if err != nil {
+		return err
+	}
 	srv := httpapi.New(httpapi.Config{
 		App: svc, Reader: reader, Opener: sealer, Waiter: waiter, Auth: auth,
 		DB: m.db, NATS: nc, Store: store, Log: m.log, Registry: reg, Limits: m.Limits,
 		RequestHashKey: keys.requestSecret, Access: access,
 		UI:     web.New(web.Config{Sessions: sessions, OIDC: oidc != nil, Log: m.log}),
 		People: postgres.NewPeople(m.db), Tokens: tokens, Sessions: sessions, Logins: logins,
+		Retention: retention,
 	})
 	if oidc != nil {
 		srv.UseOIDC(oidc) // and password sign-in is off
 	}
-	if err := m.startRetention(svc, reader, waiter, store); err != nil {
-		return err
-	}
+	m.startRetention(retention)
 	if err := m.startLapse(svc, reader, waiter, store); err != nil {
 		return err
 	}

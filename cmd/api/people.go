@@ -17,7 +17,7 @@ import (
 	"cihui/internal/postgres"
 )
 
-const peopleUsage = "people list [--removed] | show ID | history ID | invite --name N --email E --role R[:SCOPE]… [--reminders daily|weekly|off] [--oidc-subject S] | set ID [--name N] [--email E] [--role R[:SCOPE]…] [--reminders F] [--oidc-subject S] | suspend ID | reinstate ID | remove ID | token ID --role R[:SCOPE] [--label L] [--expires YYYY-MM-DD] | tokens ID | password ID (reads the password from stdin) | totp ID [--code C]"
+const peopleUsage = "people list [--removed] | show ID | history ID | invite --name N --email E --role R[:SCOPE]… [--reminders daily|weekly|off] [--oidc-subject S] | set ID [--name N] [--email E] [--role R[:SCOPE]…] [--reminders F] [--oidc-subject S] | suspend ID | reinstate ID | remove ID | token ID --role R[:SCOPE] [--label L] [--expires YYYY-MM-DD] | tokens ID | password ID (reads the password from stdin) | totp ID [--code C] | totp ID --reset"
 
 // roleFlags collects --role values: ROLE, ROLE:SCHOOL (origin_school) or
 // ROLE:BRANCH (branch staff).
@@ -65,6 +65,7 @@ func (m *Main) People(ctx context.Context, args []string) error {
 	expires := fs.String("expires", "", "the day a token expires (YYYY-MM-DD, Asia/Taipei)")
 	removed := fs.Bool("removed", false, "list removed people too")
 	code := fs.String("code", "", "totp: the authenticator's current code, to confirm the enrolment")
+	reset := fs.Bool("reset", false, "totp: clear the person's second factor (and end their sessions)")
 	var rs roleFlags
 	fs.Var(&rs, "role", "a role: ROLE, origin_school:SCHOOL or social_worker:BRANCH (repeatable)")
 	pos, err := config.ParseAnywhere(fs, args)
@@ -142,13 +143,20 @@ func (m *Main) People(ctx context.Context, args []string) error {
 		if err != nil && pw == "" {
 			return errors.New("people password: write the password to stdin")
 		}
-		if err := postgres.NewLogins(m.db, postgres.LoginPolicy{}).SetPassword(ctx, admin, id, strings.TrimRight(pw, "\r\n"), nil); err != nil {
+		if err := postgres.NewLogins(m.db, postgres.LoginPolicy{}).ResetPassword(ctx, admin, id, strings.TrimRight(pw, "\r\n")); err != nil {
 			return err
 		}
-		fmt.Fprintln(os.Stderr, "password set")
+		fmt.Fprintln(os.Stderr, "password set; the person's sessions are ended")
 		return nil
 	case "totp":
 		logins := postgres.NewLogins(m.db, postgres.LoginPolicy{})
+		if *reset {
+			if err := logins.ResetTOTP(ctx, admin, id); err != nil {
+				return err
+			}
+			fmt.Fprintln(os.Stderr, "second factor cleared; the person's sessions are ended")
+			return nil
+		}
 		if *code != "" {
 			if err := logins.ConfirmTOTP(ctx, admin, id, *code, time.Now()); err != nil {
 				return err

@@ -31,19 +31,26 @@ func (m *Main) openAccessLog(ctx context.Context, nc *nats.Conn) (*accesslog.Log
 	return accesslog.Open(ctx, nc, accesslog.Config{Replicas: m.Replicas, MaxAge: age})
 }
 
-// startRetention runs the retention job in the background until the API
-// stops; it acts only once the read models reflect every event.
-func (m *Main) startRetention(svc *app.Service, reader *projections.Reader, waiter *projections.Waiter, store *jetstream.Store) error {
+// retentionJob returns the retention job: scheduled every
+// --retention-interval (startRetention) and run on demand by an admin
+// (POST /v1/retention/runs); it acts only once the read models reflect
+// every event.
+func (m *Main) retentionJob(svc *app.Service, reader *projections.Reader, waiter *projections.Waiter, store *jetstream.Store) (*app.RetentionJob, error) {
 	every, err := time.ParseDuration(m.RetentionInterval)
 	if err != nil || every < 0 {
-		return fmt.Errorf("--retention-interval %q: want a duration such as 24h, or 0", m.RetentionInterval)
+		return nil, fmt.Errorf("--retention-interval %q: want a duration such as 24h, or 0", m.RetentionInterval)
 	}
-	if every == 0 {
-		m.log.Warn("retention job off (--retention-interval 0)")
-		return nil
+	return &app.RetentionJob{App: svc, Source: reader, Clock: svc.Clock, Interval: every, Log: m.log,
+		CaughtUp: caughtUp("retention", waiter, store)}, nil
+}
+
+// startRetention runs the retention job in the background until the API
+// stops, unless --retention-interval is 0 (an admin still runs it on
+// demand).
+func (m *Main) startRetention(job *app.RetentionJob) {
+	if job.Interval == 0 {
+		m.log.Warn("retention job off (--retention-interval 0); admins run it on demand")
+		return
 	}
-	job := &app.RetentionJob{App: svc, Source: reader, Clock: svc.Clock, Interval: every, Log: m.log,
-		CaughtUp: caughtUp("retention", waiter, store)}
 	m.startJob(job.Run)
-	return nil
 }

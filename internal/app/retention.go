@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"cihui/internal/domain"
@@ -78,7 +79,32 @@ type RetentionJob struct {
 	// every event recorded so far (a hold just placed must be seen).
 	CaughtUp func(ctx context.Context) error
 	Log      *slog.Logger
+
+	// running is held by a run: the scheduled ones wait for it, one asked
+	// for (RunNow) is refused while it is held.
+	running sync.Mutex
 }
+
+// RetentionReport is what one retention run did: counts only, never who.
+type RetentionReport struct {
+	// CasesPastRetention is how many cases of people not erased yet were
+	// past their retention on the run's day.
+	CasesPastRetention int `json:"cases_past_retention"`
+	// CasesOnHold of them were under a legal hold.
+	CasesOnHold int `json:"cases_on_hold"`
+	// PeopleDue had every case past retention and none on hold.
+	PeopleDue int `json:"people_due"`
+	// PeopleErased of them were erased by this run; Failed were not (the
+	// next run tries them again).
+	PeopleErased int       `json:"people_erased"`
+	Failed       int       `json:"failed"`
+	Today        string    `json:"today"`
+	StartedAt    time.Time `json:"started_at"`
+	FinishedAt   time.Time `json:"finished_at"`
+}
+
+// ErrRetentionRunning refuses a run asked for while another is in progress.
+var ErrRetentionRunning = domain.Errorf(domain.EConflict, "a retention run is in progress; try again when it has finished")
 
 // DuePeople groups facts by person and returns, for each person due for
 // erasure on today, one of their cases (the erasure destroys the
@@ -101,23 +127,53 @@ func DuePeople(facts []domain.RetentionFacts, today calendar.Date) []domain.Rete
 	return out
 }
 
-// RunOnce erases every person due today and returns how many it erased.
-// It is idempotent: erased people leave the source, and an erasure
-// interrupted after the key was destroyed is completed by the next run.
+// RunOnce erases every person due today and returns how many it erased,
+// after any run in progress. It is idempotent: erased people leave the
+// source, and an erasure interrupted after the key was destroyed is
+// completed by the next run.
 func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
+	j.running.Lock()
+	defer j.running.Unlock()
+	r, err := j.run(ctx)
+	return r.PeopleErased, err
+}
+
+// RunNow runs once now, as an admin asks (POST /v1/retention/runs), and
+// reports what it did; while another run is in progress it is refused
+// with ErrRetentionRunning.
+func (j *RetentionJob) RunNow(ctx context.Context) (RetentionReport, error) {
+	if !j.running.TryLock() {
+		return RetentionReport{}, ErrRetentionRunning
+	}
+	defer j.running.Unlock()
+	return j.run(ctx)
+}
+
+func (j *RetentionJob) run(ctx context.Context) (RetentionReport, error) {
+	r := RetentionReport{StartedAt: j.Clock.Now().UTC()}
 	if j.CaughtUp != nil {
 		if err := j.CaughtUp(ctx); err != nil {
-			return 0, err
+			return r, err
 		}
 	}
 	facts, err := j.Source.RetentionFacts(ctx)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	today := calendar.DateOf(j.Clock.Now(), domain.Taipei)
-	n := 0
+	r.Today = today.String()
+	for _, f := range facts {
+		if domain.RetentionDue(f, today) {
+			r.CasesPastRetention++
+			if f.OnHold {
+				r.CasesOnHold++
+			}
+		}
+	}
 	var firstErr error
-	for _, f := range DuePeople(facts, today) {
+	due := DuePeople(facts, today)
+	r.PeopleDue = len(due)
+	for _, f := range due {
 		m := Meta{Actor: events.Actor{Role: events.RoleSystem, Branch: f.Branch, UserID: "retention-job"}}
 		if _, err := j.App.ErasePerson(ctx, m, f.CaseID, domain.ErasureRetention); err != nil {
 			// One person's failure does not stop the others.
@@ -125,12 +181,14 @@ func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 			if firstErr == nil {
 				firstErr = err
 			}
+			r.Failed++
 			continue
 		}
 		j.log().Info("retention erasure", "case", f.CaseID)
-		n++
+		r.PeopleErased++
 	}
-	return n, firstErr
+	r.FinishedAt = j.Clock.Now().UTC()
+	return r, firstErr
 }
 
 // Run runs the job at start and then every Interval until ctx is done.

@@ -164,6 +164,10 @@ func TestResponsesMatchTheContract(t *testing.T) {
 	last, _ = e.Store.LastPosition(context.Background())
 	check("GET", fmt.Sprintf("/v1/referrals/%s/export?min_position=%d", disc, last), admin, nil)
 	check("GET", "/v1/retention/due", admin, nil)
+	check("POST", "/v1/retention/runs", admin, nil)
+	check("GET", "/v1/projections/quarantine", admin, nil)
+	check("POST", "/v1/projections/quarantine/retry", admin, nil)
+	check("POST", "/v1/projections/quarantine/1/retry", admin, nil) // 404
 	check("GET", "/v1/access-log?limit=5", admin, nil)
 	check("GET", "/v1/access-log?limit=0", admin, nil) // 400
 

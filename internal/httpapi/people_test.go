@@ -245,6 +245,8 @@ func TestPeopleRoutesMatchTheContract(t *testing.T) {
 	check("POST", "/v1/people/"+id+"/suspension", admin, nil, 200)
 	check("DELETE", "/v1/people/"+id+"/suspension", admin, nil, 200)
 	check("GET", "/v1/people/"+id+"/history", admin, nil, 200)
+	check("POST", "/v1/people/"+id+"/password-reset", admin, nil, 200) // admin_people_reset.go
+	check("DELETE", "/v1/people/"+id+"/totp", admin, nil, 204)
 	check("DELETE", "/v1/people/"+id, admin, nil, 200)
 	check("GET", "/v1/reminders/failures", admin, nil, 200)
 	check("GET", "/v1/reminders/failures", sw, nil, 403)

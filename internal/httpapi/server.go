@@ -58,6 +58,8 @@ type Server struct {
 	attempts *attemptLimiter
 	clock    func() time.Time
 	oidc     *oidcauth.Client
+	// retention runs on demand (admin_retention.go).
+	retention *app.RetentionJob
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -100,6 +102,9 @@ type Config struct {
 	Logins   LoginStore
 	// Clock is the time of sign-in checks (default time.Now).
 	Clock func() time.Time
+	// Retention is the retention job POST /v1/retention/runs runs (the
+	// scheduled one, so that runs exclude each other); nil: one over App.
+	Retention *app.RetentionJob
 }
 
 // Limits bound what one connection or request may hold of the server
@@ -178,6 +183,7 @@ func New(cfg Config) *Server {
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cihui_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
 		lag:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cihui_read_model_lag_events", Help: "Events in the stream not yet in the read models, as seen by the API."}),
 	}
+	s.retention = s.retentionJob(cfg)
 	reg := cfg.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -255,6 +261,10 @@ func New(cfg Config) *Server {
 	read("/referrals/:id/export", s.export, roles(domain.RoleAdmin))
 	read("/retention/due", s.retentionDue, roles(domain.RoleAdmin))
 	post("/referrals/:id/legal-hold", s.placeLegalHold, roles(domain.RoleAdmin))
+	post("/retention/runs", s.runRetention, roles(domain.RoleAdmin))           // admin_retention.go
+	read("/projections/quarantine", s.listQuarantine, roles(domain.RoleAdmin)) // admin_quarantine.go
+	post("/projections/quarantine/retry", s.retryQuarantine, roles(domain.RoleAdmin))
+	post("/projections/quarantine/:position/retry", s.retryQuarantine, roles(domain.RoleAdmin))
 	command(http.MethodDelete, "/referrals/:id/legal-hold", s.liftLegalHold, roles(domain.RoleAdmin))
 
 	staff := roles(domain.RoleCommittee, domain.RoleBureau, domain.RoleSocialWorker)
@@ -316,6 +326,8 @@ func New(cfg Config) *Server {
 	post("/people/:id/suspension", s.setPersonStatus(domain.PersonSuspended), admin)
 	command(http.MethodDelete, "/people/:id/suspension", s.setPersonStatus(domain.PersonActive), admin)
 	read("/people/:id/history", s.personHistory, admin)
+	post("/people/:id/password-reset", s.resetPassword, admin) // admin_people_reset.go
+	command(http.MethodDelete, "/people/:id/totp", s.resetTOTP, admin)
 	read("/people/:id/tokens", s.personTokens, selfOrAdmin)
 	post("/people/:id/tokens", s.issueToken, admin)
 	command(http.MethodDelete, "/people/:id/tokens/:token", s.revokeToken, selfOrAdmin)

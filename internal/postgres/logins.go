@@ -78,6 +78,12 @@ func lockRow(ctx context.Context, tx *sqlx.Tx, personID string) (loginRow, error
 // the common list), and records that it was set (never the password).
 // With current non-nil, the current password must match first.
 func (l *Logins) SetPassword(ctx context.Context, actor events.Actor, personID, password string, current *string) error {
+	return l.setPassword(ctx, actor, personID, password, current, false)
+}
+
+// setPassword sets a password; with endSessions it also ends every
+// session of the person, in the same transaction.
+func (l *Logins) setPassword(ctx context.Context, actor events.Actor, personID, password string, current *string, endAll bool) error {
 	if err := auth.CheckPassword(password); err != nil {
 		return err
 	}
@@ -102,6 +108,11 @@ func (l *Logins) SetPassword(ctx context.Context, actor events.Actor, personID, 
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE person_logins SET password_hash = $2, failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE person_id = $1`, personID, hash); err != nil {
 			return fmt.Errorf("postgres: setting a password: %w", err)
+		}
+		if endAll {
+			if err := endSessions(ctx, tx, personID); err != nil {
+				return err
+			}
 		}
 		after, err := getPerson(ctx, tx, personID, false)
 		if err != nil {

@@ -150,6 +150,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch() // one watcher per run, not one more per restart
 	go p.watchLag(wctx)
+	go p.watchRetryRequests(wctx) // retry_request.go
 	if q, err := Quarantined(ctx, p.db); err == nil {
 		p.quarantinedNow.Set(float64(q.Events))
 		p.heldNow.Set(float64(q.Held))

@@ -32,6 +32,29 @@ type parked struct {
 // transaction that holds the checkpoint's lock, so a running projector
 // waits and then carries on with the streams retry released.
 func (p *Projector) Retry(ctx context.Context) (RetryResult, error) {
+	return p.retry(ctx, false)
+}
+
+// parkedAll selects every quarantined and held event, in order.
+const parkedAll = `
+		SELECT position, stream, aggregate_type, aggregate_id, event_type, true AS quarantined FROM projection_quarantine
+		UNION ALL
+		SELECT position, stream, aggregate_type, aggregate_id, event_type, false FROM projection_held
+		ORDER BY position`
+
+// parkedRequested selects the quarantined events an admin asked to retry
+// (retry_request.go) and the held events of their streams, in order.
+const parkedRequested = `
+		SELECT position, stream, aggregate_type, aggregate_id, event_type, true AS quarantined FROM projection_quarantine
+		WHERE retry_requested_at IS NOT NULL
+		UNION ALL
+		SELECT h.position, h.stream, h.aggregate_type, h.aggregate_id, h.event_type, false FROM projection_held h
+		WHERE h.stream IN (SELECT stream FROM projection_quarantine WHERE retry_requested_at IS NOT NULL)
+		ORDER BY position`
+
+// retry applies the parked events again: every one, or with requested
+// only those an admin asked for and the held events behind them.
+func (p *Projector) retry(ctx context.Context, requested bool) (RetryResult, error) {
 	var res RetryResult
 	stream, err := p.js.Stream(ctx, p.stream)
 	if err != nil {
@@ -46,11 +69,11 @@ func (p *Projector) Retry(ctx context.Context) (RetryResult, error) {
 		return res, err
 	}
 	var rows []parked
-	if err := tx.SelectContext(ctx, &rows, `
-		SELECT position, stream, aggregate_type, aggregate_id, event_type, true AS quarantined FROM projection_quarantine
-		UNION ALL
-		SELECT position, stream, aggregate_type, aggregate_id, event_type, false FROM projection_held
-		ORDER BY position`); err != nil {
+	query := parkedAll
+	if requested {
+		query = parkedRequested
+	}
+	if err := tx.SelectContext(ctx, &rows, query); err != nil {
 		return res, err
 	}
 	blocked := map[string]bool{}
@@ -122,7 +145,8 @@ func (p *Projector) requarantine(ctx context.Context, tx *sqlx.Tx, r parked, cod
 	p.log.Warn("event still fails to apply: stays in quarantine", "position", r.Position, "type", r.EventType, "stream", r.Stream, "code", code)
 	if r.Quarantined {
 		_, err := tx.ExecContext(ctx, `
-			UPDATE projection_quarantine SET error_code = $2, attempts = attempts + $3, retried_at = now()
+			UPDATE projection_quarantine SET error_code = $2, attempts = attempts + $3, retried_at = now(),
+				retry_requested_at = NULL, retry_requested_by = NULL
 			WHERE position = $1`, r.Position, code, attempts)
 		return err
 	}

@@ -43,6 +43,10 @@ func adminFlash(r *http.Request) string {
 		return "已設定法律保全。"
 	case "lifted":
 		return "已解除法律保全。"
+	case "totp":
+		return "已清除驗證器：此人的登入階段已全部結束。一般人員登入後可重新設定；系統管理員須由主機管理者協助重新設定。"
+	case "retry":
+		return "已要求重新套用：事件處理程序將於數秒內重試，重新整理本頁可看結果。"
 	}
 	return ""
 }

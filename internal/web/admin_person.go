@@ -12,6 +12,8 @@ type personData struct {
 	Person domain.Staff
 	Roles  []string
 	Self   bool
+	// Temporary is a password just reset, shown this once.
+	Temporary string
 }
 
 // adminPerson serves GET /ui/admin/people/{id}: a person, their roles and
@@ -21,7 +23,13 @@ func (h *Handler) adminPerson(w http.ResponseWriter, r *http.Request, id *Identi
 }
 
 func (h *Handler) showPerson(w http.ResponseWriter, r *http.Request, id *Identity, status int, prob *httpapi.Problem) {
-	d := personData{Roles: adminRoles}
+	h.showPersonWith(w, r, id, status, prob, "")
+}
+
+// showPersonWith shows the person page, with a temporary password just
+// set (admin_person_reset.go).
+func (h *Handler) showPersonWith(w http.ResponseWriter, r *http.Request, id *Identity, status int, prob *httpapi.Problem, temporary string) {
+	d := personData{Roles: adminRoles, Temporary: temporary}
 	if p := h.call(r.Context(), id, http.MethodGet, "/v1/people/"+url.PathEscape(r.PathValue("id")), nil, "", &d.Person); p != nil {
 		h.problemPage(w, id, p)
 		return

@@ -30,7 +30,11 @@ func (h *Handler) showRetention(w http.ResponseWriter, r *http.Request, id *Iden
 		h.problemPage(w, id, p)
 		return
 	}
-	h.render(w, status, "admin_retention.html", page{Title: "保存期限", Who: id, Data: d, Flash: adminFlash(r), Problem: prob,
+	flash := adminFlash(r)
+	if r.URL.Query().Get("done") == "run" {
+		flash = retentionRunFlash(r) // admin_retention_run.go
+	}
+	h.render(w, status, "admin_retention.html", page{Title: "保存期限", Who: id, Data: d, Flash: flash, Problem: prob,
 		Form: map[string]string{"idempotency_key": newKey()}})
 }
 

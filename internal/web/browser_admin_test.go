@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +79,37 @@ func TestBrowserAdminPath(t *testing.T) {
 	}
 	b.check("a03-admin-person-suspended")
 
+	// Reset another social worker's password: the temporary password is
+	// shown once, their session stops, the old password no longer signs
+	// in, the temporary one does (issue 15).
+	worker2 := e.NewPerson("周社工", domain.Scope{Role: domain.RoleSocialWorker})
+	laptop := newClient(t, e)
+	laptop.signInAs(worker2)
+	b.open("/ui/admin/people/" + worker2.ID)
+	b.submit("#reset-password")
+	temp := b.text("#temporary")
+	if len(temp) < 12 {
+		t.Fatalf("the temporary password shown: %q", temp)
+	}
+	if _, body := laptop.get("/ui/today"); !strings.Contains(body, `name="password"`) {
+		t.Fatalf("the session survives the password reset: %.300s", body)
+	}
+	if st, body, _ := newClient(t, e).post("/ui/signin", url.Values{"email": {worker2.Email}, "password": {worker2.Password}, "next": {"/ui/"}}); st == http.StatusOK && strings.Contains(body, "登出") {
+		t.Fatal("the old password still signs in")
+	}
+	newClient(t, e).signInAs(testenv.Person{Staff: worker2.Staff, Password: temp})
+	b.check("a03b-admin-person-password-reset")
+
+	// Clear another admin's second factor.
+	admin2 := e.NewPerson("林管理", domain.Scope{Role: domain.RoleAdmin})
+	b.open("/ui/admin/people/" + admin2.ID)
+	b.submit("#reset-totp")
+	b.do(chromedp.WaitVisible(`//p[contains(., "已清除驗證器")]`))
+	if p := e.Do("GET", "/v1/people/"+admin2.ID, adminTok, nil).JSON(t); p["totp_enrolled"] != false {
+		t.Fatalf("second factor after the reset: %v", p["totp_enrolled"])
+	}
+	b.check("a03c-admin-person-totp-reset")
+
 	// A branch's settings.
 	b.open("/ui/admin/branches")
 	b.check("a04-admin-branches")
@@ -132,9 +165,63 @@ func TestBrowserAdminPath(t *testing.T) {
 		t.Fatalf("retention: %.300s", got)
 	}
 	b.check("a09-admin-retention")
+	b.submit("#run-retention")
+	b.do(chromedp.WaitVisible(`//p[contains(., "已執行保存期限清除")]`))
+	if got := b.text("main"); !strings.Contains(got, "應清除 0 人，已清除 0 人") {
+		t.Fatalf("the retention run: %.300s", got)
+	}
+	b.check("a09b-admin-retention-run")
+
 	b.open("/ui/admin/quarantine")
 	if got := b.text("#qcount"); !strings.HasPrefix(got, "0 筆") {
 		t.Fatalf("quarantined events: %q", got)
 	}
 	b.check("a10-admin-quarantine")
+
+	// An event the read models refuse is quarantined, the next of its case
+	// held; retried while the cause is there it stays; after the fix,
+	// retrying all applies both (issue 15).
+	school := e.Token(domain.RoleOriginSchool, "034501")
+	r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral(testenv.NewNationalID()))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("filing: %d %s", r.Status, r.Body)
+	}
+	poisoned := r.JSON(t)["id"].(string)
+	if _, err := e.DB.Exec(`ALTER TABLE case_documents ADD CONSTRAINT test_poison CHECK (pages IS DISTINCT FROM 432)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range [][2]int{{4, 432}, {6, 2}} {
+		if r := e.Do("PUT", fmt.Sprintf("/v1/referrals/%s/documents/%d", poisoned, doc[0]), school, map[string]any{"pages": doc[1]}); r.Status != http.StatusOK {
+			t.Fatalf("document %d: %d %s", doc[0], r.Status, r.Body)
+		}
+	}
+	waitPage(t, b, "/ui/admin/quarantine", "#qcount", "1 筆")
+	if got := b.text("#quarantine"); !strings.Contains(got, poisoned) || !strings.Contains(got, "違反資料表限制") || !strings.Contains(got, "23514") {
+		t.Fatalf("the quarantined event: %.500s", got)
+	}
+	b.check("a10b-admin-quarantine-listed")
+	b.submit(`#quarantine form button`)
+	b.do(chromedp.WaitVisible(`//p[contains(., "已要求重新套用")]`))
+	b.check("a10c-admin-quarantine-retry-asked")
+	waitPage(t, b, "/ui/admin/quarantine", "#quarantine", "最近重試")
+	if _, err := e.DB.Exec(`ALTER TABLE case_documents DROP CONSTRAINT test_poison`); err != nil {
+		t.Fatal(err)
+	}
+	b.submit("#retry-all")
+	waitPage(t, b, "/ui/admin/quarantine", "main", "目前沒有隔離中的事件")
+	b.check("a10d-admin-quarantine-retried")
+}
+
+// waitPage opens path until the text of sel holds want (10 s at most).
+func waitPage(t *testing.T, b *browser, path, sel, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		b.open(path)
+		if strings.Contains(b.text(sel), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s does not show %q: %.500s", path, sel, want, b.text("main"))
+		}
+	}
 }
