@@ -2,11 +2,21 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
+	js "github.com/nats-io/nats.go/jetstream"
+
 	"cihui/internal/accesslog"
+	"cihui/internal/benchgen"
 	"cihui/internal/domain"
 	"cihui/internal/httpapi"
 	"cihui/internal/postgres"
@@ -19,11 +29,22 @@ const readRate = 2000
 // readGoal is their p99 goal (issue 13).
 const readGoal = 5 * time.Millisecond
 
+// The read load at scale without the rebuild's figures (issue 13): -only
+// readload -read-cases 10000 generates the cases, rebuilds the read
+// models and measures bin/api under the open-loop load (scale.go).
+var (
+	readCases   = flag.Int("read-cases", 0, "readload: generate this many cases (benchgen), rebuild, and measure bin/api at that size under -read-rate for -read-duration (RSS, p50/p99/max); 0: the small in-process figures")
+	readProfile = flag.String("read-profile", "", "readload with -read-cases: write a CPU profile of bin/api during the load to FILE.cpu and a heap profile to FILE.heap")
+)
+
 // benchReadLoad measures a case detail, a 50-row list and the home-visit
 // queue through the API (access records on, projector running), each at
 // a fixed 2,000 requests/s from an open-loop client: p50, p99 and max,
 // each against the p99 goal of 5 ms.
 func benchReadLoad(ctx context.Context, e *env, _ int) error {
+	if *readCases > 0 {
+		return readLoadAtScale(ctx, e, *readCases)
+	}
 	stop, err := seedCases(ctx, e, 60)
 	if err != nil {
 		return err
@@ -112,4 +133,96 @@ func seedCases(ctx context.Context, e *env, n int) (stop func(), err error) {
 		return nil, fmt.Errorf("read models at %d of %d", got, pos)
 	}
 	return stop, nil
+}
+
+// readLoadAtScale generates cases straight into the stream, rebuilds the
+// read models, and measures bin/api under the open-loop read load at that
+// size, profiling it with -read-profile.
+func readLoadAtScale(ctx context.Context, e *env, cases int) error {
+	j, err := js.New(e.nc, js.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return err
+	}
+	st, err := benchgen.Generate(ctx, j, e.codec, benchgen.Options{Cases: cases, Seed: 1, Sealer: e.sealer})
+	if err != nil {
+		return err
+	}
+	if _, err := projections.Rebuild(ctx, projections.RebuildOptions{DB: e.db, JetStream: e.store.JetStream(), Stream: e.store.StreamName(),
+		Codec: e.codec, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}); err != nil {
+		return err
+	}
+	if *readProfile != "" {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		// apiUnderLoad passes the environment to bin/api.
+		os.Setenv("CIHUI_PPROF_ADDR", addr)
+		defer os.Unsetenv("CIHUI_PPROF_ADDR")
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go profileAPI(pctx, "http://"+addr, *readProfile, scale.duration)
+	}
+	return apiUnderLoad(ctx, e, e.dir, st.Cases)
+}
+
+// profileAPI waits for bin/api to have answered the warm-up's 60 reads
+// (its /metrics, served beside the profiles), then writes a CPU profile of the next d plus a second
+// (file.cpu) and a heap profile halfway (file.heap).
+func profileAPI(ctx context.Context, base, file string, d time.Duration) {
+	for v1Requests(base) < 60 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	select { // apiUnderLoad waits a second after the warm-up
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Second):
+	}
+	save := func(path, name string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: profile:", err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: profile:", err)
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, resp.Body)
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(d / 2):
+			save("/debug/pprof/heap", file+".heap")
+		}
+	}()
+	save(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int((d+time.Second).Seconds())), file+".cpu")
+}
+
+// v1Requests sums the API's /v1 requests in its /metrics.
+func v1Requests(base string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var n float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "cihui_http_requests_total{") && strings.Contains(line, `route="/v1/`) {
+			if i := strings.LastIndexByte(line, ' '); i > 0 {
+				v, _ := strconv.ParseFloat(line[i+1:], 64)
+				n += v
+			}
+		}
+	}
+	return n
 }
