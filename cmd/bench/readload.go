@@ -35,6 +35,7 @@ const readGoal = 5 * time.Millisecond
 var (
 	readCases   = flag.Int("read-cases", 0, "readload: generate this many cases (benchgen), rebuild, and measure bin/api at that size under -read-rate for -read-duration (RSS, p50/p99/max); 0: the small in-process figures")
 	readProfile = flag.String("read-profile", "", "readload with -read-cases: write a CPU profile of bin/api during the load to FILE.cpu and a heap profile to FILE.heap")
+	readAgain   = flag.String("read-again", "", "readload with -read-cases: after the load, wait for FILE to appear, remove it and measure again (a new bin/api each time, the same data); for working on the reads")
 )
 
 // benchReadLoad measures a case detail, a 50-row list and the home-visit
@@ -151,6 +152,29 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 		Codec: e.codec, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}); err != nil {
 		return err
 	}
+	for round := 1; ; round++ {
+		if err := measureAPI(ctx, e, st.Cases, round); err != nil {
+			return err
+		}
+		if *readAgain == "" {
+			return nil
+		}
+		fmt.Fprintf(os.Stderr, "bench: round %d done; DATABASE_URL=%s NATS_URL=%s; create %s to measure again\n", round, e.dsn, e.srv.ClientURL(), *readAgain)
+		for {
+			if err := os.Remove(*readAgain); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// measureAPI runs apiUnderLoad, profiling bin/api with -read-profile.
+func measureAPI(ctx context.Context, e *env, cases, round int) error {
 	if *readProfile != "" {
 		addr, err := freeAddr()
 		if err != nil {
@@ -161,9 +185,13 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 		defer os.Unsetenv("CIHUI_PPROF_ADDR")
 		pctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go profileAPI(pctx, "http://"+addr, *readProfile, scale.duration)
+		file := *readProfile
+		if round > 1 {
+			file += "." + strconv.Itoa(round)
+		}
+		go profileAPI(pctx, "http://"+addr, file, scale.duration)
 	}
-	return apiUnderLoad(ctx, e, e.dir, st.Cases)
+	return apiUnderLoad(ctx, e, e.dir, cases)
 }
 
 // profileAPI waits for bin/api to have answered the warm-up's 60 reads

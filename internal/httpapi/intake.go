@@ -123,10 +123,6 @@ func branchOf(a events.Actor) string {
 	return domain.DefaultBranchCode
 }
 
-func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Calendar, error) {
-	return s.app.Calendar(ctx, branchOf(a))
-}
-
 // command runs the usual steps of a command endpoint: read and decode the
 // body, build the metadata, run, answer with the result.
 func command[T any](s *Server, c echo.Context, optionalBody bool, run func(ctx context.Context, m appMeta, req T) (appResult, error)) error {
@@ -267,6 +263,7 @@ func (s *Server) importCalendar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	defer s.forgetCalendars() // readcache.go
 	res, err := s.app.ImportCalendar(c.Request().Context(), m, year, strings.NewReader(string(body)))
 	if err != nil {
 		return err
@@ -293,6 +290,7 @@ func (s *Server) closeOffice(c echo.Context) error {
 		if err != nil {
 			return appResult{}, domain.Invalid(map[string]string{"date": "must be a date YYYY-MM-DD"})
 		}
+		defer s.forgetCalendars() // readcache.go
 		return s.app.CloseOffice(ctx, m, d, req.Reason)
 	})
 }

@@ -228,14 +228,10 @@ func (s *Server) getReferral(c echo.Context) error {
 		return err
 	}
 	if cs.Stage == string(domain.StageWaitlisted) {
-		// The rank comes from the roster stream itself (R-SOY-5).
-		if cp, err := s.app.Capacity(c.Request().Context(), events.Actor{Branch: cs.Branch}); err == nil {
-			for i, w := range cp.Waiting {
-				if w.CaseID == cs.ID {
-					rank := i + 1
-					v.Admission.WaitingRank = &rank
-				}
-			}
+		// The rank comes from the roster stream itself (R-SOY-5), folded
+		// once per read-model position (readcache.go).
+		if rank, ok, err := s.waitingRank(c.Request().Context(), cs.Branch, cs.ID); err == nil && ok {
+			v.Admission.WaitingRank = &rank
 		}
 	}
 	return c.JSON(http.StatusOK, v)

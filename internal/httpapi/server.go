@@ -58,6 +58,10 @@ type Server struct {
 	attempts *attemptLimiter
 	clock    func() time.Time
 	oidc     *oidcauth.Client
+	// calendars and ranks cache the office calendars and the waiting
+	// lists (readcache.go).
+	calendars calendarCache
+	ranks     rankCache
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec

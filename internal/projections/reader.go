@@ -106,6 +106,9 @@ type Case struct {
 	// schools flagged at filing (R-CAP-1); the API shows them to the
 	// branch's social workers only.
 	PossibleDuplicates pq.StringArray `db:"possible_duplicates" json:"-"`
+	// dropouts are the episodes and grounds read with a case detail
+	// (case_reader.go).
+	dropouts *caseDropouts
 }
 
 // Categories returns the case's statistical categories (R-STAT-2).
@@ -216,42 +219,22 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	where, args := scopeWhere(s, []any{id})
-	var c Case
-	err := r.db.GetContext(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = $1`+where, args...)
+	// One query: the row and everything the detail shows (case_reader.go).
+	row := r.db.QueryRowxContext(ctx, `SELECT `+caseColumns+`, `+detailAggregates(withPersonal)+` FROM cases WHERE id = $1`+where, args...)
+	sc, err := scanCase(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	if err != nil {
 		return Case{}, err
 	}
-	if err := r.db.SelectContext(ctx, &c.Documents, `
-		SELECT item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
-		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
-		FROM case_documents WHERE case_id = $1 ORDER BY item`, id); err != nil {
+	if err := sc.decodeList(); err != nil {
 		return Case{}, err
 	}
-	if err := r.db.SelectContext(ctx, &c.Letters, `
-		SELECT position, to_school, student_alias, subject, outcome, next_step, meeting, to_char(issued_on, 'YYYY-MM-DD') AS issued_on
-		FROM letters WHERE case_id = $1 ORDER BY position`, id); err != nil {
+	if err := sc.decodeDetail(); err != nil {
 		return Case{}, err
 	}
-	if err := r.db.SelectContext(ctx, &c.Visits, `
-		SELECT kind, to_char(on_date, 'YYYY-MM-DD') AS on_date, note FROM case_visits WHERE case_id = $1 ORDER BY position`, id); err != nil {
-		return Case{}, err
-	}
-	for i := range c.Documents {
-		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
-	}
-	if err := r.attachEnrolledLife(ctx, &c); err != nil {
-		return Case{}, err
-	}
-	if withPersonal {
-		err := r.db.GetContext(ctx, &c.Personal, `SELECT personal FROM case_personal WHERE case_id = $1`, id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return Case{}, err
-		}
-	}
-	return c, nil
+	return sc.c, nil
 }
 
 // CaseFilter filters and pages a case list.
@@ -306,43 +289,26 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		where += " AND (received_on, id) > ($" + strconv.Itoa(len(args)-1) + "::date, $" + strconv.Itoa(len(args)) + ")"
 	}
 	args = append(args, f.Limit)
-	out := []Case{}
-	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE true`+where+
+	// One query: the page's rows with their checklists, suspension
+	// procedures and personal data (case_reader.go), scanned by hand.
+	rows, err := r.db.QueryContext(ctx, `SELECT `+caseColumns+`, `+listAggregates(f.Personal)+` FROM cases WHERE true`+where+
 		` ORDER BY received_on, id LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil || len(out) == 0 {
-		return out, err
-	}
-	if err := r.attachDocuments(ctx, out); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if err := r.attachSuspensions(ctx, out); err != nil {
-		return nil, err
+	defer rows.Close()
+	out := make([]Case, 0, f.Limit)
+	for rows.Next() {
+		sc, err := scanCase(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := sc.decodeList(); err != nil {
+			return nil, err
+		}
+		out = append(out, sc.c)
 	}
-	if f.Personal {
-		return out, r.attachPersonal(ctx, out)
-	}
-	return out, nil
-}
-
-// attachPersonal loads the sealed personal data of a page of cases in one
-// query.
-func (r *Reader) attachPersonal(ctx context.Context, cases []Case) error {
-	ids := make([]string, len(cases))
-	at := make(map[string]int, len(cases))
-	for i, c := range cases {
-		ids[i], at[c.ID] = c.ID, i
-	}
-	var rows []struct {
-		CaseID   string `db:"case_id"`
-		Personal []byte `db:"personal"`
-	}
-	if err := r.db.SelectContext(ctx, &rows, `SELECT case_id, personal FROM case_personal WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
-		return err
-	}
-	for _, row := range rows {
-		cases[at[row.CaseID]].Personal = row.Personal
-	}
-	return nil
+	return out, rows.Err()
 }
 
 // attachDocuments loads the checklists of a page of cases in one query.
