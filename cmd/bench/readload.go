@@ -11,8 +11,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	js "github.com/nats-io/nats.go/jetstream"
 
 	"cihui/internal/accesslog"
@@ -153,6 +155,9 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 		return err
 	}
 	for round := 1; ; round++ {
+		if err := readFloor(ctx); err != nil {
+			return err
+		}
 		if err := measureAPI(ctx, e, st.Cases, round); err != nil {
 			return err
 		}
@@ -253,4 +258,76 @@ func v1Requests(base string) float64 {
 		}
 	}
 	return n
+}
+
+// floorSizes are the bodies of the floor's three routes: about a case
+// detail, a 50-case page and an empty visit queue as bin/api answers them
+// at 10,000 generated cases.
+var floorSizes = []int{3 << 10, 110 << 10, 64}
+
+// readFloor measures the floor of the reads under load on this machine:
+// a bare echo server answering static JSON of the reads' sizes, three
+// routes interleaved at scale.rate for scale.duration, open loop, with the
+// same client as apiUnderLoad. What the API's reads cost beyond it is
+// theirs; what it costs is the machine's.
+func readFloor(ctx context.Context) error {
+	e := echo.New()
+	for i, n := range floorSizes {
+		body := []byte(`{"pad":"` + strings.Repeat("x", max(n-10, 0)) + `"}`)
+		e.GET("/r"+strconv.Itoa(i), func(c echo.Context) error { return c.JSONBlob(http.StatusOK, body) })
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}, Timeout: 30 * time.Second}
+	get := func(r int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/r"+strconv.Itoa(r), nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer floor")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}
+	var mu sync.Mutex
+	lat := make([][]time.Duration, len(floorSizes))
+	total := int(float64(scale.rate) * scale.duration.Seconds())
+	interval := time.Second / time.Duration(scale.rate)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		r := i % len(floorSizes)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := get(r); err != nil {
+				return
+			}
+			d := time.Since(due)
+			mu.Lock()
+			lat[r] = append(lat[r], d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	for r, n := range floorSizes {
+		if len(lat[r]) == 0 {
+			return fmt.Errorf("read floor: every request to a %d-byte route failed", n)
+		}
+		for _, q := range []struct {
+			name string
+			p    float64
+		}{{"p50", 0.50}, {"p99", 0.99}, {"max", 1}} {
+			emit(Result{Figure: fmt.Sprintf("read_floor_static_%dB_%s", n, q.name), Unit: "µs", Value: float64(pct(lat[r], q.p).Microseconds()), Baseline: 5000, N: len(lat[r]),
+				Note: fmt.Sprintf("the floor: a bare echo handler answering %d bytes of static JSON, 3 routes interleaved at %d requests/s in all (achieved %.0f/s), open loop, the same client and machine as the reads at scale; baseline: the p99 goal (5 ms)",
+					n, scale.rate, float64(total)/elapsed.Seconds())})
+		}
+	}
+	return nil
 }

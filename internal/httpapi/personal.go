@@ -92,8 +92,8 @@ func (s *Server) openSealed(ctx context.Context, raw []byte, v any) (bool, error
 	if s.opener == nil {
 		return false, nil // no key ring: nothing can be opened
 	}
-	var sealed events.Sealed
-	if err := json.Unmarshal(raw, &sealed); err != nil {
+	sealed, err := parseSealed(raw) // sealedparse.go
+	if err != nil {
 		return false, errors.New("httpapi: a stored sealed value is malformed")
 	}
 	switch err := s.opener.Open(ctx, sealed, v); {

@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
+	"cihui/internal/projections"
 )
 
 // calendarCache keeps each branch's office calendar with the read-model
@@ -103,4 +105,61 @@ func (s *Server) waitingRank(ctx context.Context, branch, caseID string) (int, b
 	}
 	rank, ok := e.ranks[caseID]
 	return rank, ok, nil
+}
+
+// maxCachedPages bounds the list cache.
+const maxCachedPages = 32
+
+// pageCache keeps case-list pages as read from the read models, sealed
+// values still sealed, for the read-model position they were read at (on
+// the same terms as the calendars): under load most list reads ask for
+// the same first pages, and reading a 50-case page cost PostgreSQL some
+// milliseconds each time. Each read still opens what its caller may see
+// and writes its own access record. At most maxCachedPages pages; all are
+// dropped when the read models move.
+type pageCache struct {
+	mu    sync.Mutex
+	pos   uint64
+	pages map[projections.CaseFilter][]projections.Case
+}
+
+// listCases returns a page of cases, from the cache when the read models
+// have not moved since it was read. The caller must not change the cases
+// it shares with the cache: ownCopy copies what opening changes.
+func (s *Server) listCases(ctx context.Context, f projections.CaseFilter) ([]projections.Case, error) {
+	pos := s.waiter.Position()
+	pc := &s.pages
+	pc.mu.Lock()
+	if pc.pos == pos {
+		if cases, ok := pc.pages[f]; ok {
+			pc.mu.Unlock()
+			return cases, nil
+		}
+	}
+	pc.mu.Unlock()
+	cases, err := s.reader.Cases(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.pos != pos || pc.pages == nil {
+		pc.pos, pc.pages = pos, map[projections.CaseFilter][]projections.Case{}
+	}
+	if len(pc.pages) >= maxCachedPages {
+		clear(pc.pages)
+	}
+	pc.pages[f] = cases
+	return cases, nil
+}
+
+// ownCopy returns c with its own copies of what opening a case changes in
+// place (the notes of the checklist, the visits, the procedure's log and
+// meetings), so that a cached page is never changed.
+func ownCopy(c projections.Case) projections.Case {
+	c.Documents = slices.Clone(c.Documents)
+	c.Visits = slices.Clone(c.Visits)
+	c.SuspensionLog = slices.Clone(c.SuspensionLog)
+	c.AdaptationMeetings = slices.Clone(c.AdaptationMeetings)
+	return c
 }

@@ -260,13 +260,14 @@ func (s *Server) listReferrals(c echo.Context) error {
 		return err
 	}
 	f.After = after
-	cases, err := s.reader.Cases(c.Request().Context(), f)
+	cases, err := s.listCases(c.Request().Context(), f) // readcache.go
 	if err != nil {
 		return err
 	}
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
 	for _, cs := range cases {
+		cs = ownCopy(cs) // the page may be shared with the cache
 		// Each row opened with its own student's key (cached).
 		if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
 			return err

@@ -58,10 +58,11 @@ type Server struct {
 	attempts *attemptLimiter
 	clock    func() time.Time
 	oidc     *oidcauth.Client
-	// calendars and ranks cache the office calendars and the waiting
-	// lists (readcache.go).
+	// calendars, ranks and pages cache the office calendars, the waiting
+	// lists and case-list pages (readcache.go).
 	calendars calendarCache
 	ranks     rankCache
+	pages     pageCache
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec

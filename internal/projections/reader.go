@@ -18,8 +18,9 @@ import (
 // Reader serves the read models to the API. Its queries run on db: the
 // database, or the transaction of an as-of read (asof.go).
 type Reader struct {
-	db   queryer
-	base *sqlx.DB
+	db    queryer
+	base  *sqlx.DB
+	stmts preparedStmts // prepared_reader.go
 }
 
 // queryer is what the reader's queries need: *sqlx.DB and *sqlx.Tx both
@@ -220,11 +221,18 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 	}
 	where, args := scopeWhere(s, []any{id})
 	// One query: the row and everything the detail shows (case_reader.go).
-	row := r.db.QueryRowxContext(ctx, `SELECT `+caseColumns+`, `+detailAggregates(withPersonal)+` FROM cases WHERE id = $1`+where, args...)
-	sc, err := scanCase(row, true)
-	if errors.Is(err, sql.ErrNoRows) {
+	rows, err := r.query(ctx, `SELECT `+caseColumns+`, `+detailAggregates(withPersonal)+` FROM cases WHERE id = $1`+where, args...)
+	if err != nil {
+		return Case{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Case{}, err
+		}
 		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
+	sc, err := scanCase(rows, true)
 	if err != nil {
 		return Case{}, err
 	}
@@ -291,7 +299,7 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	args = append(args, f.Limit)
 	// One query: the page's rows with their checklists, suspension
 	// procedures and personal data (case_reader.go), scanned by hand.
-	rows, err := r.db.QueryContext(ctx, `SELECT `+caseColumns+`, `+listAggregates(f.Personal)+` FROM cases WHERE true`+where+
+	rows, err := r.query(ctx, `SELECT `+caseColumns+`, `+listAggregates(f.Personal)+` FROM cases WHERE true`+where+
 		` ORDER BY received_on, id LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, err
@@ -379,7 +387,7 @@ func (r *Reader) VisitQueue(ctx context.Context, branch string) ([]Case, error) 
 	// Only the columns the queue shows, scanned by hand: the queue holds
 	// every open visit of the branch, and the full case row with sqlx's
 	// reflection was most of its CPU time (pprof).
-	rows, err := r.db.QueryContext(ctx, `SELECT id, origin_school, route, channel, grade, stage, received_on,
+	rows, err := r.query(ctx, `SELECT id, origin_school, route, channel, grade, stage, received_on,
 		visit_contacts, visit_visited, visit_interviewed, visit_report_on FROM cases
 		WHERE branch = $1 AND stage = 'intake' AND visit_report_on IS NULL AND review_outcome IS NULL
 		ORDER BY received_on, received_position`, branch)
