@@ -319,58 +319,6 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	return out, rows.Err()
 }
 
-// attachDocuments loads the checklists of a page of cases in one query.
-func (r *Reader) attachDocuments(ctx context.Context, cases []Case) error {
-	ids := make([]string, len(cases))
-	at := make(map[string]int, len(cases))
-	for i, c := range cases {
-		ids[i], at[c.ID] = c.ID, i
-	}
-	// Scanned by hand: a 50-case page has some 600 rows, and sqlx's
-	// reflection per row was most of the list's CPU time (pprof).
-	rows, err := r.db.QueryContext(ctx, `
-		SELECT case_id, item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
-		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
-		FROM case_documents WHERE case_id = ANY($1) ORDER BY case_id, item`, pq.Array(ids))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var (
-		caseID   string
-		pages    sql.NullInt64
-		issued   sql.NullString
-		conforms sql.NullBool
-		subOn    sql.NullString
-	)
-	for rows.Next() {
-		var d Document
-		if err := rows.Scan(&caseID, &d.Item, &d.Submitted, &pages, &issued, &d.Checked, &conforms, &d.SealedNote, &subOn, &d.WithDropoutFile); err != nil {
-			return err
-		}
-		if pages.Valid {
-			n := int(pages.Int64)
-			d.Pages = &n
-		}
-		if issued.Valid {
-			v := issued.String
-			d.IssuedOn = &v
-		}
-		if conforms.Valid {
-			v := conforms.Bool
-			d.Conforms = &v
-		}
-		if subOn.Valid {
-			v := subOn.String
-			d.SubmittedOn = &v
-		}
-		d.Name = domain.ChecklistItemName(d.Item)
-		c := &cases[at[caseID]]
-		c.Documents = append(c.Documents, d)
-	}
-	return rows.Err()
-}
-
 // Timeline returns a case's events in order.
 func (r *Reader) Timeline(ctx context.Context, id string) ([]TimelineEntry, error) {
 	out := []TimelineEntry{}
