@@ -372,7 +372,16 @@ func (m *Main) openNATS() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	nc, err := nats.Connect(natsURL, append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))...)
+	opts := append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	if m.serving {
+		// A batched direct get (an aggregate's load, a data key's fetch)
+		// is a sync subscription whose channel the client sizes at 64K
+		// messages, 512 KB each time: under read load that was a quarter
+		// of the heap (issue 13). The API's batches are at most 256
+		// messages (runtime.go).
+		opts = append(opts, nats.SyncQueueLen(syncQueueLen))
+	}
+	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {
 		return "", fmt.Errorf("connecting to NATS: %w", err)
 	}

@@ -21,6 +21,11 @@ import (
 // a burst of reads double the heap.
 const defaultMemoryLimit = "100MiB"
 
+// syncQueueLen is the channel length of the API's sync NATS
+// subscriptions: above the largest batch it fetches (jetstream loads and
+// key-ring scans of 256 messages), far below the client's default 65,536.
+const syncQueueLen = 4096
+
 // runtimeFlags defines the flags of the Go runtime's memory settings and
 // of the profiling listener.
 func (m *Main) runtimeFlags(fs *flag.FlagSet) {
