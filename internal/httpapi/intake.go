@@ -66,12 +66,6 @@ func domainDocuments(rows []projections.Document) [domain.ChecklistItems + 1]dom
 	return docs
 }
 
-// visitView derives the visit's due date and status from the current
-// calendar, so that a closure or a re-imported year moves open due dates.
-func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today calendar.Date) VisitView {
-	return visitViewMemo(c, cal, calErr, today, nil)
-}
-
 // visitMemo keeps, for one response, the due dates and working days left
 // already counted on its calendar and day: a queue or a page holds many
 // cases received on the same days, and counting working days was most of
@@ -128,6 +122,9 @@ func (m *visitMemo) daysLeft(cal *calendar.Calendar, today, due calendar.Date) m
 	return l
 }
 
+// visitViewMemo derives the visit's due date and status from the current
+// calendar, so that a closure or a re-imported year moves open due dates;
+// memo (nil: none) keeps what a response already counted.
 func visitViewMemo(c projections.Case, cal *calendar.Calendar, calErr error, today calendar.Date, memo *visitMemo) VisitView {
 	v := VisitView{
 		DeadlineApplies: domain.HasVisitDeadline(domain.Route(c.Route), domain.Channel(c.Channel)),
