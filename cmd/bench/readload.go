@@ -37,7 +37,7 @@ const readGoal = 5 * time.Millisecond
 var (
 	readCases   = flag.Int("read-cases", 0, "readload: generate this many cases (benchgen), rebuild, and measure bin/api at that size under -read-rate for -read-duration (RSS, p50/p99/max); 0: the small in-process figures")
 	readProfile = flag.String("read-profile", "", "readload with -read-cases: write a CPU profile of bin/api during the load to FILE.cpu and a heap profile to FILE.heap")
-	readAgain   = flag.String("read-again", "", "readload with -read-cases: after the load, wait for FILE to appear, remove it and measure again (a new bin/api each time, the same data); for working on the reads")
+	readAgain   = flag.String("read-again", "", "readload with -read-cases: after the load, wait for FILE to appear, remove it and measure again (a new bin/api each time, the same data; a number in FILE is the next round's -read-rate); for working on the reads")
 )
 
 // benchReadLoad measures a case detail, a 50-row list and the home-visit
@@ -154,6 +154,9 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 		Codec: e.codec, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}); err != nil {
 		return err
 	}
+	if err := readSizes(ctx, e); err != nil {
+		return err
+	}
 	for round := 1; ; round++ {
 		if err := readFloor(ctx); err != nil {
 			return err
@@ -166,8 +169,14 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 		}
 		fmt.Fprintf(os.Stderr, "bench: round %d done; DATABASE_URL=%s NATS_URL=%s; create %s to measure again\n", round, e.dsn, e.srv.ClientURL(), *readAgain)
 		for {
-			if err := os.Remove(*readAgain); err == nil {
-				break
+			if b, err := os.ReadFile(*readAgain); err == nil {
+				// The file may name the next round's rate.
+				if r, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && r > 0 {
+					scale.rate = r
+				}
+				if err := os.Remove(*readAgain); err == nil {
+					break
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -260,10 +269,51 @@ func v1Requests(base string) float64 {
 	return n
 }
 
-// floorSizes are the bodies of the floor's three routes: about a case
-// detail, a 50-case page and an empty visit queue as bin/api answers them
-// at 10,000 generated cases.
+// floorSizes are the bodies of the floor's three routes: by default about
+// a case detail, a 50-case page and an empty visit queue at 10,000
+// generated cases; readSizes measures them.
 var floorSizes = []int{3 << 10, 110 << 10, 64}
+
+// readSizes sets floorSizes to the sizes of the three reads as the API
+// answers them on this run's data (a social worker, as apiUnderLoad asks),
+// and emits them.
+func readSizes(ctx context.Context, e *env) error {
+	log, err := accesslog.Open(ctx, e.nc, accesslog.Config{})
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{App: e.svc, Reader: projections.NewReader(e.db), Opener: e.sealer, Waiter: e.waiter,
+		Auth: e.auth, DB: e.db, NATS: e.nc, Store: e.store, Access: log}))
+	defer srv.Close()
+	tok, _, err := postgres.NewTokens(e.db).Create(ctx, postgres.TokenInfo{Role: domain.RoleSocialWorker})
+	if err != nil {
+		return err
+	}
+	var id string
+	if err := e.db.GetContext(ctx, &id, `SELECT id FROM cases ORDER BY id LIMIT 1`); err != nil {
+		return err
+	}
+	for i, path := range []string{"/v1/referrals/" + id, "/v1/referrals?limit=50", "/v1/home-visits/queue"} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("read sizes: GET %s: %d", path, resp.StatusCode)
+		}
+		floorSizes[i] = int(n)
+		emit(Result{Figure: "read_size_" + []string{"case_detail", "list_50", "visit_queue"}[i], Unit: "bytes", Value: float64(n), N: 1,
+			Note: "the body of GET " + strings.SplitN(path, "?", 2)[0] + " (social worker, the whole branch) at this size: the floor answers as many bytes"})
+	}
+	return nil
+}
 
 // readFloor measures the floor of the reads under load on this machine:
 // a bare echo server answering static JSON of the reads' sizes, three
