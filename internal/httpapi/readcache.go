@@ -155,9 +155,12 @@ func (s *Server) listCases(ctx context.Context, f projections.CaseFilter) ([]pro
 
 // ownCopy returns c with its own copies of what opening a case changes in
 // place (the notes of the checklist, the visits, the procedure's log and
-// meetings), so that a cached page is never changed.
+// meetings), so that a cached page is never changed. A checklist without
+// notes is shared: opening writes nothing into it (personal.go).
 func ownCopy(c projections.Case) projections.Case {
-	c.Documents = slices.Clone(c.Documents)
+	if slices.ContainsFunc(c.Documents, func(d projections.Document) bool { return d.SealedNote != nil || d.Note != nil }) {
+		c.Documents = slices.Clone(c.Documents)
+	}
 	c.Visits = slices.Clone(c.Visits)
 	c.SuspensionLog = slices.Clone(c.SuspensionLog)
 	c.AdaptationMeetings = slices.Clone(c.AdaptationMeetings)
