@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"cihui/internal/app"
 	"cihui/internal/config"
@@ -66,6 +67,9 @@ type Main struct {
 	ReminderInterval                                string
 	ReminderDays                                    int
 	RolloverInterval                                string // the academic year's roll-over job (rollover.go)
+	// The Go runtime's memory settings and the profiling listener
+	// (runtime.go).
+	MemoryLimit, GCPercent, PprofAddr string
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -131,6 +135,7 @@ Flags:
 	m.signInFlags(fs)
 	m.reminderFlags(fs)
 	m.rolloverFlags(fs)
+	m.runtimeFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -215,6 +220,9 @@ func (m *Main) openDB(ctx context.Context) error {
 // Run starts everything and serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
 	m.serving = true
+	if err := m.applyRuntime(os.Getenv); err != nil {
+		return err
+	}
 	master, err := m.masterKey() // before anything starts: a missing key is a clear start-up error
 	if err != nil {
 		return err
@@ -276,6 +284,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := m.servePprof(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})); err != nil {
+		return err
+	}
 	reader := projections.NewReader(m.db)
 	access, err := m.openAccessLog(ctx, nc)
 	if err != nil {
@@ -364,7 +375,16 @@ func (m *Main) openNATS() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	nc, err := nats.Connect(natsURL, append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))...)
+	opts := append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	if m.serving {
+		// A batched direct get (an aggregate's load, a data key's fetch)
+		// is a sync subscription whose channel the client sizes at 64K
+		// messages, 512 KB each time: under read load that was a quarter
+		// of the heap (issue 13). The API's batches are at most 256
+		// messages (runtime.go).
+		opts = append(opts, nats.SyncQueueLen(syncQueueLen))
+	}
+	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {
 		return "", fmt.Errorf("connecting to NATS: %w", err)
 	}

@@ -330,9 +330,12 @@ type DropoutFields struct {
 // addDropoutsOn fills v's episodes, read through rd, and, for an enrolled student, the
 // grounds that hold on day (today, Taipei, or an as-of read's date).
 func (s *Server) addDropoutsOn(ctx context.Context, rd *projections.Reader, v *ReferralView, day calendar.Date) error {
-	eps, gs, err := rd.Dropouts(ctx, v.ID)
-	if err != nil {
-		return err
+	eps, gs, ok := v.CaseDropouts() // read with the detail
+	if !ok {
+		var err error
+		if eps, gs, err = rd.Dropouts(ctx, v.ID); err != nil {
+			return err
+		}
 	}
 	v.Dropouts = make([]DropoutView, 0, len(eps))
 	for _, e := range eps {

@@ -66,9 +66,66 @@ func domainDocuments(rows []projections.Document) [domain.ChecklistItems + 1]dom
 	return docs
 }
 
-// visitView derives the visit's due date and status from the current
-// calendar, so that a closure or a re-imported year moves open due dates.
-func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today calendar.Date) VisitView {
+// visitMemo keeps, for one response, the due dates and working days left
+// already counted on its calendar and day: a queue or a page holds many
+// cases received on the same days, and counting working days was most of
+// the queue's CPU (pprof). nil counts every time.
+type visitMemo struct {
+	due  map[calendar.Date]memoDue
+	left map[calendar.Date]memoLeft
+}
+
+type memoDue struct {
+	due    calendar.Date
+	err    error
+	fields DueFields
+}
+
+type memoLeft struct {
+	left   int
+	err    error
+	status calendar.Status
+}
+
+func newVisitMemo() *visitMemo {
+	return &visitMemo{due: map[calendar.Date]memoDue{}, left: map[calendar.Date]memoLeft{}}
+}
+
+func (m *visitMemo) dueDate(cal *calendar.Calendar, received calendar.Date) memoDue {
+	if m != nil {
+		if d, ok := m.due[received]; ok {
+			return d
+		}
+	}
+	due, err := domain.DueDate(cal, received)
+	d := memoDue{due: due, err: err, fields: dueFields(cal, received, due, err)}
+	if m != nil {
+		m.due[received] = d
+	}
+	return d
+}
+
+func (m *visitMemo) daysLeft(cal *calendar.Calendar, today, due calendar.Date) memoLeft {
+	if m != nil {
+		if l, ok := m.left[due]; ok {
+			return l
+		}
+	}
+	left, err := domain.VisitDaysLeft(cal, today, due)
+	l := memoLeft{left: left, err: err}
+	if err == nil {
+		l.status = cal.StatusBetween(today, due)
+	}
+	if m != nil {
+		m.left[due] = l
+	}
+	return l
+}
+
+// visitViewMemo derives the visit's due date and status from the current
+// calendar, so that a closure or a re-imported year moves open due dates;
+// memo (nil: none) keeps what a response already counted.
+func visitViewMemo(c projections.Case, cal *calendar.Calendar, calErr error, today calendar.Date, memo *visitMemo) VisitView {
 	v := VisitView{
 		DeadlineApplies: domain.HasVisitDeadline(domain.Route(c.Route), domain.Channel(c.Channel)),
 		ReceivedOn:      c.ReceivedOn.Format("2006-01-02"),
@@ -82,8 +139,9 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 		v.DueError = "the office calendar is unavailable"
 		return v
 	}
-	due, err := domain.DueDate(cal, civil(c.ReceivedOn))
-	if v.DueFields = dueFields(cal, civil(c.ReceivedOn), due, err); err != nil {
+	md := memo.dueDate(cal, civil(c.ReceivedOn))
+	due, err := md.due, md.err
+	if v.DueFields = md.fields; err != nil {
 		if v.DueStatus != DuePendingCalendar {
 			v.DueError = domain.AsError(err).Message
 		}
@@ -99,7 +157,8 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 	if c.Stage != string(domain.StageIntake) {
 		return v
 	}
-	left, err := domain.VisitDaysLeft(cal, today, due)
+	ml := memo.daysLeft(cal, today, due)
+	left, err := ml.left, ml.err
 	if err != nil {
 		// The due date stands; the days left need a missing year.
 		v.Overdue = today.After(due)
@@ -108,7 +167,7 @@ func visitView(c projections.Case, cal *calendar.Calendar, calErr error, today c
 		}
 		return v
 	}
-	v.CalendarStatus = worseStatus(v.CalendarStatus, cal.StatusBetween(today, due))
+	v.CalendarStatus = worseStatus(v.CalendarStatus, ml.status)
 	v.WorkingDaysLeft = &left
 	v.Overdue = today.After(due)
 	return v
@@ -121,10 +180,6 @@ func branchOf(a events.Actor) string {
 		return a.Branch
 	}
 	return domain.DefaultBranchCode
-}
-
-func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Calendar, error) {
-	return s.app.Calendar(ctx, branchOf(a))
 }
 
 // command runs the usual steps of a command endpoint: read and decode the
@@ -245,9 +300,10 @@ func (s *Server) visitQueue(c echo.Context) error {
 	cal, calErr := s.calendarFor(ctx, a)
 	today := s.today()
 	out := Queue{Items: make([]QueueEntry, 0, len(cases)), Today: today.String(), ReadPosition: s.waiter.Position()}
+	memo := newVisitMemo()
 	for _, cs := range cases {
 		out.Items = append(out.Items, QueueEntry{ID: cs.ID, OriginSchool: cs.OriginSchool, Route: cs.Route, Channel: cs.Channel, Grade: cs.Grade,
-			Visit: visitView(cs, cal, calErr, today)})
+			Visit: visitViewMemo(cs, cal, calErr, today, memo)})
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -267,6 +323,7 @@ func (s *Server) importCalendar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	defer s.forgetCalendars() // readcache.go
 	res, err := s.app.ImportCalendar(c.Request().Context(), m, year, strings.NewReader(string(body)))
 	if err != nil {
 		return err
@@ -293,6 +350,7 @@ func (s *Server) closeOffice(c echo.Context) error {
 		if err != nil {
 			return appResult{}, domain.Invalid(map[string]string{"date": "must be a date YYYY-MM-DD"})
 		}
+		defer s.forgetCalendars() // readcache.go
 		return s.app.CloseOffice(ctx, m, d, req.Reason)
 	})
 }

@@ -54,12 +54,17 @@ func (s *Server) open(ctx context.Context, c *projections.Case, student, notes b
 		}
 	}
 	for i := range c.Documents {
+		// Written only when it changes: a page's checklists without
+		// notes are shared with the page cache (readcache.go).
 		d := &c.Documents[i]
-		d.Note = nil
-		if notes {
-			if d.Note, err = s.openNote(ctx, d.SealedNote); err != nil {
+		var note *string
+		if notes && d.SealedNote != nil {
+			if note, err = s.openNote(ctx, d.SealedNote); err != nil {
 				return err
 			}
+		}
+		if note != d.Note {
+			d.Note = note
 		}
 	}
 	for i := range c.Visits {
@@ -92,8 +97,8 @@ func (s *Server) openSealed(ctx context.Context, raw []byte, v any) (bool, error
 	if s.opener == nil {
 		return false, nil // no key ring: nothing can be opened
 	}
-	var sealed events.Sealed
-	if err := json.Unmarshal(raw, &sealed); err != nil {
+	sealed, err := parseSealed(raw) // sealedparse.go
+	if err != nil {
 		return false, errors.New("httpapi: a stored sealed value is malformed")
 	}
 	switch err := s.opener.Open(ctx, sealed, v); {

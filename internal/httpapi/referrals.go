@@ -171,6 +171,11 @@ func (s *Server) view(c projections.Case, cal *calendar.Calendar, calErr error, 
 // viewOn is view with what is derived from the date (due dates, missing
 // registrations) counted on day: today, or an as-of read's date.
 func (s *Server) viewOn(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor, day calendar.Date) ReferralView {
+	return s.viewMemo(c, cal, calErr, a, day, nil)
+}
+
+// viewMemo is viewOn with the due dates of a page counted once (memo).
+func (s *Server) viewMemo(c projections.Case, cal *calendar.Calendar, calErr error, a events.Actor, day calendar.Date, memo *visitMemo) ReferralView {
 	v := ReferralView{Case: c, ReceivedOn: c.ReceivedOn.Format("2006-01-02")}
 	if c.Documents != nil {
 		v.Missing = domain.MissingItems(domain.Route(c.Route), domain.Channel(c.Channel), c.DropoutRecord, domainDocuments(c.Documents), c.VisitReportOn != nil)
@@ -181,7 +186,7 @@ func (s *Server) viewOn(c projections.Case, cal *calendar.Calendar, calErr error
 		v.DocumentPages = domain.DocumentPages(domainDocuments(c.Documents))
 	}
 	returnsView(&v, c)
-	v.Visit = visitView(c, cal, calErr, day)
+	v.Visit = visitViewMemo(c, cal, calErr, day, memo)
 	if a.Role == domain.RoleSocialWorker {
 		v.Visit.Log = c.Visits
 		v.PossibleDuplicates = []string(c.PossibleDuplicates)
@@ -228,14 +233,10 @@ func (s *Server) getReferral(c echo.Context) error {
 		return err
 	}
 	if cs.Stage == string(domain.StageWaitlisted) {
-		// The rank comes from the roster stream itself (R-SOY-5).
-		if cp, err := s.app.Capacity(c.Request().Context(), events.Actor{Branch: cs.Branch}); err == nil {
-			for i, w := range cp.Waiting {
-				if w.CaseID == cs.ID {
-					rank := i + 1
-					v.Admission.WaitingRank = &rank
-				}
-			}
+		// The rank comes from the roster stream itself (R-SOY-5), folded
+		// once per read-model position (readcache.go).
+		if rank, ok, err := s.waitingRank(c.Request().Context(), cs.Branch, cs.ID); err == nil && ok {
+			v.Admission.WaitingRank = &rank
 		}
 	}
 	return c.JSON(http.StatusOK, v)
@@ -264,18 +265,20 @@ func (s *Server) listReferrals(c echo.Context) error {
 		return err
 	}
 	f.After = after
-	cases, err := s.reader.Cases(c.Request().Context(), f)
+	cases, err := s.listCases(c.Request().Context(), f) // readcache.go
 	if err != nil {
 		return err
 	}
 	cal, calErr := s.calendarFor(c.Request().Context(), a)
 	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
+	memo, today := newVisitMemo(), s.today()
 	for _, cs := range cases {
+		cs = ownCopy(cs) // the page may be shared with the cache
 		// Each row opened with its own student's key (cached).
 		if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
 			return err
 		}
-		out.Items = append(out.Items, s.view(cs, cal, calErr, a))
+		out.Items = append(out.Items, s.viewMemo(cs, cal, calErr, a, today, memo))
 	}
 	if len(cases) == f.Limit {
 		out.NextCursor = cases[len(cases)-1].ID

@@ -60,6 +60,11 @@ type Server struct {
 	oidc     *oidcauth.Client
 	// retention runs on demand (admin_retention.go).
 	retention *app.RetentionJob
+	// calendars, ranks and pages cache the office calendars, the waiting
+	// lists and case-list pages (readcache.go).
+	calendars calendarCache
+	ranks     rankCache
+	pages     pageCache
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec

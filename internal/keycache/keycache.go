@@ -8,6 +8,8 @@ package keycache
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"slices"
 	"sync"
@@ -18,11 +20,13 @@ import (
 	"cihui/internal/events"
 )
 
-// Defaults: a few thousand students' keys (32 bytes each) and two
-// minutes, the longest a key erased by another instance may still open
-// data in this one.
+// Defaults: sixteen thousand students' keys (32 bytes each, some 200
+// bytes with the cache's own bookkeeping: about 3 MB) and two minutes,
+// the longest a key erased by another instance may still open data in
+// this one. Under random case reads at 10,000 cases, 4,096 keys missed
+// most of the time, each miss a round trip to the key ring (issue 13).
 const (
-	DefaultSize = 4096
+	DefaultSize = 16384
 	DefaultTTL  = 2 * time.Minute
 )
 
@@ -31,7 +35,7 @@ const (
 // a key another instance destroyed.
 type Ring struct {
 	keys  events.KeyRing
-	cache *expirable.LRU[string, []byte]
+	cache *expirable.LRU[string, *entry]
 	// gen moves before and after every destruction: a key fetched while
 	// one was under way is not cached.
 	mu  sync.Mutex
@@ -48,17 +52,59 @@ func New(keys events.KeyRing, size int, ttl time.Duration) *Ring {
 		ttl = DefaultTTL
 	}
 	// An evicted key's bytes are overwritten: callers only ever get copies.
-	wipe := func(_ string, k []byte) { clear(k) }
+	wipe := func(_ string, e *entry) { clear(e.key) }
 	return &Ring{keys: keys, cache: expirable.NewLRU(size, wipe, ttl)}
+}
+
+// entry is a cached key with its AES-GCM cipher, set up once (issue 13:
+// setting it up for every value opened was a tenth of a case list's CPU).
+type entry struct {
+	key  []byte
+	aead cipher.AEAD
+}
+
+func newEntry(k []byte) (*entry, error) {
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{key: slices.Clone(k), aead: aead}, nil
+}
+
+// AEAD returns the AES-GCM cipher of an existing data key (events.AEADRing),
+// set up once per cached key.
+func (r *Ring) AEAD(ctx context.Context, keyID string) (cipher.AEAD, error) {
+	if e, ok := r.cache.Get(keyID); ok {
+		return e.aead, nil
+	}
+	e, err := r.fetch(ctx, keyID, false)
+	if err != nil {
+		return nil, err
+	}
+	return e.aead, nil
 }
 
 // DataKey implements events.KeyRing.
 func (r *Ring) DataKey(ctx context.Context, keyID string, create bool) ([]byte, error) {
 	if !create {
-		if k, ok := r.cache.Get(keyID); ok {
-			return slices.Clone(k), nil
+		if e, ok := r.cache.Get(keyID); ok {
+			return slices.Clone(e.key), nil
 		}
 	}
+	e, err := r.fetch(ctx, keyID, create)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(e.key), nil
+}
+
+// fetch asks the ring for a key and caches it, unless a destruction was
+// under way meanwhile.
+func (r *Ring) fetch(ctx context.Context, keyID string, create bool) (*entry, error) {
 	r.mu.Lock()
 	gen := r.gen
 	r.mu.Unlock()
@@ -69,12 +115,17 @@ func (r *Ring) DataKey(ctx context.Context, keyID string, create bool) ([]byte, 
 		}
 		return nil, err
 	}
+	e, err := newEntry(k)
+	clear(k)
+	if err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	if r.gen == gen {
-		r.cache.Add(keyID, slices.Clone(k))
+		r.cache.Add(keyID, e)
 	}
 	r.mu.Unlock()
-	return k, nil
+	return e, nil
 }
 
 // DestroyKey implements events.KeyRing: the key is destroyed in the ring

@@ -145,9 +145,43 @@ func TestCacheIsBoundedAndWipesEvictedKeys(t *testing.T) {
 	if string(first) != string(held) {
 		t.Fatal("the caller's copy was changed by the eviction")
 	}
-	for _, b := range cached {
+	for _, b := range cached.key {
 		if b != 0 {
 			t.Fatal("the evicted key's bytes were not overwritten")
 		}
+	}
+}
+
+// The cipher of a cached key is set up once and opens what the key
+// sealed; a destroyed key's cipher is gone at once (issue 13).
+func TestAEADIsCachedWithTheKeyAndForgottenWithIt(t *testing.T) {
+	ctx := context.Background()
+	ring := newRing()
+	c := New(ring, 0, time.Hour)
+	s := events.NewSealer(c, nil)
+	sealed, err := s.Seal(ctx, "p_0", "秘密")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, err := c.AEAD(ctx, "p_0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := c.AEAD(ctx, "p_0")
+	if err != nil || a1 != a2 {
+		t.Fatalf("the cipher was set up again (%v)", err)
+	}
+	var got string
+	if err := s.Open(ctx, sealed, &got); err != nil || got != "秘密" {
+		t.Fatalf("opened %q, %v", got, err)
+	}
+	if err := c.DestroyKey(ctx, "p_0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AEAD(ctx, "p_0"); !errors.Is(err, events.ErrKeyDestroyed) {
+		t.Fatalf("after destruction: %v, want ErrKeyDestroyed", err)
+	}
+	if err := s.Open(ctx, sealed, &got); !errors.Is(err, events.ErrKeyDestroyed) {
+		t.Fatalf("opened after destruction: %v", err)
 	}
 }

@@ -18,8 +18,9 @@ import (
 // Reader serves the read models to the API. Its queries run on db: the
 // database, or the transaction of an as-of read (asof.go).
 type Reader struct {
-	db   queryer
-	base *sqlx.DB
+	db    queryer
+	base  *sqlx.DB
+	stmts preparedStmts // prepared_reader.go
 }
 
 // queryer is what the reader's queries need: *sqlx.DB and *sqlx.Tx both
@@ -106,6 +107,9 @@ type Case struct {
 	// schools flagged at filing (R-CAP-1); the API shows them to the
 	// branch's social workers only.
 	PossibleDuplicates pq.StringArray `db:"possible_duplicates" json:"-"`
+	// dropouts are the episodes and grounds read with a case detail
+	// (case_reader.go).
+	dropouts *caseDropouts
 }
 
 // Categories returns the case's statistical categories (R-STAT-2).
@@ -216,42 +220,29 @@ func (r *Reader) Case(ctx context.Context, id string, s Scope, withPersonal bool
 		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
 	where, args := scopeWhere(s, []any{id})
-	var c Case
-	err := r.db.GetContext(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = $1`+where, args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
-	}
+	// One query: the row and everything the detail shows (case_reader.go).
+	rows, err := r.query(ctx, `SELECT `+caseColumns+`, `+detailAggregates(withPersonal)+` FROM cases WHERE id = $1`+where, args...)
 	if err != nil {
 		return Case{}, err
 	}
-	if err := r.db.SelectContext(ctx, &c.Documents, `
-		SELECT item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
-		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
-		FROM case_documents WHERE case_id = $1 ORDER BY item`, id); err != nil {
-		return Case{}, err
-	}
-	if err := r.db.SelectContext(ctx, &c.Letters, `
-		SELECT position, to_school, student_alias, subject, outcome, next_step, meeting, to_char(issued_on, 'YYYY-MM-DD') AS issued_on
-		FROM letters WHERE case_id = $1 ORDER BY position`, id); err != nil {
-		return Case{}, err
-	}
-	if err := r.db.SelectContext(ctx, &c.Visits, `
-		SELECT kind, to_char(on_date, 'YYYY-MM-DD') AS on_date, note FROM case_visits WHERE case_id = $1 ORDER BY position`, id); err != nil {
-		return Case{}, err
-	}
-	for i := range c.Documents {
-		c.Documents[i].Name = domain.ChecklistItemName(c.Documents[i].Item)
-	}
-	if err := r.attachEnrolledLife(ctx, &c); err != nil {
-		return Case{}, err
-	}
-	if withPersonal {
-		err := r.db.GetContext(ctx, &c.Personal, `SELECT personal FROM case_personal WHERE case_id = $1`, id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
 			return Case{}, err
 		}
+		return Case{}, domain.Errorf(domain.ENotFound, "no such referral")
 	}
-	return c, nil
+	sc, err := scanCase(rows, true)
+	if err != nil {
+		return Case{}, err
+	}
+	if err := sc.decodeList(); err != nil {
+		return Case{}, err
+	}
+	if err := sc.decodeDetail(); err != nil {
+		return Case{}, err
+	}
+	return sc.c, nil
 }
 
 // CaseFilter filters and pages a case list.
@@ -306,95 +297,26 @@ func (r *Reader) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		where += " AND (received_on, id) > ($" + strconv.Itoa(len(args)-1) + "::date, $" + strconv.Itoa(len(args)) + ")"
 	}
 	args = append(args, f.Limit)
-	out := []Case{}
-	err := r.db.SelectContext(ctx, &out, `SELECT `+caseColumns+` FROM cases WHERE true`+where+
+	// One query: the page's rows with their checklists, suspension
+	// procedures and personal data (case_reader.go), scanned by hand.
+	rows, err := r.query(ctx, `SELECT `+caseColumns+`, `+listAggregates(f.Personal)+` FROM cases WHERE true`+where+
 		` ORDER BY received_on, id LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil || len(out) == 0 {
-		return out, err
-	}
-	if err := r.attachDocuments(ctx, out); err != nil {
-		return nil, err
-	}
-	if err := r.attachSuspensions(ctx, out); err != nil {
-		return nil, err
-	}
-	if f.Personal {
-		return out, r.attachPersonal(ctx, out)
-	}
-	return out, nil
-}
-
-// attachPersonal loads the sealed personal data of a page of cases in one
-// query.
-func (r *Reader) attachPersonal(ctx context.Context, cases []Case) error {
-	ids := make([]string, len(cases))
-	at := make(map[string]int, len(cases))
-	for i, c := range cases {
-		ids[i], at[c.ID] = c.ID, i
-	}
-	var rows []struct {
-		CaseID   string `db:"case_id"`
-		Personal []byte `db:"personal"`
-	}
-	if err := r.db.SelectContext(ctx, &rows, `SELECT case_id, personal FROM case_personal WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
-		return err
-	}
-	for _, row := range rows {
-		cases[at[row.CaseID]].Personal = row.Personal
-	}
-	return nil
-}
-
-// attachDocuments loads the checklists of a page of cases in one query.
-func (r *Reader) attachDocuments(ctx context.Context, cases []Case) error {
-	ids := make([]string, len(cases))
-	at := make(map[string]int, len(cases))
-	for i, c := range cases {
-		ids[i], at[c.ID] = c.ID, i
-	}
-	// Scanned by hand: a 50-case page has some 600 rows, and sqlx's
-	// reflection per row was most of the list's CPU time (pprof).
-	rows, err := r.db.QueryContext(ctx, `
-		SELECT case_id, item, submitted, pages, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, checked, conforms, note,
-		       to_char(submitted_on, 'YYYY-MM-DD') AS submitted_on, with_dropout_file
-		FROM case_documents WHERE case_id = ANY($1) ORDER BY case_id, item`, pq.Array(ids))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
-	var (
-		caseID   string
-		pages    sql.NullInt64
-		issued   sql.NullString
-		conforms sql.NullBool
-		subOn    sql.NullString
-	)
+	out := make([]Case, 0, f.Limit)
 	for rows.Next() {
-		var d Document
-		if err := rows.Scan(&caseID, &d.Item, &d.Submitted, &pages, &issued, &d.Checked, &conforms, &d.SealedNote, &subOn, &d.WithDropoutFile); err != nil {
-			return err
+		sc, err := scanCase(rows, false)
+		if err != nil {
+			return nil, err
 		}
-		if pages.Valid {
-			n := int(pages.Int64)
-			d.Pages = &n
+		if err := sc.decodeList(); err != nil {
+			return nil, err
 		}
-		if issued.Valid {
-			v := issued.String
-			d.IssuedOn = &v
-		}
-		if conforms.Valid {
-			v := conforms.Bool
-			d.Conforms = &v
-		}
-		if subOn.Valid {
-			v := subOn.String
-			d.SubmittedOn = &v
-		}
-		d.Name = domain.ChecklistItemName(d.Item)
-		c := &cases[at[caseID]]
-		c.Documents = append(c.Documents, d)
+		out = append(out, sc.c)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // Timeline returns a case's events in order.
@@ -413,7 +335,7 @@ func (r *Reader) VisitQueue(ctx context.Context, branch string) ([]Case, error) 
 	// Only the columns the queue shows, scanned by hand: the queue holds
 	// every open visit of the branch, and the full case row with sqlx's
 	// reflection was most of its CPU time (pprof).
-	rows, err := r.db.QueryContext(ctx, `SELECT id, origin_school, route, channel, grade, stage, received_on,
+	rows, err := r.query(ctx, `SELECT id, origin_school, route, channel, grade, stage, received_on,
 		visit_contacts, visit_visited, visit_interviewed, visit_report_on FROM cases
 		WHERE branch = $1 AND stage = 'intake' AND visit_report_on IS NULL AND review_outcome IS NULL
 		ORDER BY received_on, received_position`, branch)

@@ -159,59 +159,6 @@ type SuspensionLogEntry struct {
 	Note       *string `db:"-" json:"note,omitempty"`
 }
 
-func day(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := t.Format("2006-01-02")
-	return &s
-}
-
-// attachSuspensions loads the suspension procedure of a page of cases in
-// one query.
-func (r *Reader) attachSuspensions(ctx context.Context, cases []Case) error {
-	ids := make([]string, len(cases))
-	at := make(map[string]int, len(cases))
-	for i, c := range cases {
-		ids[i], at[c.ID] = c.ID, i
-	}
-	var rows []SuspensionView
-	if err := r.db.SelectContext(ctx, &rows, `
-		SELECT case_id, status, grounds, source, opened_on, home_visit_on, school_visit_on, report_on, appealed, attendees,
-		       meeting_id, decided_on, destination
-		FROM case_suspensions WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
-		return err
-	}
-	for _, s := range rows {
-		s.Opened = s.OpenedOn.Format("2006-01-02")
-		s.HomeVisit, s.SchoolVisit, s.Report, s.Decided = day(s.HomeVisitOn), day(s.SchoolVisitOn), day(s.ReportOn), day(s.DecidedOn)
-		if s.Attendees == nil {
-			s.Attendees = pq.StringArray{}
-		}
-		c := &cases[at[s.CaseID]]
-		c.Suspension = &s
-	}
-	return nil
-}
-
-// attachEnrolledLife loads what a case detail shows of the enrolled life:
-// the suspension procedure and the adaptation meetings.
-func (r *Reader) attachEnrolledLife(ctx context.Context, c *Case) error {
-	one := []Case{*c}
-	if err := r.attachSuspensions(ctx, one); err != nil {
-		return err
-	}
-	c.Suspension = one[0].Suspension
-	c.AdaptationMeetings = []AdaptationMeeting{}
-	if err := r.db.SelectContext(ctx, &c.AdaptationMeetings, `
-		SELECT to_char(on_date, 'YYYY-MM-DD') AS on_date, outcome, notes FROM case_adaptation_meetings WHERE case_id = $1 ORDER BY position`, c.ID); err != nil {
-		return err
-	}
-	c.SuspensionLog = []SuspensionLogEntry{}
-	return r.db.SelectContext(ctx, &c.SuspensionLog, `
-		SELECT kind, to_char(on_date, 'YYYY-MM-DD') AS on_date, note FROM case_suspension_log WHERE case_id = $1 ORDER BY position`, c.ID)
-}
-
 // suspensionOnDocket selects the suspension cases of the next meeting's
 // docket (R-SUS-3, R-MTG-2): enrolled, evaluation report sent.
 const suspensionOnDocket = `coalesce(c.stage = 'enrolled' AND s.status = 'reported', false)`
