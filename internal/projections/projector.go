@@ -51,6 +51,8 @@ type Projector struct {
 	// folded and fellBack count the rebuild's batches applied by the folds
 	// and by the live path.
 	folded, fellBack int
+	// bySQL counts the events of folded batches applied by their SQL.
+	bySQL int
 
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.
@@ -180,6 +182,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	var last uint64
 	skipped := 0
 	var undecodable map[uint64]bool
+	decoded := timeIt("decode")
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -214,6 +217,8 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env.Position = last
 		batch = append(batch, env)
 	}
+	decoded()
+	defer timeIt("apply")()
 	res, done, err := p.commitFast(ctx, batch, undecodable, last)
 	if !done && err == nil {
 		res, err = p.commitBatch(ctx, batch, undecodable, last, false)

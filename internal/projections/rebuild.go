@@ -51,6 +51,9 @@ type RebuildResult struct {
 	// folds and those the live path applied instead (a failing event, a
 	// quarantined stream).
 	Folded, FellBack int
+	// BySQL is how many events of the folded batches were applied by
+	// their SQL (an event type or an order the folds do not cover).
+	BySQL int
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -92,7 +95,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		}
 		if switched {
 			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
-			res.Folded, res.FellBack = p.folded, p.fellBack
+			res.Folded, res.FellBack, res.BySQL = p.folded, p.fellBack, p.bySQL
 			p.log.Info("switched to the rebuilt read models", "position", pos, "events", res.Events, "seconds", res.Duration.Seconds())
 			return res, nil
 		}
@@ -126,7 +129,9 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 	}
 	defer it.Stop()
 	for p.known < target {
+		stop := timeIt("fetch")
 		msgs, err := nextBatch(ctx, it, p.batchSize)
+		stop()
 		if err != nil {
 			return fmt.Errorf("projections: reading stream: %w", err)
 		}
