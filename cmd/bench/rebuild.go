@@ -58,7 +58,6 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
-	projections.DumpFoldTimes()
 	if err != nil {
 		return st, err
 	}

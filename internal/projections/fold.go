@@ -149,15 +149,13 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		}
 	}
 	if last > cp {
-		if _, err := timedExec(ctx, tx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, last); err != nil {
 			return res, false, err
 		}
 	}
-	stop := timeIt("commit")
 	if err := tx.Commit(); err != nil {
 		return res, false, err
 	}
-	stop()
 	p.known = max(last, cp)
 	p.bySQL += sqlApplied
 	return res, true, nil
@@ -539,7 +537,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 		}
 	}
 	if len(casePatch) > 0 {
-		if _, err := timedExec(ctx, tx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_patch (id text, version bigint, position bigint,
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_patch (id text, version bigint, position bigint,
 			at timestamptz, visit_add int, visited boolean, interviewed boolean, report_set boolean, report_on date) ON COMMIT DELETE ROWS`); err != nil {
 			return err
 		}
@@ -547,7 +545,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			"interviewed", "report_set", "report_on"}, casePatch); err != nil {
 			return err
 		}
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			UPDATE cases c SET version = t.version, position = t.position, updated_at = t.at,
 			       visit_contacts = c.visit_contacts + t.visit_add,
 			       visit_visited = c.visit_visited OR t.visited,
@@ -556,12 +554,12 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			FROM pg_temp.fold_case_patch t WHERE c.id = t.id`); err != nil {
 			return err
 		}
-		if _, err := timedExec(ctx, tx, `TRUNCATE pg_temp.fold_case_patch`); err != nil {
+		if _, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_case_patch`); err != nil {
 			return err
 		}
 	}
 	if len(docPatch) > 0 {
-		if _, err := timedExec(ctx, tx, `CREATE TEMP TABLE IF NOT EXISTS fold_doc_patch (case_id text, item int, submitted boolean,
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_doc_patch (case_id text, item int, submitted boolean,
 			pages int, issued_on date, submitted_on date, with_dropout_file boolean, check_set boolean, checked boolean,
 			conforms boolean, note json) ON COMMIT DELETE ROWS`); err != nil {
 			return err
@@ -570,7 +568,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			"with_dropout_file", "check_set", "checked", "conforms", "note"}, docPatch); err != nil {
 			return err
 		}
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			UPDATE case_documents d SET
 			       submitted = d.submitted OR t.submitted,
 			       pages = CASE WHEN t.submitted THEN t.pages ELSE d.pages END,
@@ -583,7 +581,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			FROM pg_temp.fold_doc_patch t WHERE d.case_id = t.case_id AND d.item = t.item`); err != nil {
 			return err
 		}
-		if _, err := timedExec(ctx, tx, `TRUNCATE pg_temp.fold_doc_patch`); err != nil {
+		if _, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_doc_patch`); err != nil {
 			return err
 		}
 	}
@@ -615,7 +613,6 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, row
 	if len(rows) == 0 {
 		return nil
 	}
-	defer timeIt("copy " + table)()
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = pq.QuoteIdentifier(c)
@@ -656,7 +653,7 @@ func (f *fold) writeSets(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if _, err := timedExec(ctx, tx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[], wait int) ON COMMIT DELETE ROWS`); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[], wait int) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
 	if err := copyRows(ctx, tx, "fold_case_sets", []string{"id", "sets", "regs", "wait"}, rows); err != nil {
@@ -669,10 +666,10 @@ func (f *fold) writeSets(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
 	assign = append(assign, fmt.Sprintf(`waitlisted_position = CASE t.wait WHEN %d THEN NULL WHEN %d THEN c.application_position ELSE c.waitlisted_position END`,
 		waitNull, waitApplication))
 	assign = append(assign, `registrations = CASE WHEN t.regs IS NULL THEN c.registrations ELSE coalesce(c.registrations, '{}') || t.regs END`)
-	if _, err := timedExec(ctx, tx, `UPDATE cases c SET `+strings.Join(assign, ", ")+` FROM pg_temp.fold_case_sets t WHERE c.id = t.id`); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE cases c SET `+strings.Join(assign, ", ")+` FROM pg_temp.fold_case_sets t WHERE c.id = t.id`); err != nil {
 		return err
 	}
-	_, err := timedExec(ctx, tx, `TRUNCATE pg_temp.fold_case_sets`)
+	_, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.fold_case_sets`)
 	return err
 }
 
@@ -688,7 +685,7 @@ func (f *fold) writeRetention(ctx context.Context, tx *sqlx.Tx, ids []string) er
 		Stage string `db:"stage"`
 		On    string `db:"stage_on"`
 	}
-	if err := timedSelect(ctx, tx, &kept, `SELECT case_id, stage, to_char(stage_on, 'YYYY-MM-DD') AS stage_on FROM case_retention WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
+	if err := tx.SelectContext(ctx, &kept, `SELECT case_id, stage, to_char(stage_on, 'YYYY-MM-DD') AS stage_on FROM case_retention WHERE case_id = ANY($1)`, pq.Array(ids)); err != nil {
 		return err
 	}
 	var cases, stages, ons []string
@@ -711,7 +708,7 @@ func (f *fold) writeRetention(ctx context.Context, tx *sqlx.Tx, ids []string) er
 			gradeArr[i] = g.Int64
 		}
 	}
-	_, err := timedExec(ctx, tx, `
+	_, err := tx.ExecContext(ctx, `
 		UPDATE case_retention r SET stage = v.stage, stage_on = v.stage_on::date, grade = coalesce(v.grade, r.grade)
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS v(case_id, stage, stage_on, grade)
 		WHERE r.case_id = v.case_id`, pq.Array(cases), pq.Array(stages), pq.Array(ons), pq.GenericArray{A: gradeArr})
@@ -734,7 +731,7 @@ func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
 		// As open and done do, event by event: an opening keeps the first
 		// opened_on, sets due_on and lifts a cancellation; done keeps the
 		// least done_on.
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO duties (branch, origin_school, case_id, kind, period, opened_on, due_on, done_on, position)
 			SELECT dc.branch, dc.origin_school, dc.case_id, v.kind, v.period, v.opened_on::date, v.due_on::date, v.done_on::date, v.position
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
@@ -757,7 +754,7 @@ func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
 			r := f.enrolled[id]
 			ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
 		}
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO duty_enrolments (case_id, branch, origin_school, enrolled_on, grade)
 			SELECT dc.case_id, dc.branch, dc.origin_school, v.enrolled_on::date, v.grade
 			FROM unnest($1::text[], $2::text[], $3::int[]) AS v(case_id, enrolled_on, grade)

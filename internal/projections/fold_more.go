@@ -381,7 +381,7 @@ func (f *fold) writeMore(ctx context.Context, tx *sqlx.Tx) error {
 			h := f.holds[id]
 			ids, reasons, ons = append(ids, id), append(reasons, h[1].(string)), append(ons, h[2].(string))
 		}
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			UPDATE case_retention r SET on_hold = true, hold_reason = v.reason, hold_since = v.since::date
 			FROM unnest($1::text[], $2::text[], $3::text[]) AS v(case_id, reason, since) WHERE r.case_id = v.case_id`,
 			pq.Array(ids), pq.Array(reasons), pq.Array(ons)); err != nil {
@@ -394,7 +394,7 @@ func (f *fold) writeMore(ctx context.Context, tx *sqlx.Tx) error {
 		for _, r := range f.adRows {
 			bs, ms, ons, ps = append(bs, r[0].(string)), append(ms, r[4].(string)), append(ons, r[5].(string)), append(ps, int64(r[6].(uint64)))
 		}
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO duties (branch, origin_school, case_id, kind, period, opened_on, position)
 			SELECT v.branch, '', '', $2, v.meeting, v.opened_on::date, v.position
 			FROM unnest($1::text[], $3::text[], $4::text[], $5::bigint[]) AS v(branch, meeting, opened_on, position)
@@ -429,7 +429,7 @@ func (f *fold) writeMeetings(ctx context.Context, tx *sqlx.Tx) error {
 		return err
 	}
 	if len(ids) > 0 {
-		if _, err := timedExec(ctx, tx, `
+		if _, err := tx.ExecContext(ctx, `
 			UPDATE meetings m SET status = CASE WHEN v.status = '' THEN m.status ELSE v.status END,
 			       closed_on = CASE WHEN v.closed_set THEN v.closed_on::date ELSE m.closed_on END,
 			       version = v.version, position = v.position
@@ -451,7 +451,7 @@ func (f *fold) writeMeetings(ctx context.Context, tx *sqlx.Tx) error {
 	for _, k := range f.outOrder {
 		ms, cs, os = append(ms, k.meeting), append(cs, k.caseID), append(os, f.outcomes[k])
 	}
-	_, err := timedExec(ctx, tx, `
+	_, err := tx.ExecContext(ctx, `
 		UPDATE meeting_resolutions r SET outcome = v.outcome
 		FROM unnest($1::text[], $2::text[], $3::text[]) AS v(meeting_id, case_id, outcome)
 		WHERE r.meeting_id = v.meeting_id AND r.case_id = v.case_id`, pq.Array(ms), pq.Array(cs), pq.Array(os))
@@ -473,7 +473,7 @@ func (f *fold) writeRoster(ctx context.Context, tx *sqlx.Tx) error {
 		}
 	}
 	if len(delB) > 0 {
-		if _, err := timedExec(ctx, tx, `DELETE FROM roster_waiting w USING unnest($1::text[], $2::text[]) AS v(branch, case_id)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM roster_waiting w USING unnest($1::text[], $2::text[]) AS v(branch, case_id)
 			WHERE w.branch = v.branch AND w.case_id = v.case_id`, pq.Array(delB), pq.Array(delC)); err != nil {
 			return err
 		}
@@ -484,7 +484,7 @@ func (f *fold) writeRoster(ctx context.Context, tx *sqlx.Tx) error {
 		for _, r := range ins {
 			bs, cs, ps = append(bs, r[0].(string)), append(cs, r[1].(string)), append(ps, int64(r[2].(uint64)))
 		}
-		if _, err := timedExec(ctx, tx, `INSERT INTO roster_waiting (branch, case_id, application_position)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO roster_waiting (branch, case_id, application_position)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, pq.Array(bs), pq.Array(cs), pq.Array(ps)); err != nil {
 			return err
 		}
@@ -532,7 +532,7 @@ func (f *fold) writeRoster(ctx context.Context, tx *sqlx.Tx) error {
 			Case   string `db:"case_id"`
 			From   string `db:"from_on"`
 		}
-		if err := timedSelect(ctx, tx, &found, `
+		if err := tx.SelectContext(ctx, &found, `
 			SELECT DISTINCT ON (s.branch, s.case_id) s.branch, s.case_id, to_char(s.from_on, 'YYYY-MM-DD') AS from_on
 			FROM roster_seats s JOIN unnest($1::text[], $2::text[]) AS v(branch, case_id) ON s.branch = v.branch AND s.case_id = v.case_id
 			WHERE s.ending IS NULL ORDER BY s.branch, s.case_id, s.seq DESC`, pq.Array(bs), pq.Array(cs)); err != nil {
@@ -560,7 +560,7 @@ func (f *fold) writeRoster(ctx context.Context, tx *sqlx.Tx) error {
 		grades, years, lasts = append(grades, nullInt(s.Grade)), append(years, nullInt(s.GradeYear)), append(lasts, datePtr(s.Last))
 		below = append(below, p.below)
 	}
-	_, err := timedExec(ctx, tx, `
+	_, err := tx.ExecContext(ctx, `
 		UPDATE roster_seats s SET enrolled_on = v.enrolled_on::date, class = v.class, grade = v.grade, grade_year = v.grade_year,
 		       last_on = v.last_on::date
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[])

@@ -182,7 +182,6 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	var last uint64
 	skipped := 0
 	var undecodable map[uint64]bool
-	decoded := timeIt("decode")
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -217,8 +216,6 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env.Position = last
 		batch = append(batch, env)
 	}
-	decoded()
-	defer timeIt("apply")()
 	res, done, err := p.commitFast(ctx, batch, undecodable, last)
 	if !done && err == nil {
 		res, err = p.commitBatch(ctx, batch, undecodable, last, false)

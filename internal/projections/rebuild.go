@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -85,8 +86,21 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 	if err != nil {
 		return res, err
 	}
+	strict := false
 	for {
 		if err := p.catchUp(ctx, target); err != nil {
+			return res, err
+		}
+		if err := finishShadow(ctx, o.DB); errors.Is(err, errShadowForeignKey) && !strict {
+			// Build again with the foreign keys in place, so that the
+			// events they refuse are quarantined as the live path does.
+			p.log.Warn("the rebuilt rows break a foreign key: building again with the keys in place", "err", err)
+			if err := createShadow(ctx, o.DB, true); err != nil {
+				return res, err
+			}
+			strict, res.From, res.Resumed = true, 0, false
+			continue
+		} else if err != nil {
 			return res, err
 		}
 		pos, switched, err := switchShadow(ctx, o.DB)
@@ -129,9 +143,7 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 	}
 	defer it.Stop()
 	for p.known < target {
-		stop := timeIt("fetch")
-		msgs, err := nextBatch(ctx, it, p.batchSize)
-		stop()
+		msgs, err := catchUpBatch(ctx, it, min(uint64(p.batchSize), target-p.known))
 		if err != nil {
 			return fmt.Errorf("projections: reading stream: %w", err)
 		}
@@ -140,6 +152,34 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 		}
 	}
 	return nil
+}
+
+// catchUpWindow is how long a catch-up batch waits for more messages once
+// its first is in: the stream is read from the past, so they are coming.
+const catchUpWindow = 200 * time.Millisecond
+
+// catchUpBatch takes up to size messages, waiting for them at most
+// catchUpWindow after the first: full batches while the consumer keeps up.
+func catchUpBatch(ctx context.Context, it js.MessagesContext, size uint64) ([]js.Msg, error) {
+	first, err := it.Next(js.NextContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]js.Msg, 1, size)
+	msgs[0] = first
+	deadline := time.Now().Add(catchUpWindow)
+	for uint64(len(msgs)) < size {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		m, err := it.Next(js.NextMaxWait(left))
+		if err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
 }
 
 // lastSeq returns the stream's last sequence.
