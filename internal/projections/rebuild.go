@@ -142,12 +142,47 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
 	defer it.Stop()
-	for p.known < target {
-		msgs, err := catchUpBatch(ctx, it, min(uint64(p.batchSize), target-p.known))
-		if err != nil {
-			return fmt.Errorf("projections: reading stream: %w", err)
+	// One goroutine reads and decodes the next batch while this one
+	// applies the last: batches still apply one at a time, in order, each
+	// with its checkpoint.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type next struct {
+		d   decodedBatch
+		err error
+	}
+	ch := make(chan next, 1)
+	go func() {
+		defer close(ch)
+		for read := start; read < target; {
+			msgs, err := catchUpBatch(rctx, it, min(uint64(p.batchSize), target-read))
+			if err != nil {
+				err = fmt.Errorf("projections: reading stream: %w", err)
+			}
+			var d decodedBatch
+			if err == nil {
+				d, err = p.decodeBatch(msgs)
+			}
+			select {
+			case ch <- next{d, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			read = d.last
 		}
-		if err := p.applyBatch(ctx, msgs); err != nil {
+	}()
+	for p.known < target {
+		n, ok := <-ch
+		if !ok {
+			return ctx.Err()
+		}
+		if n.err != nil {
+			return n.err
+		}
+		if err := p.applyDecoded(ctx, n.d); err != nil {
 			return err
 		}
 	}
