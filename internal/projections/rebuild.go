@@ -18,7 +18,7 @@ var sqlTxReadOnly = sql.TxOptions{ReadOnly: true}
 
 // DefaultRebuildBatch is the number of events a rebuild applies per
 // transaction.
-const DefaultRebuildBatch = 8192
+const DefaultRebuildBatch = 32768
 
 // RebuildOptions configure a rebuild.
 type RebuildOptions struct {
