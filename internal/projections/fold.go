@@ -113,6 +113,15 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 			continue
 		}
 		res.applied++
+		if e, ok := env.Payload.(events.PersonErased); ok && env.AggregateType == events.AggregateReferral {
+			done, err := f.erase(ctx, tx, p, env, e, len(deferred) > 0 || sqlStreams[streamKey(env)])
+			if err != nil {
+				return res, false, err
+			}
+			if done {
+				continue
+			}
+		}
 		if barrier(env) {
 			if err := f.write(ctx, tx); err != nil {
 				return res, false, err
@@ -189,6 +198,9 @@ var foldedWrites = map[string][]string{
 	"SeatTaken":                {"roster_seats", "roster_waiting"},
 	"WaitlistJoined":           {"roster_waiting"},
 	"SeatEnrolled":             {"roster_seats"},
+	// fold_erase.go applies the live SQL to the rows written before.
+	"PersonErased": {"cases", "case_personal", "case_documents", "case_visits", "case_suspension_log",
+		"case_adaptation_meetings", "case_retention", "case_timeline"},
 }
 
 // injectedError is a fault the tests inject before a commit.
@@ -319,7 +331,7 @@ func (f *fold) fold(env events.Envelope, sqlStream func(events.Envelope) bool) b
 		}
 		f.dutyCases = append(f.dutyCases, []any{id, env.Branch, e.OriginSchool})
 		c.retention = len(f.retention)
-		f.retention = append(f.retention, []any{id, e.PersonKey, env.Branch, e.AcademicYear, e.Grade, string(domain.StageIntake), e.ReceivedOn.String()})
+		f.retention = append(f.retention, []any{id, e.PersonKey, env.Branch, e.AcademicYear, e.Grade, string(domain.StageIntake), e.ReceivedOn.String(), nil})
 	case events.DocumentSubmitted:
 		c := f.caseOf(id)
 		d := c.doc(e.Item)
@@ -388,11 +400,17 @@ func (f *fold) fold(env events.Envelope, sqlStream func(events.Envelope) bool) b
 			return false
 		}
 	}
-	c := f.cases[id]
-	c.version, c.position, c.at = env.Version, env.Position, env.OccurredAt
-	f.timeline = append(f.timeline, []any{env.Position, id, env.Version, env.ID, env.Type, Summary(env),
-		string(env.Actor.Role), env.Actor.School, env.OccurredAt, env.RecordedAt})
+	f.folded(env)
 	return true
+}
+
+// folded records a folded event of a case: its version and position, and
+// its line on the timeline.
+func (f *fold) folded(env events.Envelope) {
+	c := f.cases[env.AggregateID]
+	c.version, c.position, c.at = env.Version, env.Position, env.OccurredAt
+	f.timeline = append(f.timeline, []any{env.Position, env.AggregateID, env.Version, env.ID, env.Type, Summary(env),
+		string(env.Actor.Role), env.Actor.School, env.OccurredAt, env.RecordedAt})
 }
 
 // letter records a letter to a school, as letter() does.
@@ -529,7 +547,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			"submitted_on", "with_dropout_file"}, docs},
 		{"case_personal", []string{"case_id", "personal"}, f.personal},
 		{"duty_cases", []string{"case_id", "branch", "origin_school"}, f.dutyCases},
-		{"case_retention", []string{"case_id", "person_key", "branch", "academic_year", "grade", "stage", "stage_on"}, f.retention},
+		{"case_retention", []string{"case_id", "person_key", "branch", "academic_year", "grade", "stage", "stage_on", "erased_on"}, f.retention},
 	}
 	for _, c := range copies {
 		if err := copyRows(ctx, tx, c.table, c.cols, c.rows); err != nil {
