@@ -736,11 +736,27 @@ func (f *fold) writeRetention(ctx context.Context, tx *sqlx.Tx, ids []string) er
 // writeDuties records the duties the run did (registrations) and the
 // enrolments, as applyDuties does, one statement each.
 func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
-	if len(f.dutyOrder) > 0 {
+	// A case opened in this run has no duty yet: its duties are new rows.
+	var fresh [][]any
+	var old []dutyKey
+	for _, k := range f.dutyOrder {
+		c := f.cases[k.caseID]
+		if c == nil || !c.isNew {
+			old = append(old, k)
+			continue
+		}
+		d := f.duties[k]
+		fresh = append(fresh, []any{c.opened[1], c.opened[2], k.caseID, k.kind, k.period, d.openedOn, d.dueOn, d.doneOn, int64(d.position)})
+	}
+	if err := copyRows(ctx, tx, "duties", []string{"branch", "origin_school", "case_id", "kind", "period", "opened_on", "due_on",
+		"done_on", "position"}, fresh); err != nil {
+		return err
+	}
+	if len(old) > 0 {
 		var ids, kinds, periods []string
 		var opened, due, done []any
 		var positions []int64
-		for _, k := range f.dutyOrder {
+		for _, k := range old {
 			d := f.duties[k]
 			ids, kinds, periods = append(ids, k.caseID), append(kinds, k.kind), append(periods, k.period)
 			opened, due, done = append(opened, d.openedOn), append(due, d.dueOn), append(done, d.doneOn)
@@ -765,13 +781,21 @@ func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
 			return err
 		}
 	}
-	if len(f.enrOrder) > 0 {
-		var ids, ons []string
-		var grades []int64
-		for _, id := range f.enrOrder {
-			r := f.enrolled[id]
-			ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
+	var freshEnr [][]any
+	var ids, ons []string
+	var grades []int64
+	for _, id := range f.enrOrder {
+		r := f.enrolled[id]
+		if c := f.cases[id]; c != nil && c.isNew {
+			freshEnr = append(freshEnr, []any{id, c.opened[1], c.opened[2], r[1], r[2]})
+			continue
 		}
+		ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
+	}
+	if err := copyRows(ctx, tx, "duty_enrolments", []string{"case_id", "branch", "origin_school", "enrolled_on", "grade"}, freshEnr); err != nil {
+		return err
+	}
+	if len(ids) > 0 {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO duty_enrolments (case_id, branch, origin_school, enrolled_on, grade)
 			SELECT dc.case_id, dc.branch, dc.origin_school, v.enrolled_on::date, v.grade
