@@ -15,10 +15,15 @@ import (
 // written. It reports false, doing nothing, when events of this part of
 // the batch wait for their SQL (pending) or the erased case's stream is
 // one of them: the erasure is then a barrier, as before.
-func (f *fold) erase(ctx context.Context, tx *sqlx.Tx, p *Projector, env events.Envelope, e events.PersonErased, pending bool) (bool, error) {
+func (f *fold) erase(ctx context.Context, tx *sqlx.Tx, p *Projector, env events.Envelope, e events.PersonErased, pending bool) (done bool, err error) {
 	if pending {
 		return false, nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			done, err = false, errPanic // the live path quarantines it
+		}
+	}()
 	// The rows written before: the live statements, which read only
 	// them (nothing of the fold is written yet).
 	if err := p.applyReferral(ctx, tx, env); err != nil {
