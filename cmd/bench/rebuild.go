@@ -67,8 +67,8 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		figure = "rebuild_live_path" // -rebuild-slow: every event by its SQL, the before of issue 13
 	}
 	emit(Result{Figure: figure + "_vs_ordered_replay", Unit: "events/s", Value: rate, Baseline: perSec(int(last), raw), N: int(res.Events),
-		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, switch included) in %.1f s vs raw JetStream ordered replay of the stream (no decoding)",
-			res.Folded, res.FellBack, res.Duration.Seconds())})
+		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, %d events by their SQL, switch included) in %.1f s vs raw JetStream ordered replay of the stream (no decoding)",
+			res.Folded, res.FellBack, res.BySQL, res.Duration.Seconds())})
 	rows, copyTime, err := rawCopy(ctx, e)
 	if err != nil {
 		return st, err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -31,6 +32,12 @@ var scale struct {
 	rate     int
 	duration time.Duration
 	slow     bool
+	// rebuildOnly stops the scale figures after the rebuild's.
+	rebuildOnly bool
+}
+
+func init() {
+	flag.BoolVar(&scale.rebuildOnly, "rebuild-only", false, "scale figures: only the generation and the rebuild (with -scale or -only scale)")
 }
 
 // benchScale generates scale.cases cases into the stream and measures at
@@ -43,6 +50,9 @@ func benchScale(ctx context.Context, e *env, dir string) error {
 	}
 	if err := storeSize(ctx, e, dir, st.Cases); err != nil {
 		return err
+	}
+	if scale.rebuildOnly {
+		return nil
 	}
 	return apiUnderLoad(ctx, e, dir, st.Cases)
 }

@@ -93,9 +93,13 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		return res, false, nil
 	}
 	f := newFold()
-	sqlCases := map[string]bool{} // cases with an event applied by SQL in this batch
+	// sqlStreams are the streams (a case, a meeting, a branch's roster)
+	// with an event applied by SQL in this part of the batch.
+	sqlStreams := map[foldStream]bool{}
+	sqlStream := func(env events.Envelope) bool { return sqlStreams[streamKey(env)] }
 	var deferred []events.Envelope
 	var pend pending
+	sqlApplied := 0 // events of the batch applied by their SQL
 	applySQL := func(envs []events.Envelope) error {
 		for _, env := range envs {
 			if err := p.applyGuarded(ctx, tx, &pend, env); err != nil {
@@ -109,6 +113,15 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 			continue
 		}
 		res.applied++
+		if e, ok := env.Payload.(events.PersonErased); ok && env.AggregateType == events.AggregateReferral {
+			done, err := f.erase(ctx, tx, p, env, e, len(deferred) > 0 || sqlStreams[streamKey(env)])
+			if err != nil {
+				return res, false, err
+			}
+			if done {
+				continue
+			}
+		}
 		if barrier(env) {
 			if err := f.write(ctx, tx); err != nil {
 				return res, false, err
@@ -116,15 +129,17 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 			if err := applySQL(append(deferred, env)); err != nil {
 				return res, false, err
 			}
+			sqlApplied += len(deferred) + 1
 			f, deferred = newFold(), deferred[:0]
+			clear(sqlStreams)
 			continue
 		}
-		if env.AggregateType == events.AggregateReferral {
-			if !sqlCases[env.AggregateID] && f.fold(env) {
-				continue
-			}
-			sqlCases[env.AggregateID] = true
+		k := streamKey(env)
+		if !sqlStreams[k] && f.fold(env, sqlStream) {
+			continue
 		}
+		sqlStreams[k] = true
+		f.sqlAdmitted(env)
 		deferred = append(deferred, env)
 	}
 	if err := f.write(ctx, tx); err != nil {
@@ -136,6 +151,7 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 	if err := pend.flush(ctx, tx); err != nil {
 		return res, false, err
 	}
+	sqlApplied += len(deferred)
 	if p.beforeCommit != nil {
 		if err := p.beforeCommit(batch); err != nil {
 			return res, false, injectedError{err}
@@ -150,6 +166,7 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		return res, false, err
 	}
 	p.known = max(last, cp)
+	p.bySQL += sqlApplied
 	return res, true, nil
 }
 
@@ -166,12 +183,37 @@ var foldedWrites = map[string][]string{
 	"HealthCheckRecorded":      {"cases", "case_timeline"},
 	"Enrolled":                 {"cases", "duty_enrolments", "case_retention", "case_timeline"},
 	"RegistrationRecorded":     {"cases", "duties", "case_timeline"},
+	"Admitted":                 {"cases", "meeting_resolutions", "letters", "duties", "case_retention", "case_timeline"},
+	"Waitlisted":               {"cases", "meeting_resolutions", "letters", "duties", "case_retention", "case_timeline"},
+	"Rejected":                 {"cases", "meeting_resolutions", "letters", "duties", "case_retention", "case_timeline"},
+	"DropoutOpened":            {"cases", "dropout_episodes", "letters", "duties", "case_timeline"},
+	"DropoutReported":          {"cases", "dropout_episodes", "duties", "case_timeline"},
+	"DropoutFollowUpLogged":    {"cases", "dropout_episodes", "award_facts", "case_timeline"},
+	"DropoutClosed":            {"cases", "dropout_episodes", "case_timeline"},
+	"LegalHoldPlaced":          {"cases", "case_retention", "case_timeline"},
+	"MeetingScheduled":         {"meetings"},
+	"MeetingOpened":            {"meetings"},
+	"ResolutionRecorded":       {"meeting_resolutions", "meetings"},
+	"MeetingClosed":            {"meetings"},
+	"SeatTaken":                {"roster_seats", "roster_waiting"},
+	"WaitlistJoined":           {"roster_waiting"},
+	"SeatEnrolled":             {"roster_seats"},
+	// fold_erase.go applies the live SQL to the rows written before.
+	"PersonErased": {"cases", "case_personal", "case_documents", "case_visits", "case_suspension_log",
+		"case_adaptation_meetings", "case_retention", "case_timeline"},
 }
 
 // injectedError is a fault the tests inject before a commit.
 type injectedError struct{ err error }
 
 func (e injectedError) Error() string { return e.err.Error() }
+
+// foldStream names an event's stream in a batch.
+type foldStream struct{ typ, branch, id string }
+
+func streamKey(env events.Envelope) foldStream {
+	return foldStream{env.AggregateType, env.Branch, env.AggregateID}
+}
 
 // barrier reports whether an event may read rows of other cases than its
 // own: everything before it in the batch is written before it applies.
@@ -192,22 +234,14 @@ type fold struct {
 	order []string
 	// rows to COPY, per table
 	personal, dutyCases, retention, visits, letters, timeline [][]any
-	// duties done and enrolments, per key, in first-seen order
-	done      map[dutyKey]*dutyDone
-	doneOrder []dutyKey
-	enrolled  map[string][]any
-	enrOrder  []string
+	// enrolments, per case, in first-seen order
+	enrolled map[string][]any
+	enrOrder []string
+	more
 }
 
 // dutyKey is a case's duty (duties' key within the case's branch and school).
 type dutyKey struct{ caseID, kind, period string }
-
-// dutyDone is what a run records of a duty done: the earliest day (the
-// SQL keeps the least) and the last position.
-type dutyDone struct {
-	on       string
-	position uint64
-}
 
 // stageAt is a stage a case took and the day, for case_retention.
 type stageAt struct{ stage, on string }
@@ -234,6 +268,8 @@ type foldCase struct {
 	stages    []stageAt
 	grade     *int
 	retention int
+	// waitPos is what the run leaves waitlisted_position (waitKeep, ...).
+	waitPos int
 }
 
 // docChange is what the run did to a checklist item: submitted (resets
@@ -250,7 +286,7 @@ type docChange struct {
 }
 
 func newFold() *fold {
-	return &fold{cases: map[string]*foldCase{}, done: map[dutyKey]*dutyDone{}, enrolled: map[string][]any{}}
+	return &fold{cases: map[string]*foldCase{}, enrolled: map[string][]any{}, more: newMore()}
 }
 
 func (f *fold) caseOf(id string) *foldCase {
@@ -263,9 +299,19 @@ func (f *fold) caseOf(id string) *foldCase {
 	return c
 }
 
-// fold folds a referral's event into the run; false: the event is not one
-// the folds cover, or not here (it is then applied by SQL).
-func (f *fold) fold(env events.Envelope) bool {
+// fold folds an event into the run; false: the event is not one the folds
+// cover, or not here (it is then applied by SQL). sqlStream reports the
+// streams the live SQL applies events of in this run.
+func (f *fold) fold(env events.Envelope, sqlStream func(events.Envelope) bool) bool {
+	switch env.AggregateType {
+	case events.AggregateMeeting:
+		return f.foldMeetingEvent(env)
+	case events.AggregateRoster:
+		return f.foldRosterEvent(env)
+	case events.AggregateReferral:
+	default:
+		return false
+	}
 	id := env.AggregateID
 	switch e := env.Payload.(type) {
 	case events.ReferralOpened:
@@ -285,7 +331,7 @@ func (f *fold) fold(env events.Envelope) bool {
 		}
 		f.dutyCases = append(f.dutyCases, []any{id, env.Branch, e.OriginSchool})
 		c.retention = len(f.retention)
-		f.retention = append(f.retention, []any{id, e.PersonKey, env.Branch, e.AcademicYear, e.Grade, string(domain.StageIntake), e.ReceivedOn.String()})
+		f.retention = append(f.retention, []any{id, e.PersonKey, env.Branch, e.AcademicYear, e.Grade, string(domain.StageIntake), e.ReceivedOn.String(), nil})
 	case events.DocumentSubmitted:
 		c := f.caseOf(id)
 		d := c.doc(e.Item)
@@ -348,22 +394,23 @@ func (f *fold) fold(env events.Envelope) bool {
 	case events.RegistrationRecorded:
 		c := f.caseOf(id)
 		c.regs = append(c.regs, e.Semester)
-		k := dutyKey{id, domain.DutyRegistration, e.Semester}
-		on := dateOf(env)
-		if d := f.done[k]; d != nil {
-			d.on, d.position = min(d.on, on), env.Position // ISO dates order as strings
-		} else {
-			f.done[k] = &dutyDone{on: on, position: env.Position}
-			f.doneOrder = append(f.doneOrder, k)
-		}
+		f.done(env, domain.DutyRegistration, e.Semester, dateOf(env))
 	default:
-		return false
+		if !f.foldAdmission(env, sqlStream) {
+			return false
+		}
 	}
-	c := f.cases[id]
-	c.version, c.position, c.at = env.Version, env.Position, env.OccurredAt
-	f.timeline = append(f.timeline, []any{env.Position, id, env.Version, env.ID, env.Type, Summary(env),
-		string(env.Actor.Role), env.Actor.School, env.OccurredAt, env.RecordedAt})
+	f.folded(env)
 	return true
+}
+
+// folded records a folded event of a case: its version and position, and
+// its line on the timeline.
+func (f *fold) folded(env events.Envelope) {
+	c := f.cases[env.AggregateID]
+	c.version, c.position, c.at = env.Version, env.Position, env.OccurredAt
+	f.timeline = append(f.timeline, []any{env.Position, env.AggregateID, env.Version, env.ID, env.Type, Summary(env),
+		string(env.Actor.Role), env.Actor.School, env.OccurredAt, env.RecordedAt})
 }
 
 // letter records a letter to a school, as letter() does.
@@ -399,14 +446,11 @@ func (c *foldCase) doc(item int) *docChange {
 // write writes the run: new rows by COPY, changes to rows written before by
 // COPY into a temporary table and one UPDATE each.
 func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
-	if len(f.order) == 0 {
-		return nil
-	}
 	var cases, docs, casePatch, docPatch, setPatch [][]any
 	var retained []string // cases written before whose retention the run moves
 	for _, id := range f.order {
 		c := f.cases[id]
-		if len(c.sets) > 0 || len(c.regs) > 0 {
+		if !c.isNew && (len(c.sets) > 0 || len(c.regs) > 0 || c.waitPos != waitKeep) {
 			sets, err := json.Marshal(c.sets)
 			if err != nil {
 				return err
@@ -415,7 +459,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			if len(c.regs) > 0 {
 				regs = pq.Array(c.regs)
 			}
-			setPatch = append(setPatch, []any{id, string(sets), regs})
+			setPatch = append(setPatch, []any{id, string(sets), regs, c.waitPos})
 		}
 		if c.retention >= 0 {
 			r := f.retention[c.retention]
@@ -438,7 +482,32 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			if c.reportSet {
 				report = c.reportOn
 			}
-			cases = append(cases, append(row, c.visitAdd, c.visited, c.interviewed, report))
+			row = append(row, c.visitAdd, c.visited, c.interviewed, report)
+			// The columns the run set, in memory: the row is written once.
+			if v, ok := c.sets["stage"]; ok {
+				row[9] = v
+			}
+			if v, ok := c.sets["grade"]; ok {
+				row[6] = v
+			}
+			for _, col := range newCaseSets {
+				v, ok := c.sets[col]
+				if !ok {
+					v = nil
+					if col == "infectious" {
+						v = false
+					}
+				}
+				row = append(row, v)
+			}
+			var regs, waitPos any
+			if len(c.regs) > 0 {
+				regs = pq.Array(c.regs)
+			}
+			if c.waitPos == waitApplication {
+				waitPos = row[18]
+			}
+			cases = append(cases, append(row, regs, waitPos))
 			for _, item := range items {
 				d := c.docs[item]
 				var pages, submittedOn any
@@ -471,12 +540,14 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 	}{
 		{"cases", []string{"id", "branch", "origin_school", "academic_year", "route", "channel", "grade", "sex", "grounds",
 			"stage", "received_on", "person_key", "version", "position", "opened_at", "updated_at", "dropout_record",
-			"received_position", "application_position", "visit_contacts", "visit_visited", "visit_interviewed", "visit_report_on"}, cases},
+			"received_position", "application_position", "visit_contacts", "visit_visited", "visit_interviewed", "visit_report_on",
+			"review_outcome", "reviewed_on", "health_examined_on", "infectious", "health_cleared_on", "enrolled_on", "class",
+			"admission_meeting", "report_by", "end_state", "end_reason", "ended_on", "registrations", "waitlisted_position"}, cases},
 		{"case_documents", []string{"case_id", "item", "submitted", "pages", "issued_on", "checked", "conforms", "note",
 			"submitted_on", "with_dropout_file"}, docs},
 		{"case_personal", []string{"case_id", "personal"}, f.personal},
 		{"duty_cases", []string{"case_id", "branch", "origin_school"}, f.dutyCases},
-		{"case_retention", []string{"case_id", "person_key", "branch", "academic_year", "grade", "stage", "stage_on"}, f.retention},
+		{"case_retention", []string{"case_id", "person_key", "branch", "academic_year", "grade", "stage", "stage_on", "erased_on"}, f.retention},
 	}
 	for _, c := range copies {
 		if err := copyRows(ctx, tx, c.table, c.cols, c.rows); err != nil {
@@ -538,6 +609,9 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 	if err := f.writeRetention(ctx, tx, retained); err != nil {
 		return err
 	}
+	if err := f.writeMore(ctx, tx); err != nil {
+		return err
+	}
 	if err := f.writeDuties(ctx, tx); err != nil {
 		return err
 	}
@@ -583,7 +657,13 @@ var setColumns = []struct{ name, typ string }{
 	{"stage", "text"}, {"review_outcome", "text"}, {"reviewed_on", "date"},
 	{"health_examined_on", "date"}, {"infectious", "boolean"}, {"health_cleared_on", "date"},
 	{"enrolled_on", "date"}, {"class", "text"}, {"grade", "int"},
+	{"admission_meeting", "text"}, {"report_by", "date"}, {"end_state", "text"}, {"end_reason", "text"}, {"ended_on", "date"},
 }
+
+// newCaseSets are the columns of setColumns a new case's row is written
+// with (stage and grade are in it already), in the COPY's order.
+var newCaseSets = []string{"review_outcome", "reviewed_on", "health_examined_on", "infectious", "health_cleared_on", "enrolled_on",
+	"class", "admission_meeting", "report_by", "end_state", "end_reason", "ended_on"}
 
 // writeSets writes the columns the run set and the registrations it
 // appended, for every case (new or written before), in one UPDATE.
@@ -591,16 +671,18 @@ func (f *fold) writeSets(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[]) ON COMMIT DELETE ROWS`); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[], wait int) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "fold_case_sets", []string{"id", "sets", "regs"}, rows); err != nil {
+	if err := copyRows(ctx, tx, "fold_case_sets", []string{"id", "sets", "regs", "wait"}, rows); err != nil {
 		return err
 	}
 	assign := make([]string, 0, len(setColumns)+1)
 	for _, c := range setColumns {
 		assign = append(assign, fmt.Sprintf(`%[1]s = CASE WHEN t.sets ? '%[1]s' THEN (t.sets->>'%[1]s')::%[2]s ELSE c.%[1]s END`, c.name, c.typ))
 	}
+	assign = append(assign, fmt.Sprintf(`waitlisted_position = CASE t.wait WHEN %d THEN NULL WHEN %d THEN c.application_position ELSE c.waitlisted_position END`,
+		waitNull, waitApplication))
 	assign = append(assign, `registrations = CASE WHEN t.regs IS NULL THEN c.registrations ELSE coalesce(c.registrations, '{}') || t.regs END`)
 	if _, err := tx.ExecContext(ctx, `UPDATE cases c SET `+strings.Join(assign, ", ")+` FROM pg_temp.fold_case_sets t WHERE c.id = t.id`); err != nil {
 		return err
@@ -654,32 +736,66 @@ func (f *fold) writeRetention(ctx context.Context, tx *sqlx.Tx, ids []string) er
 // writeDuties records the duties the run did (registrations) and the
 // enrolments, as applyDuties does, one statement each.
 func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
-	if len(f.doneOrder) > 0 {
-		var ids, kinds, periods, ons []string
-		var positions []int64
-		for _, k := range f.doneOrder {
-			d := f.done[k]
-			ids, kinds, periods = append(ids, k.caseID), append(kinds, k.kind), append(periods, k.period)
-			ons, positions = append(ons, d.on), append(positions, int64(d.position))
+	// A case opened in this run has no duty yet: its duties are new rows.
+	var fresh [][]any
+	var old []dutyKey
+	for _, k := range f.dutyOrder {
+		c := f.cases[k.caseID]
+		if c == nil || !c.isNew {
+			old = append(old, k)
+			continue
 		}
+		d := f.duties[k]
+		fresh = append(fresh, []any{c.opened[1], c.opened[2], k.caseID, k.kind, k.period, d.openedOn, d.dueOn, d.doneOn, int64(d.position)})
+	}
+	if err := copyRows(ctx, tx, "duties", []string{"branch", "origin_school", "case_id", "kind", "period", "opened_on", "due_on",
+		"done_on", "position"}, fresh); err != nil {
+		return err
+	}
+	if len(old) > 0 {
+		var ids, kinds, periods []string
+		var opened, due, done []any
+		var positions []int64
+		for _, k := range old {
+			d := f.duties[k]
+			ids, kinds, periods = append(ids, k.caseID), append(kinds, k.kind), append(periods, k.period)
+			opened, due, done = append(opened, d.openedOn), append(due, d.dueOn), append(done, d.doneOn)
+			positions = append(positions, int64(d.position))
+		}
+		// As open and done do, event by event: an opening keeps the first
+		// opened_on, sets due_on and lifts a cancellation; done keeps the
+		// least done_on.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO duties (branch, origin_school, case_id, kind, period, done_on, position)
-			SELECT dc.branch, dc.origin_school, dc.case_id, v.kind, v.period, v.done_on::date, v.position
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS v(case_id, kind, period, done_on, position)
+			INSERT INTO duties (branch, origin_school, case_id, kind, period, opened_on, due_on, done_on, position)
+			SELECT dc.branch, dc.origin_school, dc.case_id, v.kind, v.period, v.opened_on::date, v.due_on::date, v.done_on::date, v.position
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+			     AS v(case_id, kind, period, opened_on, due_on, done_on, position)
 			JOIN duty_cases dc ON dc.case_id = v.case_id
 			ON CONFLICT (branch, origin_school, case_id, kind, period)
-			DO UPDATE SET done_on = least(duties.done_on, EXCLUDED.done_on), position = EXCLUDED.position`,
-			pq.Array(ids), pq.Array(kinds), pq.Array(periods), pq.Array(ons), pq.Array(positions)); err != nil {
+			DO UPDATE SET opened_on = coalesce(duties.opened_on, EXCLUDED.opened_on),
+			              due_on = CASE WHEN EXCLUDED.opened_on IS NULL THEN duties.due_on ELSE EXCLUDED.due_on END,
+			              cancelled_on = CASE WHEN EXCLUDED.opened_on IS NULL THEN duties.cancelled_on END,
+			              done_on = least(duties.done_on, EXCLUDED.done_on), position = EXCLUDED.position`,
+			pq.Array(ids), pq.Array(kinds), pq.Array(periods), pq.GenericArray{A: opened}, pq.GenericArray{A: due},
+			pq.GenericArray{A: done}, pq.Array(positions)); err != nil {
 			return err
 		}
 	}
-	if len(f.enrOrder) > 0 {
-		var ids, ons []string
-		var grades []int64
-		for _, id := range f.enrOrder {
-			r := f.enrolled[id]
-			ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
+	var freshEnr [][]any
+	var ids, ons []string
+	var grades []int64
+	for _, id := range f.enrOrder {
+		r := f.enrolled[id]
+		if c := f.cases[id]; c != nil && c.isNew {
+			freshEnr = append(freshEnr, []any{id, c.opened[1], c.opened[2], r[1], r[2]})
+			continue
 		}
+		ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
+	}
+	if err := copyRows(ctx, tx, "duty_enrolments", []string{"case_id", "branch", "origin_school", "enrolled_on", "grade"}, freshEnr); err != nil {
+		return err
+	}
+	if len(ids) > 0 {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO duty_enrolments (case_id, branch, origin_school, enrolled_on, grade)
 			SELECT dc.case_id, dc.branch, dc.origin_school, v.enrolled_on::date, v.grade

@@ -51,6 +51,8 @@ type Projector struct {
 	// folded and fellBack count the rebuild's batches applied by the folds
 	// and by the live path.
 	folded, fellBack int
+	// bySQL counts the events of folded batches applied by their SQL.
+	bySQL int
 
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.
@@ -176,6 +178,28 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
+	d, err := p.decodeBatch(msgs)
+	if err != nil {
+		return err
+	}
+	return p.applyDecoded(ctx, d)
+}
+
+// decodedBatch is a batch of messages decoded: the envelopes in order,
+// the positions of those whose payload does not decode, the last position
+// and how many messages were skipped.
+type decodedBatch struct {
+	t0          time.Time
+	n           int
+	batch       []events.Envelope
+	undecodable map[uint64]bool
+	last        uint64
+	skipped     int
+}
+
+// decodeBatch decodes a batch of messages (the rebuild decodes the next
+// batch while the last one is written).
+func (p *Projector) decodeBatch(msgs []js.Msg) (decodedBatch, error) {
 	t0 := time.Now()
 	batch := make([]events.Envelope, 0, len(msgs))
 	var last uint64
@@ -184,7 +208,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
-			return fmt.Errorf("projections: message metadata: %w", err)
+			return decodedBatch{}, fmt.Errorf("projections: message metadata: %w", err)
 		}
 		last = meta.Sequence.Stream
 		env, err := p.codec.Decode(m.Data())
@@ -215,6 +239,12 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 		env.Position = last
 		batch = append(batch, env)
 	}
+	return decodedBatch{t0: t0, n: len(msgs), batch: batch, undecodable: undecodable, last: last, skipped: skipped}, nil
+}
+
+// applyDecoded applies a decoded batch and its checkpoint.
+func (p *Projector) applyDecoded(ctx context.Context, d decodedBatch) error {
+	t0, batch, undecodable, last, skipped := d.t0, d.batch, d.undecodable, d.last, d.skipped
 	res, done, err := p.commitFast(ctx, batch, undecodable, last)
 	if !done && err == nil {
 		res, err = p.commitBatch(ctx, batch, undecodable, last, false)
@@ -244,7 +274,7 @@ func (p *Projector) applyBatch(ctx context.Context, msgs []js.Msg) error {
 	}
 	p.position.Set(float64(last))
 	p.batches.Observe(time.Since(t0).Seconds())
-	p.sizes.Observe(float64(len(msgs)))
+	p.sizes.Observe(float64(d.n))
 	return nil
 }
 

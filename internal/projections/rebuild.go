@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,7 +18,7 @@ var sqlTxReadOnly = sql.TxOptions{ReadOnly: true}
 
 // DefaultRebuildBatch is the number of events a rebuild applies per
 // transaction.
-const DefaultRebuildBatch = 8192
+const DefaultRebuildBatch = 32768
 
 // RebuildOptions configure a rebuild.
 type RebuildOptions struct {
@@ -51,6 +52,9 @@ type RebuildResult struct {
 	// folds and those the live path applied instead (a failing event, a
 	// quarantined stream).
 	Folded, FellBack int
+	// BySQL is how many events of the folded batches were applied by
+	// their SQL (an event type or an order the folds do not cover).
+	BySQL int
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -82,8 +86,21 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 	if err != nil {
 		return res, err
 	}
+	strict := false
 	for {
 		if err := p.catchUp(ctx, target); err != nil {
+			return res, err
+		}
+		if err := finishShadow(ctx, o.DB); errors.Is(err, errShadowForeignKey) && !strict {
+			// Build again with the foreign keys in place, so that the
+			// events they refuse are quarantined as the live path does.
+			p.log.Warn("the rebuilt rows break a foreign key: building again with the keys in place", "err", err)
+			if err := createShadow(ctx, o.DB, true); err != nil {
+				return res, err
+			}
+			strict, res.From, res.Resumed = true, 0, false
+			continue
+		} else if err != nil {
 			return res, err
 		}
 		pos, switched, err := switchShadow(ctx, o.DB)
@@ -92,7 +109,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		}
 		if switched {
 			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
-			res.Folded, res.FellBack = p.folded, p.fellBack
+			res.Folded, res.FellBack, res.BySQL = p.folded, p.fellBack, p.bySQL
 			p.log.Info("switched to the rebuilt read models", "position", pos, "events", res.Events, "seconds", res.Duration.Seconds())
 			return res, nil
 		}
@@ -125,16 +142,114 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 		return fmt.Errorf("projections: consumer: %w", err)
 	}
 	defer it.Stop()
-	for p.known < target {
-		msgs, err := nextBatch(ctx, it, p.batchSize)
-		if err != nil {
-			return fmt.Errorf("projections: reading stream: %w", err)
+	// One goroutine reads and decodes the next batch while this one
+	// applies the last: batches still apply one at a time, in order, each
+	// with its checkpoint.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type next struct {
+		d   decodedBatch
+		err error
+	}
+	ch := make(chan next, 1)
+	go func() {
+		defer close(ch)
+		for read := start; read < target; {
+			msgs, err := catchUpBatch(rctx, it, min(uint64(p.batchSize), target-read))
+			if err != nil {
+				err = fmt.Errorf("projections: reading stream: %w", err)
+			}
+			var d decodedBatch
+			if err == nil {
+				d, err = p.decodeHalves(msgs)
+			}
+			select {
+			case ch <- next{d, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			read = d.last
 		}
-		if err := p.applyBatch(ctx, msgs); err != nil {
+	}()
+	for p.known < target {
+		n, ok := <-ch
+		if !ok {
+			return ctx.Err()
+		}
+		if n.err != nil {
+			return n.err
+		}
+		if err := p.applyDecoded(ctx, n.d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// decodeHalves decodes the two halves of a batch at once (decoding is
+// the rebuild's largest cost of CPU) and joins them.
+func (p *Projector) decodeHalves(msgs []js.Msg) (decodedBatch, error) {
+	if len(msgs) < 1024 {
+		return p.decodeBatch(msgs)
+	}
+	half := len(msgs) / 2
+	var b decodedBatch
+	var errB error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b, errB = p.decodeBatch(msgs[half:])
+	}()
+	a, err := p.decodeBatch(msgs[:half])
+	<-done
+	if err != nil {
+		return a, err
+	}
+	if errB != nil {
+		return b, errB
+	}
+	a.n += b.n
+	a.batch = append(a.batch, b.batch...)
+	a.skipped += b.skipped
+	a.last = max(a.last, b.last)
+	for pos := range b.undecodable {
+		if a.undecodable == nil {
+			a.undecodable = map[uint64]bool{}
+		}
+		a.undecodable[pos] = true
+	}
+	return a, nil
+}
+
+// catchUpWindow is how long a catch-up batch waits for more messages once
+// its first is in: the stream is read from the past, so they are coming.
+const catchUpWindow = 200 * time.Millisecond
+
+// catchUpBatch takes up to size messages, waiting for them at most
+// catchUpWindow after the first: full batches while the consumer keeps up.
+func catchUpBatch(ctx context.Context, it js.MessagesContext, size uint64) ([]js.Msg, error) {
+	first, err := it.Next(js.NextContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]js.Msg, 1, size)
+	msgs[0] = first
+	deadline := time.Now().Add(catchUpWindow)
+	for uint64(len(msgs)) < size {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		m, err := it.Next(js.NextMaxWait(left))
+		if err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
 }
 
 // lastSeq returns the stream's last sequence.

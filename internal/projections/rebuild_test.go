@@ -318,7 +318,7 @@ func TestIssue13FoldedTypesWriteNoOtherTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := benchgen.Generate(context.Background(), j, e.Codec, benchgen.Options{Cases: 12, Chunk: 12, Rare: true, Seed: 2})
+	st, err := benchgen.Generate(context.Background(), j, e.Codec, benchgen.Options{Cases: 24, Chunk: 12, Rare: true, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,7 +30,14 @@ func (p *Projector) useSchema(ctx context.Context, tx *sqlx.Tx) error {
 	if p.schema == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `SELECT set_config('search_path', $1, true)`, pq.QuoteIdentifier(p.schema)+", public")
+	// A shadow batch need not wait for its WAL to reach the disk: the
+	// rows and the shadow checkpoint commit in one transaction, so a
+	// crash of PostgreSQL that loses it loses both, and the rebuild goes
+	// on from the checkpoint before it; nothing outside the shadow tables
+	// learns of it before the switch, which commits synchronously and so
+	// makes every earlier commit durable with it.
+	_, err := tx.ExecContext(ctx, `SELECT set_config('search_path', $1, true), set_config('synchronous_commit', 'off', true)`,
+		pq.QuoteIdentifier(p.schema)+", public")
 	return err
 }
 
@@ -80,27 +88,162 @@ func prepareShadow(ctx context.Context, db *sqlx.DB) (resumed bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if shadow == live {
+		if withoutDeferred(shadow) == withoutDeferred(live) {
 			return true, nil
 		}
 	}
-	if err := createShadow(ctx, db); err != nil {
+	if err := createShadow(ctx, db, false); err != nil {
 		return false, err
 	}
 	shadow, err := fingerprint(ctx, db, ShadowSchema)
 	if err != nil {
 		return false, err
 	}
-	if shadow != live {
+	if withoutDeferred(shadow) != withoutDeferred(live) {
 		return false, fmt.Errorf("projections: the shadow tables differ from the live ones:\n%s", diffLines(live, shadow))
 	}
 	return false, nil
 }
 
+// The shadow tables are built without their foreign keys and without the
+// indexes only the API's reads use (deferredIndexes): finishShadow adds
+// them when the build has caught up, before the switch, each in one pass
+// instead of one check or one index entry per row. The keys, the unique
+// indexes and the indexes the projection's own SQL looks rows up by are
+// there from the start.
+var deferredIndexes = map[string]bool{
+	"case_timeline_case_idx": true, "letters_school_idx": true, "cases_branch_idx": true, "cases_docket_idx": true,
+	"cases_returned_idx": true, "cases_school_idx": true, "cases_visit_queue_idx": true, "duties_kind": true,
+	"duty_enrolments_school": true, "award_facts_branch_idx": true, "meetings_branch_idx": true,
+	"roster_seats_range_idx": true, "roster_waiting_order_idx": true,
+}
+
+// withoutDeferred leaves out of a fingerprint the foreign keys and the
+// deferred indexes: a shadow being built compares equal to the live
+// tables on the rest.
+func withoutDeferred(fp string) string {
+	var out []string
+	for _, l := range strings.Split(fp, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 4 && f[0] == "constraint" && f[3] == "FOREIGN" {
+			continue
+		}
+		if len(f) >= 3 && f[0] == "index" && deferredIndexes[f[2]] {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// shadowDef is a constraint or an index of a live read-model table.
+type shadowDef struct {
+	Table string `db:"relname"`
+	Name  string `db:"conname"`
+	Def   string `db:"def"`
+	// Deferred: added by finishShadow (a foreign key, a deferred index).
+	Deferred bool `db:"deferred"`
+	Index    bool `db:"is_index"`
+}
+
+// liveDefs reads the constraints (keys first, foreign keys last) and the
+// indexes that back no constraint of the live read-model tables, each as
+// the statement that creates it in the shadow schema. tx has public alone
+// on its search path, so the definitions name tables unqualified.
+func liveDefs(ctx context.Context, tx *sqlx.Tx) ([]shadowDef, error) {
+	tables := shadowTables()
+	var defs []shadowDef
+	if err := tx.SelectContext(ctx, &defs, `
+		SELECT cl.relname, co.conname, pg_get_constraintdef(co.oid) AS def, co.contype = 'f' AS deferred, false AS is_index
+		FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+		WHERE n.nspname = 'public' AND cl.relname = ANY($1) AND co.contype IN ('p', 'u', 'x', 'f')
+		ORDER BY co.contype = 'f', cl.relname, co.conname`, pq.Array(tables)); err != nil {
+		return nil, err
+	}
+	var indexes []shadowDef
+	if err := tx.SelectContext(ctx, &indexes, `
+		SELECT i.tablename AS relname, i.indexname AS conname, i.indexdef AS def, false AS deferred, true AS is_index FROM pg_indexes i
+		WHERE i.schemaname = 'public' AND i.tablename = ANY($1)
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
+		ORDER BY i.tablename, i.indexname`, pq.Array(tables)); err != nil {
+		return nil, err
+	}
+	shadow := pq.QuoteIdentifier(ShadowSchema)
+	for i := range defs {
+		d := &defs[i]
+		d.Def = `ALTER TABLE ` + shadow + `.` + pq.QuoteIdentifier(d.Table) + ` ADD CONSTRAINT ` + pq.QuoteIdentifier(d.Name) + ` ` + d.Def
+	}
+	for _, ix := range indexes {
+		i := strings.Index(ix.Def, " ON public.")
+		if i < 0 {
+			return nil, fmt.Errorf("projections: unexpected index definition %q", ix.Def)
+		}
+		ix.Def = ix.Def[:i] + " ON " + shadow + "." + ix.Def[i+len(" ON public."):]
+		ix.Deferred = deferredIndexes[ix.Name]
+		defs = append(defs, ix)
+	}
+	return defs, nil
+}
+
+// finishShadow adds to the shadow tables the foreign keys and indexes the
+// build left out, in one transaction; it is a no-op once they are there.
+// A foreign key the build's rows break is an error (errShadowForeignKey).
+func finishShadow(ctx context.Context, db *sqlx.DB) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL search_path TO public`); err != nil {
+		return err
+	}
+	defs, err := liveDefs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var have []string
+	if err := tx.SelectContext(ctx, &have, `
+		SELECT co.conname FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = $1
+		UNION ALL SELECT indexname FROM pg_indexes WHERE schemaname = $1`, ShadowSchema); err != nil {
+		return err
+	}
+	present := map[string]bool{}
+	for _, h := range have {
+		present[h] = true
+	}
+	// The keys reference the shadow tables; more memory for the index
+	// builds and the keys' checks.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL search_path TO `+pq.QuoteIdentifier(ShadowSchema)+`, public`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		return err
+	}
+	for _, d := range defs {
+		if !d.Deferred || present[d.Name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, d.Def); err != nil {
+			var pqErr *pq.Error
+			if errors.As(err, &pqErr) && pqErr.Code == "23503" {
+				return fmt.Errorf("%w: %s", errShadowForeignKey, d.Name)
+			}
+			return fmt.Errorf("projections: finishing the shadow tables (%s): %w", d.Def, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// errShadowForeignKey: rows of the shadow build break a foreign key the
+// live projection would have refused them by (it quarantines such an
+// event); the rebuild starts again with the keys in place from the start.
+var errShadowForeignKey = errors.New("projections: the rebuilt rows break a foreign key")
+
 // createShadow creates the shadow schema with an empty copy of each
-// read-model table: columns, defaults and checks, then the keys, the
-// foreign keys among them and the indexes, all under their live names.
-func createShadow(ctx context.Context, db *sqlx.DB) error {
+// read-model table: columns, defaults and checks, then the keys and the
+// indexes, all under their live names; the foreign keys and the deferred
+// indexes too when strict, else finishShadow adds them.
+func createShadow(ctx context.Context, db *sqlx.DB, strict bool) error {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -112,24 +255,8 @@ func createShadow(ctx context.Context, db *sqlx.DB) error {
 		return err
 	}
 	tables := shadowTables()
-	var cons []struct {
-		Table string `db:"relname"`
-		Name  string `db:"conname"`
-		Def   string `db:"def"`
-	}
-	if err := tx.SelectContext(ctx, &cons, `
-		SELECT cl.relname, co.conname, pg_get_constraintdef(co.oid) AS def
-		FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
-		WHERE n.nspname = 'public' AND cl.relname = ANY($1) AND co.contype IN ('p', 'u', 'x', 'f')
-		ORDER BY co.contype = 'f', cl.relname, co.conname`, pq.Array(tables)); err != nil {
-		return err
-	}
-	var indexes []string
-	if err := tx.SelectContext(ctx, &indexes, `
-		SELECT i.indexdef FROM pg_indexes i
-		WHERE i.schemaname = 'public' AND i.tablename = ANY($1)
-		  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
-		ORDER BY i.tablename, i.indexname`, pq.Array(tables)); err != nil {
+	defs, err := liveDefs(ctx, tx)
+	if err != nil {
 		return err
 	}
 	shadow := pq.QuoteIdentifier(ShadowSchema)
@@ -143,15 +270,10 @@ func createShadow(ctx context.Context, db *sqlx.DB) error {
 		stmts = append(stmts, `CREATE TABLE `+shadow+`.`+q+` (LIKE public.`+q+
 			` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMPRESSION)`)
 	}
-	for _, c := range cons {
-		stmts = append(stmts, `ALTER TABLE `+shadow+`.`+pq.QuoteIdentifier(c.Table)+` ADD CONSTRAINT `+pq.QuoteIdentifier(c.Name)+` `+c.Def)
-	}
-	for _, def := range indexes {
-		i := strings.Index(def, " ON public.")
-		if i < 0 {
-			return fmt.Errorf("projections: unexpected index definition %q", def)
+	for _, d := range defs {
+		if strict || !d.Deferred {
+			stmts = append(stmts, d.Def)
 		}
-		stmts = append(stmts, def[:i]+" ON "+shadow+"."+def[i+len(" ON public."):])
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
