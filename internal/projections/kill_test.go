@@ -48,16 +48,23 @@ func TestProjectorProcessKilledAndRestartedEqualsRebuild(t *testing.T) {
 		}
 		return cp
 	}
+	// Each kill comes 20–80 ms after the start, plus a delay that grows
+	// while kills find no progress (a loaded machine starts the process
+	// slowly) and starts again from nothing after progress.
 	kills, moved := 0, 0
+	var slow time.Duration
 	for checkpoint() < last && kills < 200 {
 		before := checkpoint()
 		cmd := start()
-		time.Sleep(time.Duration(20+rand.IntN(60)) * time.Millisecond)
+		time.Sleep(time.Duration(20+rand.IntN(60))*time.Millisecond + slow)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		kills++
 		if checkpoint() > before {
 			moved++
+			slow = 0
+		} else {
+			slow += 20 * time.Millisecond
 		}
 	}
 	// Let a last run finish the stream if the kills left some behind.
