@@ -501,12 +501,19 @@ const batchWindow = 2 * time.Millisecond
 // of commands cannot keep a batch open (and its events unseen) until it
 // fills.
 func nextBatch(ctx context.Context, it js.MessagesContext, size int) ([]js.Msg, error) {
+	return gatherBatch(ctx, it, size, batchWindow)
+}
+
+// gatherBatch waits for one message, then takes up to size in all of
+// those that arrive within window of it.
+func gatherBatch(ctx context.Context, it js.MessagesContext, size int, window time.Duration) ([]js.Msg, error) {
 	first, err := it.Next(js.NextContext(ctx))
 	if err != nil {
 		return nil, err
 	}
-	msgs := []js.Msg{first}
-	deadline := time.Now().Add(batchWindow)
+	msgs := make([]js.Msg, 1, min(size, 1<<15))
+	msgs[0] = first
+	deadline := time.Now().Add(window)
 	for len(msgs) < size {
 		left := time.Until(deadline)
 		if left <= 0 {

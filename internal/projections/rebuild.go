@@ -231,25 +231,7 @@ const catchUpWindow = 200 * time.Millisecond
 // catchUpBatch takes up to size messages, waiting for them at most
 // catchUpWindow after the first: full batches while the consumer keeps up.
 func catchUpBatch(ctx context.Context, it js.MessagesContext, size uint64) ([]js.Msg, error) {
-	first, err := it.Next(js.NextContext(ctx))
-	if err != nil {
-		return nil, err
-	}
-	msgs := make([]js.Msg, 1, size)
-	msgs[0] = first
-	deadline := time.Now().Add(catchUpWindow)
-	for uint64(len(msgs)) < size {
-		left := time.Until(deadline)
-		if left <= 0 {
-			break
-		}
-		m, err := it.Next(js.NextMaxWait(left))
-		if err != nil {
-			break
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, nil
+	return gatherBatch(ctx, it, int(size), catchUpWindow)
 }
 
 // lastSeq returns the stream's last sequence.
