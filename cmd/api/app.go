@@ -300,6 +300,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.Dev {
+		if err := m.devPeople(ctx, tokens, postgres.NewPeople(m.db), logins); err != nil {
+			return err
+		}
+	}
 	oidc, err := m.oidcClient()
 	if err != nil {
 		return err
