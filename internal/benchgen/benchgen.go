@@ -204,6 +204,11 @@ func (g *gen) chunk(first, n int) error {
 		default:
 			c.outcome = "reject"
 		}
+		// The person stream's entry first, as a filing appends it.
+		if err := g.emit(events.AggregatePerson, c.person, d(0), events.Actor{Role: events.RoleOriginSchool, School: c.school},
+			events.PersonReferred{ReferralID: c.id, OriginSchool: c.school}); err != nil {
+			return err
+		}
 		if err := g.emit(events.AggregateReferral, c.id, d(0), events.Actor{Role: events.RoleOriginSchool, School: c.school}, events.ReferralOpened{
 			ReferralID: c.id, OriginSchool: c.school, AcademicYear: 115, Route: string(domain.RouteStartOfYear),
 			ReceivedOn: date(0), Grade: c.grade, Sex: []string{"F", "M"}[g.rnd.IntN(2)], Grounds: []string{"1"},

@@ -198,6 +198,7 @@ var foldedWrites = map[string][]string{
 	"SeatTaken":                {"roster_seats", "roster_waiting"},
 	"WaitlistJoined":           {"roster_waiting"},
 	"SeatEnrolled":             {"roster_seats"},
+	"PersonReferred":           {"case_duplicates"},
 	// fold_erase.go applies the live SQL to the rows written before.
 	"PersonErased": {"cases", "case_personal", "case_documents", "case_visits", "case_suspension_log",
 		"case_adaptation_meetings", "case_retention", "case_timeline"},
@@ -224,6 +225,8 @@ func barrier(env events.Envelope) bool {
 		return erased
 	case events.AggregateMeeting, events.AggregateRoster:
 		return false // they touch their own tables and no case's rows
+	case events.AggregatePerson:
+		return false // possible duplicates: pairs of case ids, no case's row
 	}
 	return true
 }
@@ -234,6 +237,8 @@ type fold struct {
 	order []string
 	// rows to COPY, per table
 	personal, dutyCases, retention, visits, letters, timeline [][]any
+	// duplicates are pairs of possible duplicates: case, other, position
+	duplicates [][]any
 	// enrolments, per case, in first-seen order
 	enrolled map[string][]any
 	enrOrder []string
@@ -308,6 +313,8 @@ func (f *fold) fold(env events.Envelope, sqlStream func(events.Envelope) bool) b
 		return f.foldMeetingEvent(env)
 	case events.AggregateRoster:
 		return f.foldRosterEvent(env)
+	case events.AggregatePerson:
+		return f.foldPersonEvent(env) // fold_person.go
 	case events.AggregateReferral:
 	default:
 		return false
@@ -610,6 +617,9 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 		return err
 	}
 	if err := f.writeMore(ctx, tx); err != nil {
+		return err
+	}
+	if err := f.writeDuplicates(ctx, tx); err != nil {
 		return err
 	}
 	if err := f.writeDuties(ctx, tx); err != nil {
