@@ -45,3 +45,13 @@ func (r *Reader) RosterOn(ctx context.Context, branch string, on calendar.Date) 
 	}
 	return out, nil
 }
+
+// WaitingOrder is the branch's waiting list in order (R-CAP-1, R-SOY-5),
+// case ids only: the ranks a case detail shows, from the projected roster
+// the capacity answer reads too.
+func (r *Reader) WaitingOrder(ctx context.Context, branch string) ([]string, error) {
+	var ids []string
+	err := r.db.SelectContext(ctx, &ids, `
+		SELECT case_id FROM roster_waiting WHERE branch = $1 ORDER BY application_position, case_id`, branch)
+	return ids, err
+}
