@@ -236,6 +236,10 @@ func (s *Store) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || ck.Value == "" {
 			return next(c)
 		}
+		if r, ok := c.Request().Context().Value(resolvedKey{}).(resolved); ok && r.value == ck.Value {
+			c.Set(contextKey, r.ses) // looked up once already by this request's caller
+			return next(c)
+		}
 		ses, err := s.Lookup(c.Request().Context(), ck.Value)
 		switch {
 		case errors.Is(err, ErrNoSession):
@@ -247,6 +251,22 @@ func (s *Store) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+type resolvedKey struct{}
+
+// resolved is a session looked up for a cookie value.
+type resolved struct {
+	value string
+	ses   Session
+}
+
+// WithResolved returns ctx carrying ses, just looked up for the cookie
+// value: a request made in process under ctx with that cookie (the web
+// pages calling the API's handler) is not looked up again. Contexts of
+// requests from the network never carry it.
+func WithResolved(ctx context.Context, value string, ses Session) context.Context {
+	return context.WithValue(ctx, resolvedKey{}, resolved{value: value, ses: ses})
 }
 
 // FromContext returns the request's session, if it has one.
