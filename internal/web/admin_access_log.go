@@ -25,14 +25,9 @@ func (h *Handler) adminAccessLog(w http.ResponseWriter, r *http.Request, id *Ide
 		path += "?" + q.Encode()
 	}
 	var res httpapi.AccessLogPage
-	p := h.call(r.Context(), id, http.MethodGet, path, nil, "", &res)
-	if p != nil && p.Status != http.StatusBadRequest {
-		h.problemPage(w, id, p)
+	status, p, ok := h.getForForm(w, r, id, path, &res)
+	if !ok {
 		return
-	}
-	status := http.StatusOK
-	if p != nil {
-		status = p.Status
 	}
 	next := ""
 	if res.NextCursor != "" {

@@ -82,6 +82,22 @@ func (h *Handler) callRaw(ctx context.Context, id *Identity, method, path, ctype
 	return nil
 }
 
+// getForForm reads path from the API for a page whose own form typed its
+// query: a refusal of the query (400) comes back to be shown beside the
+// form, with its status; any other problem is answered on its own page
+// (ok false).
+func (h *Handler) getForForm(w http.ResponseWriter, r *http.Request, id *Identity, path string, out any) (status int, p *httpapi.Problem, ok bool) {
+	p = h.call(r.Context(), id, http.MethodGet, path, nil, "", out)
+	if p == nil {
+		return http.StatusOK, nil, true
+	}
+	if p.Status != http.StatusBadRequest {
+		h.problemPage(w, id, p)
+		return 0, nil, false
+	}
+	return p.Status, p, true
+}
+
 // serveAPI runs a request through the API's handler and returns its
 // response.
 func (h *Handler) serveAPI(req *http.Request) *http.Response {

@@ -50,15 +50,11 @@ func (h *Handler) awardEvidence(w http.ResponseWriter, r *http.Request, id *Iden
 		v.Set("as_of", on)
 	}
 	form := map[string]string{"academic_year": d.Year, "as_of": r.URL.Query().Get("as_of")}
-	p := h.call(r.Context(), id, http.MethodGet, "/v1/award/evidence?"+v.Encode(), nil, "", &d.Evidence)
-	if p != nil && p.Status != http.StatusBadRequest {
-		h.problemPage(w, id, p)
+	status, p, ok := h.getForForm(w, r, id, "/v1/award/evidence?"+v.Encode(), &d.Evidence)
+	if !ok {
 		return
 	}
-	status := http.StatusOK
-	if p != nil {
-		status = p.Status
-	} else {
+	if p == nil {
 		d.fill()
 	}
 	h.render(w, status, "bureau_award.html", page{Title: "績優評選佐證資料", Who: id, Data: d, Problem: p, Form: form})

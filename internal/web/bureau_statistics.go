@@ -70,9 +70,8 @@ var dimensionNames = map[string]string{"sex": "性別", "background": "家庭背
 func (h *Handler) statistics(w http.ResponseWriter, r *http.Request, id *Identity) {
 	q := readStatQuery(r)
 	d := statisticsData{Q: q, Reports: reportLinks()}
-	p := h.call(r.Context(), id, http.MethodGet, "/v1/statistics/dropouts?"+q.Encode(), nil, "", &d.Table)
-	if p != nil && p.Status != http.StatusBadRequest {
-		h.problemPage(w, id, p)
+	_, p, ok := h.getForForm(w, r, id, "/v1/statistics/dropouts?"+q.Encode(), &d.Table)
+	if !ok {
 		return
 	}
 	if p != nil {

@@ -39,9 +39,8 @@ func (h *Handler) trend(w http.ResponseWriter, r *http.Request, id *Identity) {
 	}
 	form := map[string]string{"from": d.From, "to": d.To}
 	v := url.Values{"from": {d.From}, "to": {d.To}}
-	p := h.call(r.Context(), id, http.MethodGet, "/v1/statistics/dropouts/trend?"+v.Encode(), nil, "", &d.Trend)
-	if p != nil && p.Status != http.StatusBadRequest {
-		h.problemPage(w, id, p)
+	_, p, ok := h.getForForm(w, r, id, "/v1/statistics/dropouts/trend?"+v.Encode(), &d.Trend)
+	if !ok {
 		return
 	}
 	if p != nil {

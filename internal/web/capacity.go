@@ -16,14 +16,9 @@ func (h *Handler) capacity(w http.ResponseWriter, r *http.Request, id *Identity)
 		path += "?on=" + url.QueryEscape(on)
 	}
 	var c httpapi.CapacityView
-	p := h.call(r.Context(), id, http.MethodGet, path, nil, "", &c)
-	if p != nil && p.Status != http.StatusBadRequest {
-		h.problemPage(w, id, p)
+	status, p, ok := h.getForForm(w, r, id, path, &c)
+	if !ok {
 		return
-	}
-	status := http.StatusOK
-	if p != nil {
-		status = p.Status
 	}
 	h.render(w, status, "capacity.html", page{Title: "名額與候補", Who: id, Data: c, Problem: p, Form: map[string]string{"on": on}})
 }

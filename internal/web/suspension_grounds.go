@@ -17,14 +17,9 @@ func (h *Handler) suspensionGrounds(w http.ResponseWriter, r *http.Request, id *
 		path += "?as_of=" + url.QueryEscape(asOf)
 	}
 	var l httpapi.GroundsList
-	p := h.call(r.Context(), id, http.MethodGet, path, nil, "", &l)
-	if p != nil && p.Status != http.StatusBadRequest {
-		h.problemPage(w, id, p)
+	status, p, ok := h.getForForm(w, r, id, path, &l)
+	if !ok {
 		return
-	}
-	status := http.StatusOK
-	if p != nil {
-		status = p.Status
 	}
 	h.render(w, status, "suspension_grounds.html", page{Title: "中止就讀事由（依日期）", Who: id, Data: l, Problem: p,
 		Form: map[string]string{"as_of": asOf}})
