@@ -46,3 +46,37 @@ func openLoop(rate float64, d time.Duration, op func() error) (lat []time.Durati
 	}
 	return lats, failed, first
 }
+
+// openLoopRoutes is the open loop of the reads at scale and their floor:
+// request i goes to route i%routes, due at start + i/rate, with no cap on
+// the requests in flight (what piles up is what these figures measure).
+// It returns each route's latencies (from the due time) and failures, the
+// requests sent and the wall time.
+func openLoopRoutes(rate int, d time.Duration, routes int, op func(r int) error) (lat [][]time.Duration, failed []int, total int, elapsed time.Duration) {
+	var mu sync.Mutex
+	lat, failed = make([][]time.Duration, routes), make([]int, routes)
+	total = int(float64(rate) * d.Seconds())
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		r := i % routes
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := op(r)
+			took := time.Since(due)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed[r]++
+				return
+			}
+			lat[r] = append(lat[r], took)
+		}()
+	}
+	wg.Wait()
+	return lat, failed, total, time.Since(start)
+}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -342,30 +341,7 @@ func readFloor(ctx context.Context) error {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return resp.Body.Close()
 	}
-	var mu sync.Mutex
-	lat := make([][]time.Duration, len(floorSizes))
-	total := int(float64(scale.rate) * scale.duration.Seconds())
-	interval := time.Second / time.Duration(scale.rate)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range total {
-		due := start.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(due))
-		r := i % len(floorSizes)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := get(r); err != nil {
-				return
-			}
-			d := time.Since(due)
-			mu.Lock()
-			lat[r] = append(lat[r], d)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	lat, _, total, elapsed := openLoopRoutes(scale.rate, scale.duration, len(floorSizes), get)
 	for r, n := range floorSizes {
 		if len(lat[r]) == 0 {
 			return fmt.Errorf("read floor: every request to a %d-byte route failed", n)

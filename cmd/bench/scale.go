@@ -167,10 +167,7 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 	emit(Result{Figure: "api_rss_at_rest", Unit: "MB", Value: float64(rest) / 1e6, Baseline: 150, N: cases,
 		Note: fmt.Sprintf("resident memory of bin/api after warm-up, %d cases in the read models; baseline: the goal (150 MB)", len(ids))})
 
-	// Open loop: request i is due at start + i/rate, whatever came before.
 	var mu sync.Mutex
-	lat := make([][]time.Duration, len(routes))
-	failed := make([]int, len(routes))
 	var peak int64
 	stop := make(chan struct{})
 	go func() {
@@ -189,30 +186,14 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 			}
 		}
 	}()
-	total := int(float64(scale.rate) * scale.duration.Seconds())
-	interval := time.Second / time.Duration(scale.rate)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range total {
-		due := start.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(due))
-		r := i % len(routes)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			code, err := get(path(r))
-			d := time.Since(due)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil || code != http.StatusOK {
-				failed[r]++
-				return
-			}
-			lat[r] = append(lat[r], d)
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	// Open loop: request i is due at start + i/rate, whatever came before.
+	lat, failed, total, elapsed := openLoopRoutes(scale.rate, scale.duration, len(routes), func(r int) error {
+		code, err := get(path(r))
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("status %d", code)
+		}
+		return err
+	})
 	close(stop)
 	emit(Result{Figure: "api_rss_under_read_load", Unit: "MB", Value: float64(peak) / 1e6, Baseline: 150, N: total,
 		Note: fmt.Sprintf("peak resident memory of bin/api during %d reads at %d/s (open loop, achieved %.0f/s); baseline: the goal (150 MB)", total, scale.rate, float64(total)/elapsed.Seconds())})
