@@ -12,6 +12,7 @@ import (
 	js "github.com/nats-io/nats.go/jetstream"
 
 	"cihui/internal/events"
+	"cihui/internal/logsafe"
 )
 
 var sqlTxReadOnly = sql.TxOptions{ReadOnly: true}
@@ -94,7 +95,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		if err := finishShadow(ctx, o.DB); errors.Is(err, errShadowForeignKey) && !strict {
 			// Build again with the foreign keys in place, so that the
 			// events they refuse are quarantined as the live path does.
-			p.log.Warn("the rebuilt rows break a foreign key: building again with the keys in place", "err", err)
+			p.log.Warn("the rebuilt rows break a foreign key: building again with the keys in place", "err", logsafe.Err(err))
 			if err := createShadow(ctx, o.DB, true); err != nil {
 				return res, err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"cihui/internal/csrf"
 	"cihui/internal/httpapi"
+	"cihui/internal/logsafe"
 	"cihui/internal/session"
 )
 
@@ -52,7 +53,7 @@ func (h *Handler) signedIn(next func(http.ResponseWriter, *http.Request, *Identi
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, r, err := h.identify(w, r)
 		if err != nil && !errors.Is(err, session.ErrNoSession) {
-			h.log.Error("looking up a session", "err", err.Error())
+			h.log.Error("looking up a session", "err", logsafe.Err(err))
 			h.render(w, http.StatusServiceUnavailable, "problem.html", page{Title: "暫時無法使用",
 				Problem: &httpapi.Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Title: "系統暫時無法確認您的登入狀態，請稍後再試。"}})
 			return

@@ -19,6 +19,7 @@ import (
 
 	"cihui/internal/domain"
 	"cihui/internal/httpapi"
+	"cihui/internal/logsafe"
 	"cihui/internal/session"
 	"cihui/internal/web/roc"
 )
@@ -168,7 +169,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
-		h.log.Error("rendering a page", "page", name, "err", err.Error())
+		h.log.Error("rendering a page", "page", name, "err", logsafe.Err(err))
 		http.Error(w, "頁面產生失敗", http.StatusInternalServerError)
 		return
 	}
