@@ -11,8 +11,9 @@ import (
 
 // foldPersonEvent folds a person stream's event: a filing's
 // PersonReferred writes the pairs of possible duplicates (R-CAP-1: one
-// student, one referral), both ways (as applyPerson does), once per batch. Every filing appends one, so were it
-// a barrier, each case of a rebuild would cut its batch.
+// student, one referral), both ways as applyPerson does, once per batch.
+// Every filing appends one, so were it a barrier, each case of a rebuild
+// would cut its batch.
 func (f *fold) foldPersonEvent(env events.Envelope) bool {
 	e, ok := env.Payload.(events.PersonReferred)
 	if !ok {
