@@ -208,8 +208,9 @@ func measureAPI(ctx context.Context, e *env, cases, round int) error {
 }
 
 // profileAPI waits for bin/api to have answered the warm-up's 60 reads
-// (its /metrics, served beside the profiles), then writes a CPU profile of the next d plus a second
-// (file.cpu) and a heap profile halfway (file.heap).
+// (its /metrics, served beside the profiles), then writes a CPU profile of the next d less two seconds
+// (file.cpu), and a heap profile and the goroutines' stacks halfway
+// (file.heap, file.goroutines), then its metrics (file.metrics).
 func profileAPI(ctx context.Context, base, file string, d time.Duration) {
 	for v1Requests(base) < 60 {
 		select {
@@ -243,9 +244,13 @@ func profileAPI(ctx context.Context, base, file string, d time.Duration) {
 		case <-ctx.Done():
 		case <-time.After(d / 2):
 			save("/debug/pprof/heap", file+".heap")
+			save("/debug/pprof/goroutine?debug=1", file+".goroutines")
 		}
 	}()
-	save(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int((d+time.Second).Seconds())), file+".cpu")
+	// The load ends d after the warm-up and bin/api with it: the profile
+	// covers what it can of the load and ends before it.
+	save(fmt.Sprintf("/debug/pprof/profile?seconds=%d", max(1, int((d-2*time.Second).Seconds()))), file+".cpu")
+	save("/metrics", file+".metrics") // the server's own view of the latencies
 }
 
 // v1Requests sums the API's /v1 requests in its /metrics.

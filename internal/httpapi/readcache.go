@@ -25,20 +25,20 @@ type calendarCache struct {
 }
 
 type calendarEntry struct {
-	cal *calendar.Calendar
-	pos uint64
+	cal  *calendar.Calendar
+	mark projections.Mark
 }
 
 // calendarFor returns the office calendar of the actor's branch.
 func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Calendar, error) {
 	branch := branchOf(a)
-	pos := s.waiter.Position()
+	mark := s.waiter.Mark()
 	cc := &s.calendars
 	cc.mu.Lock()
 	e, ok := cc.entries[branch]
 	gen := cc.gen
 	cc.mu.Unlock()
-	if ok && e.pos == pos {
+	if ok && e.mark == mark {
 		return e.cal, nil
 	}
 	cal, err := s.app.Calendar(ctx, branch)
@@ -50,7 +50,7 @@ func (s *Server) calendarFor(ctx context.Context, a events.Actor) (*calendar.Cal
 		cc.entries = map[string]calendarEntry{}
 	}
 	if cc.gen == gen {
-		cc.entries[branch] = calendarEntry{cal: cal, pos: pos}
+		cc.entries[branch] = calendarEntry{cal: cal, mark: mark}
 	}
 	cc.mu.Unlock()
 	return cal, nil
@@ -76,18 +76,18 @@ type rankCache struct {
 
 type rankEntry struct {
 	ranks map[string]int
-	pos   uint64
+	mark  projections.Mark
 }
 
 // waitingRank returns a waiting case's place in its branch's waiting list
 // (R-SOY-5), from the projected roster at the read position, or false.
 func (s *Server) waitingRank(ctx context.Context, branch, caseID string) (int, bool, error) {
-	pos := s.waiter.Position()
+	mark := s.waiter.Mark()
 	rc := &s.ranks
 	rc.mu.Lock()
 	e, ok := rc.entries[branch]
 	rc.mu.Unlock()
-	if !ok || e.pos != pos {
+	if !ok || e.mark != mark {
 		// The projected waiting list, as the capacity answer reads it: not
 		// the roster stream loaded and folded, whose every event the
 		// aggregate cache then kept (110 MB of a 144 MB heap at 100,000
@@ -96,7 +96,7 @@ func (s *Server) waitingRank(ctx context.Context, branch, caseID string) (int, b
 		if err != nil {
 			return 0, false, err
 		}
-		e = rankEntry{ranks: make(map[string]int, len(ids)), pos: pos}
+		e = rankEntry{ranks: make(map[string]int, len(ids)), mark: mark}
 		for i, id := range ids {
 			e.ranks[id] = i + 1
 		}
@@ -123,7 +123,7 @@ const maxCachedPages = 32
 // dropped when the read models move.
 type pageCache struct {
 	mu    sync.Mutex
-	pos   uint64
+	mark  projections.Mark
 	pages map[projections.CaseFilter][]projections.Case
 }
 
@@ -131,10 +131,10 @@ type pageCache struct {
 // have not moved since it was read. The caller must not change the cases
 // it shares with the cache: ownCopy copies what opening changes.
 func (s *Server) listCases(ctx context.Context, f projections.CaseFilter) ([]projections.Case, error) {
-	pos := s.waiter.Position()
+	mark := s.waiter.Mark()
 	pc := &s.pages
 	pc.mu.Lock()
-	if pc.pos == pos {
+	if pc.mark == mark {
 		if cases, ok := pc.pages[f]; ok {
 			pc.mu.Unlock()
 			return cases, nil
@@ -147,8 +147,8 @@ func (s *Server) listCases(ctx context.Context, f projections.CaseFilter) ([]pro
 	}
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.pos != pos || pc.pages == nil {
-		pc.pos, pc.pages = pos, map[projections.CaseFilter][]projections.Case{}
+	if pc.mark != mark || pc.pages == nil {
+		pc.mark, pc.pages = mark, map[projections.CaseFilter][]projections.Case{}
 	}
 	if len(pc.pages) >= maxCachedPages {
 		clear(pc.pages)

@@ -65,6 +65,7 @@ type Server struct {
 	calendars calendarCache
 	ranks     rankCache
 	pages     pageCache
+	bodies    bodyCache // the encoded list pages (bodycache.go)
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec

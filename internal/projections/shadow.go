@@ -346,7 +346,7 @@ func switchShadow(ctx context.Context, db *sqlx.DB) (pos uint64, switched bool, 
 	if _, err := tx.ExecContext(ctx, `UPDATE public.projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, Name, pos); err != nil {
 		return 0, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(pos)); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, SwitchedNotice(pos)); err != nil {
 		return 0, false, err
 	}
 	return pos, true, tx.Commit()

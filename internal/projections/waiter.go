@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,14 +19,31 @@ type Waiter struct {
 
 	mu      sync.Mutex
 	pos     uint64
+	gen     uint64        // moves on every switch to rebuilt read models
 	changed chan struct{} // closed and replaced whenever pos grows
 }
+
+// Mark is what a reader's cache keys on: the read models' position and
+// generation. The generation moves when a rebuild's switch puts new
+// tables in place of the live ones, which may leave the position where it
+// was (and when the listener reconnects, as a notice may have been lost).
+type Mark struct {
+	Pos, Gen uint64
+}
+
+// switchedSuffix ends the notice of a rebuild's switch: "<position>/switched".
+const switchedSuffix = "/switched"
+
+// SwitchedNotice is the payload the switch to rebuilt read models
+// notifies on NotifyChannel.
+func SwitchedNotice(pos uint64) string { return strconv.FormatUint(pos, 10) + switchedSuffix }
 
 // NewWaiter listens on dsn until ctx is done.
 func NewWaiter(ctx context.Context, dsn string, db *sqlx.DB) (*Waiter, error) {
 	w := &Waiter{db: db, changed: make(chan struct{})}
 	w.listener = pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
 		if ev == pq.ListenerEventReconnected {
+			w.bump() // a switch's notice may have been missed
 			w.refresh(context.Background())
 		}
 	})
@@ -48,7 +66,16 @@ func (w *Waiter) loop(ctx context.Context) {
 			return
 		case n := <-w.listener.Notify:
 			if n == nil {
+				w.bump()
 				w.refresh(ctx)
+				continue
+			}
+			if extra, ok := strings.CutSuffix(n.Extra, switchedSuffix); ok {
+				w.bump()
+				w.refresh(ctx) // authoritative, as after a reset
+				if p, err := strconv.ParseUint(extra, 10, 64); err == nil {
+					w.advance(p)
+				}
 				continue
 			}
 			if p, err := strconv.ParseUint(n.Extra, 10, 64); err == nil {
@@ -86,6 +113,20 @@ func (w *Waiter) advance(p uint64) {
 		close(w.changed)
 		w.changed = make(chan struct{})
 	}
+}
+
+// bump moves the generation: what was read before is not served again.
+func (w *Waiter) bump() {
+	w.mu.Lock()
+	w.gen++
+	w.mu.Unlock()
+}
+
+// Mark returns the position and the generation of the read models.
+func (w *Waiter) Mark() Mark {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Mark{Pos: w.pos, Gen: w.gen}
 }
 
 // Position is the last position the read models are known to reflect.
