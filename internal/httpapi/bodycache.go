@@ -1,7 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"sync"
+
+	"github.com/labstack/echo/v4"
 
 	"cihui/internal/domain/calendar"
 	"cihui/internal/events"
@@ -11,11 +16,11 @@ import (
 // maxCachedBodyBytes bounds the bytes of the list bodies kept.
 const maxCachedBodyBytes = 8 << 20
 
-// bodyCache keeps the encoded bodies of case-list pages (issue 13): under
-// load most list reads are one person asking again for the same page, and
-// opening fifty students' sealed values and encoding the page was most of
-// the API's CPU (pprof: listReferrals 59%, of it json encoding 24% and
-// opening 21% of all). A body is served only
+// bodyCache keeps the encoded bodies of case-list pages and the home-visit
+// queue (issue 13): under load most list reads are one person asking again
+// for the same page, and opening fifty students' sealed values and
+// encoding the page was most of the API's CPU (pprof: listReferrals 59%,
+// of it json encoding 24% and opening 21% of all). A body is served only
 //   - to the same person in the same role (the key holds the whole actor:
 //     nothing one person was shown is ever served to another),
 //   - for the same query, on the same day (due dates count from today),
@@ -35,6 +40,7 @@ type bodyCache struct {
 }
 
 type bodyKey struct {
+	route  string // the handler's own name for what it answers
 	filter projections.CaseFilter
 	actor  events.Actor
 	day    calendar.Date
@@ -76,4 +82,35 @@ func (bc *bodyCache) put(mark, now projections.Mark, key bodyKey, b cachedBody) 
 	}
 	bc.bodies[key] = b
 	bc.bytes += len(b.body)
+}
+
+// keptOrBuilt answers c with the body kept for key at the read models'
+// mark, or with what build returns, kept when build says it may be (not
+// when, say, the calendar could not be loaded). Either way the access
+// record of the cases shown is written before the body is sent.
+func (s *Server) keptOrBuilt(c echo.Context, key bodyKey, build func() (out any, ids []string, keep bool, err error)) error {
+	mark := s.waiter.Mark()
+	_, pretty := c.QueryParams()["pretty"] // c.JSON indents; nothing kept
+	if b, ok := s.bodies.get(mark, key); ok && !pretty {
+		if err := s.recordAccess(c, b.ids...); err != nil {
+			return err
+		}
+		return c.JSONBlob(http.StatusOK, b.body)
+	}
+	out, ids, keep, err := build()
+	if err != nil {
+		return err
+	}
+	if err := s.recordAccess(c, ids...); err != nil {
+		return err
+	}
+	if pretty || !keep {
+		return c.JSON(http.StatusOK, out)
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(out); err != nil { // as c.JSON encodes
+		return err
+	}
+	s.bodies.put(mark, s.waiter.Mark(), key, cachedBody{body: buf.Bytes(), ids: ids})
+	return c.JSONBlob(http.StatusOK, buf.Bytes())
 }

@@ -293,19 +293,23 @@ func (s *Server) visitQueue(c echo.Context) error {
 	}
 	a := actorOf(c)
 	ctx := c.Request().Context()
-	cases, err := s.reader.VisitQueue(ctx, branchOf(a))
-	if err != nil {
-		return err
-	}
-	cal, calErr := s.calendarFor(ctx, a)
 	today := s.today()
-	out := Queue{Items: make([]QueueEntry, 0, len(cases)), Today: today.String(), ReadPosition: s.waiter.Position()}
-	memo := newVisitMemo()
-	for _, cs := range cases {
-		out.Items = append(out.Items, QueueEntry{ID: cs.ID, OriginSchool: cs.OriginSchool, Route: cs.Route, Channel: cs.Channel, Grade: cs.Grade,
-			Visit: visitViewMemo(cs, cal, calErr, today, memo)})
-	}
-	return c.JSON(http.StatusOK, out)
+	// No personal data: no access record; kept as the list pages are
+	// (bodycache.go).
+	return s.keptOrBuilt(c, bodyKey{route: "visit-queue", actor: a, day: today}, func() (any, []string, bool, error) {
+		cases, err := s.reader.VisitQueue(ctx, branchOf(a))
+		if err != nil {
+			return nil, nil, false, err
+		}
+		cal, calErr := s.calendarFor(ctx, a)
+		out := Queue{Items: make([]QueueEntry, 0, len(cases)), Today: today.String(), ReadPosition: s.waiter.Position()}
+		memo := newVisitMemo()
+		for _, cs := range cases {
+			out.Items = append(out.Items, QueueEntry{ID: cs.ID, OriginSchool: cs.OriginSchool, Route: cs.Route, Channel: cs.Channel, Grade: cs.Grade,
+				Visit: visitViewMemo(cs, cal, calErr, today, memo)})
+		}
+		return out, nil, calErr == nil, nil
+	})
 }
 
 // Calendar endpoints.

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -269,46 +267,28 @@ func (s *Server) listReferrals(c echo.Context) error {
 	f.After = after
 	// A page this person read at this mark is sent again as it was
 	// (bodycache.go), after its access record.
-	mark, today := s.waiter.Mark(), s.today()
-	key := bodyKey{filter: f, actor: a, day: today}
-	_, pretty := c.QueryParams()["pretty"]
-	if b, ok := s.bodies.get(mark, key); ok && !pretty {
-		if err := s.recordAccess(c, b.ids...); err != nil {
-			return err
+	today := s.today()
+	return s.keptOrBuilt(c, bodyKey{route: "referrals", filter: f, actor: a, day: today}, func() (any, []string, bool, error) {
+		cases, err := s.listCases(c.Request().Context(), f) // readcache.go
+		if err != nil {
+			return nil, nil, false, err
 		}
-		return c.JSONBlob(http.StatusOK, b.body)
-	}
-	cases, err := s.listCases(c.Request().Context(), f) // readcache.go
-	if err != nil {
-		return err
-	}
-	cal, calErr := s.calendarFor(c.Request().Context(), a)
-	out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
-	memo := newVisitMemo()
-	for _, cs := range cases {
-		cs = ownCopy(cs) // the page may be shared with the cache
-		// Each row opened with its own student's key (cached).
-		if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
-			return err
+		cal, calErr := s.calendarFor(c.Request().Context(), a)
+		out := ReferralList{Items: make([]ReferralView, 0, len(cases)), ReadPosition: s.waiter.Position()}
+		memo := newVisitMemo()
+		for _, cs := range cases {
+			cs = ownCopy(cs) // the page may be shared with the cache
+			// Each row opened with its own student's key (cached).
+			if err := s.openCase(c.Request().Context(), &cs, a); err != nil {
+				return nil, nil, false, err
+			}
+			out.Items = append(out.Items, s.viewMemo(cs, cal, calErr, a, today, memo))
 		}
-		out.Items = append(out.Items, s.viewMemo(cs, cal, calErr, a, today, memo))
-	}
-	if len(cases) == f.Limit {
-		out.NextCursor = cases[len(cases)-1].ID
-	}
-	ids := caseIDs(out.Items, func(v ReferralView) string { return v.ID })
-	if err := s.recordAccess(c, ids...); err != nil {
-		return err
-	}
-	if pretty || calErr != nil {
-		return c.JSON(http.StatusOK, out)
-	}
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(out); err != nil { // as c.JSON encodes
-		return err
-	}
-	s.bodies.put(mark, s.waiter.Mark(), key, cachedBody{body: buf.Bytes(), ids: ids})
-	return c.JSONBlob(http.StatusOK, buf.Bytes())
+		if len(cases) == f.Limit {
+			out.NextCursor = cases[len(cases)-1].ID
+		}
+		return out, caseIDs(out.Items, func(v ReferralView) string { return v.ID }), calErr == nil, nil
+	})
 }
 
 // Timeline is the body of GET /v1/referrals/{id}/events.
