@@ -269,3 +269,27 @@ func TestKeyRingNotReadableByProjector(t *testing.T) {
 		}
 	}
 }
+
+// An erasure that stopped halfway, its tombstone written and the key not
+// yet deleted, leaves the key destroyed: DataKey reads the key, then the
+// tombstone, and refuses it (issue 13 split the one batched get in two).
+func TestKeyRingTombstoneBeforeDeleteDestroysTheKey(t *testing.T) {
+	e := newRing(t)
+	ctx := context.Background()
+	kid, err := e.ring.PersonKey(ctx, blindOf(t, "A123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ring.DataKey(ctx, kid, false); err != nil {
+		t.Fatalf("before the tombstone: %v", err)
+	}
+	j, _ := js.New(e.nc)
+	if _, err := j.Publish(ctx, "cihui_keys.erased."+kid, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, create := range []bool{false, true} {
+		if _, err := e.ring.DataKey(ctx, kid, create); !errors.Is(err, events.ErrKeyDestroyed) {
+			t.Errorf("DataKey(create=%v) with a tombstone beside the key: %v, want ErrKeyDestroyed", create, err)
+		}
+	}
+}
