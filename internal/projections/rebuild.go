@@ -56,6 +56,8 @@ type RebuildResult struct {
 	// BySQL is how many events of the folded batches were applied by
 	// their SQL (an event type or an order the folds do not cover).
 	BySQL int
+	// BySQLTypes counts those events by type.
+	BySQLTypes map[string]int
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -110,7 +112,10 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		}
 		if switched {
 			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
-			res.Folded, res.FellBack, res.BySQL = p.folded, p.fellBack, p.bySQL
+			res.Folded, res.FellBack, res.BySQLTypes = p.folded, p.fellBack, p.bySQL
+			for _, n := range p.bySQL {
+				res.BySQL += n
+			}
 			p.log.Info("switched to the rebuilt read models", "position", pos, "events", res.Events, "seconds", res.Duration.Seconds())
 			return res, nil
 		}
