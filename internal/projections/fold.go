@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -125,9 +124,6 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 			}
 		}
 		if barrier(env) {
-			if os.Getenv("CIHUI_DEBUG_CAUSE") != "" {
-				sqlApplied = append(sqlApplied, "BARRIER:"+env.AggregateType+"/"+env.Type)
-			}
 			if err := f.write(ctx, tx); err != nil {
 				return res, false, err
 			}
@@ -141,9 +137,6 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		k := streamKey(env)
 		if !sqlStreams[k] && f.fold(env, sqlStream) {
 			continue
-		}
-		if !sqlStreams[k] && os.Getenv("CIHUI_DEBUG_CAUSE") != "" {
-			sqlApplied = append(sqlApplied, "CAUSE:"+env.AggregateType+"/"+env.Type)
 		}
 		sqlStreams[k] = true
 		f.sqlAdmitted(env)
