@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,8 +70,8 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		figure = "rebuild_live_path" // -rebuild-slow: every event by its SQL, the before of issue 13
 	}
 	emit(Result{Figure: figure + "_vs_ordered_replay", Unit: "events/s", Value: rate, Baseline: perSec(int(last), raw), N: int(res.Events),
-		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, %d events by their SQL, switch included) in %.1f s vs raw JetStream ordered replay of the stream (no decoding)",
-			res.Folded, res.FellBack, res.BySQL, res.Duration.Seconds())})
+		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, %d events by their SQL%s, switch included) in %.1f s (keys, deferred indexes and switch %.1f s) vs raw JetStream ordered replay of the stream (no decoding)",
+			res.Folded, res.FellBack, res.BySQL, topTypes(res.BySQLTypes, 8), res.Duration.Seconds(), res.Finish.Seconds())})
 	rows, copyTime, err := rawCopy(ctx, e)
 	if err != nil {
 		return st, err
@@ -76,6 +79,21 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 	emit(Result{Figure: figure + "_vs_raw_copy", Unit: "events/s", Value: rate, Baseline: perSec(int(res.Events), copyTime), N: int(res.Events),
 		Note: fmt.Sprintf("the rebuild vs a raw COPY of the %d rows it wrote (every read-model table, same keys and indexes, 50,000 rows a transaction) in %.1f s, as events/s", rows, copyTime.Seconds())})
 	return st, nil
+}
+
+// topTypes lists the n event types of counts with the most events, as
+// " (type count, ...)".
+func topTypes(counts map[string]int, n int) string {
+	types := slices.Collect(maps.Keys(counts))
+	slices.SortFunc(types, func(a, b string) int { return cmp.Or(counts[b]-counts[a], strings.Compare(a, b)) })
+	if len(types) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, t := range types[:min(n, len(types))] {
+		parts = append(parts, fmt.Sprintf("%s %d", t, counts[t]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // orderedReplay reads the stream from the first message to last with an

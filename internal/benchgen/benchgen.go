@@ -213,6 +213,7 @@ func (g *gen) chunk(first, n int) error {
 			ReferralID: c.id, OriginSchool: c.school, AcademicYear: 115, Route: string(domain.RouteStartOfYear),
 			ReceivedOn: date(0), Grade: c.grade, Sex: []string{"F", "M"}[g.rnd.IntN(2)], Grounds: []string{"1"},
 			PersonKey: c.person, Personal: g.sealed(c.person, personalSize), DropoutRecord: g.rnd.IntN(4) == 0,
+			Categories: g.categories(),
 		}); err != nil {
 			return err
 		}
@@ -317,10 +318,22 @@ func (g *gen) chunk(first, n int) error {
 		}
 		rare := func(every int) bool { return i%every == 0 || g.o.Rare && i%3 == 0 }
 		if rare(20) {
+			// Every other episode's student is first missing (whereabouts
+			// unknown), then found (R-STAT-2); every one returns (復學)
+			// before the episode closes.
+			where := "known"
+			if i%2 == 1 {
+				where = "unknown"
+			}
 			steps = append(steps,
-				step{events.AggregateReferral, c.id, d(80), events.DropoutOpened{Episode: 1, FirstDayAbsent: date(77), Whereabouts: "known", Reason: "family", Letter: letter(c, "中輟通報", "dropout", "")}},
+				step{events.AggregateReferral, c.id, d(80), events.DropoutOpened{Episode: 1, FirstDayAbsent: date(77), Whereabouts: where, Reason: "family", Letter: letter(c, "中輟通報", "dropout", "")}},
 				step{events.AggregateReferral, c.id, d(81), events.DropoutReported{Episode: 1, ReportedOn: date(81)}},
-				step{events.AggregateReferral, c.id, d(85), events.DropoutFollowUpLogged{Episode: 1, Kind: "follow_up", Party: "branch", On: date(85), Note: g.sealed(c.person, 60)}},
+				step{events.AggregateReferral, c.id, d(85), events.DropoutFollowUpLogged{Episode: 1, Kind: "follow_up", Party: "branch", On: date(85), Note: g.sealed(c.person, 60)}})
+			if where == "unknown" {
+				steps = append(steps, step{events.AggregateReferral, c.id, d(86), events.DropoutFound{Episode: 1, FoundOn: date(86)}})
+			}
+			steps = append(steps,
+				step{events.AggregateReferral, c.id, d(88), events.DropoutReturned{Episode: 1, ReturnedOn: date(88)}},
 				step{events.AggregateReferral, c.id, d(90), events.DropoutClosed{Episode: 1, ClosedOn: date(90), Outcome: "returned"}},
 			)
 		}
@@ -344,6 +357,25 @@ func (g *gen) chunk(first, n int) error {
 	}
 	g.stats.Cases += n
 	return nil
+}
+
+// categories are a filing's statistical categories (R-STAT-2): none
+// recorded, a family background, the identity flags (none applies, or
+// some), as schools give them.
+func (g *gen) categories() events.Categories {
+	var c events.Categories
+	if g.rnd.IntN(3) > 0 {
+		c.FamilyBackground = []string{domain.BackgroundBothParents, domain.BackgroundSingleParent, domain.BackgroundNoParent}[g.rnd.IntN(3)]
+	}
+	switch g.rnd.IntN(4) {
+	case 1:
+		c.IdentityKnown = true
+	case 2:
+		c.IdentityKnown, c.Identity = true, []string{domain.IdentityIndigenous}
+	case 3:
+		c.IdentityKnown, c.Identity = true, []string{domain.IdentityNewImmigrantParent, domain.IdentityInstitutionalCare}
+	}
+	return c
 }
 
 // benchID is the n-th made-up aggregate id of the form the API gives

@@ -90,7 +90,7 @@ func (r *Registry) decode(eventType string, v int, data json.RawMessage) (Event,
 		}
 	}
 	p := reflect.New(reg.typ)
-	if err := json.Unmarshal(data, p.Interface()); err != nil {
+	if err := unmarshal(data, p.Interface()); err != nil {
 		return nil, fmt.Errorf("events: decoding %s: %w", eventType, err)
 	}
 	return p.Elem().Interface().(Event), nil

@@ -99,9 +99,10 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 	sqlStream := func(env events.Envelope) bool { return sqlStreams[streamKey(env)] }
 	var deferred []events.Envelope
 	var pend pending
-	sqlApplied := 0 // events of the batch applied by their SQL
+	var sqlApplied []string // types of the events of the batch applied by their SQL
 	applySQL := func(envs []events.Envelope) error {
 		for _, env := range envs {
+			sqlApplied = append(sqlApplied, env.Type)
 			if err := p.applyGuarded(ctx, tx, &pend, env); err != nil {
 				return err
 			}
@@ -129,7 +130,6 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 			if err := applySQL(append(deferred, env)); err != nil {
 				return res, false, err
 			}
-			sqlApplied += len(deferred) + 1
 			f, deferred = newFold(), deferred[:0]
 			clear(sqlStreams)
 			continue
@@ -151,7 +151,6 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 	if err := pend.flush(ctx, tx); err != nil {
 		return res, false, err
 	}
-	sqlApplied += len(deferred)
 	if p.beforeCommit != nil {
 		if err := p.beforeCommit(batch); err != nil {
 			return res, false, injectedError{err}
@@ -166,7 +165,12 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		return res, false, err
 	}
 	p.known = max(last, cp)
-	p.bySQL += sqlApplied
+	if p.bySQL == nil {
+		p.bySQL = map[string]int{}
+	}
+	for _, t := range sqlApplied {
+		p.bySQL[t]++
+	}
 	return res, true, nil
 }
 
@@ -189,6 +193,8 @@ var foldedWrites = map[string][]string{
 	"DropoutOpened":            {"cases", "dropout_episodes", "letters", "duties", "case_timeline"},
 	"DropoutReported":          {"cases", "dropout_episodes", "duties", "case_timeline"},
 	"DropoutFollowUpLogged":    {"cases", "dropout_episodes", "award_facts", "case_timeline"},
+	"DropoutFound":             {"cases", "dropout_episodes", "case_timeline"},
+	"DropoutReturned":          {"cases", "dropout_episodes", "case_timeline"},
 	"DropoutClosed":            {"cases", "dropout_episodes", "case_timeline"},
 	"LegalHoldPlaced":          {"cases", "case_retention", "case_timeline"},
 	"MeetingScheduled":         {"meetings"},
@@ -256,6 +262,7 @@ type stageAt struct{ stage, on string }
 type foldCase struct {
 	isNew                bool
 	opened               []any // the new cases row (isNew)
+	categories           []any // its family_background and identity (isNew)
 	docs                 map[int]*docChange
 	visitAdd             int
 	visited, interviewed bool
@@ -327,6 +334,7 @@ func (f *fold) fold(env events.Envelope, sqlStream func(events.Envelope) bool) b
 		}
 		c := f.caseOf(id)
 		c.isNew = true
+		c.categories = categoriesRow(e.Categories)
 		c.opened = []any{id, env.Branch, e.OriginSchool, e.AcademicYear, e.Route, e.Channel, e.Grade, e.Sex, pq.Array(e.Grounds),
 			string(domain.StageIntake), e.ReceivedOn.String(), e.PersonKey, nil, nil, env.OccurredAt, nil, e.DropoutRecord,
 			env.Position, env.Position}
@@ -409,6 +417,18 @@ func (f *fold) fold(env events.Envelope, sqlStream func(events.Envelope) bool) b
 	}
 	f.folded(env)
 	return true
+}
+
+// categoriesRow is what setCategories writes of a filing's statistical
+// categories (R-STAT-2): family_background and identity, the columns'
+// defaults ('unknown', NULL) for none recorded.
+func categoriesRow(e events.Categories) []any {
+	c := domain.CategoriesOf(e)
+	var identity any // NULL: never recorded
+	if c.IdentityKnown() {
+		identity = pq.Array(c.Identity)
+	}
+	return []any{c.FamilyBackground, identity}
 }
 
 // folded records a folded event of a case: its version and position, and
@@ -514,7 +534,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			if c.waitPos == waitApplication {
 				waitPos = row[18]
 			}
-			cases = append(cases, append(row, regs, waitPos))
+			cases = append(cases, append(row, regs, waitPos, c.categories[0], c.categories[1]))
 			for _, item := range items {
 				d := c.docs[item]
 				var pages, submittedOn any
@@ -549,7 +569,8 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			"stage", "received_on", "person_key", "version", "position", "opened_at", "updated_at", "dropout_record",
 			"received_position", "application_position", "visit_contacts", "visit_visited", "visit_interviewed", "visit_report_on",
 			"review_outcome", "reviewed_on", "health_examined_on", "infectious", "health_cleared_on", "enrolled_on", "class",
-			"admission_meeting", "report_by", "end_state", "end_reason", "ended_on", "registrations", "waitlisted_position"}, cases},
+			"admission_meeting", "report_by", "end_state", "end_reason", "ended_on", "registrations", "waitlisted_position",
+			"family_background", "identity"}, cases},
 		{"case_documents", []string{"case_id", "item", "submitted", "pages", "issued_on", "checked", "conforms", "note",
 			"submitted_on", "with_dropout_file"}, docs},
 		{"case_personal", []string{"case_id", "personal"}, f.personal},

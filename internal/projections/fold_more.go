@@ -91,7 +91,7 @@ type more struct {
 	enrol      map[rosterKey]*enrolChange
 	enrolOrder []rosterKey
 	// dropouts: new episodes only
-	episodes   [][]any // case_id, episode, first_day_absent, whereabouts, reason, sub_reason, position, reported_on, follow_ups, last_follow_up, closed_on, outcome
+	episodes   [][]any // case_id, episode, first_day_absent, whereabouts, reason, sub_reason, position, reported_on, follow_ups, last_follow_up, closed_on, outcome, found_on, returned_on
 	epIndex    map[epKey]int
 	awardFacts [][]any
 	// legal holds placed, per case (last wins)
@@ -306,7 +306,7 @@ func (f *fold) foldAdmission(env events.Envelope, sqlStream func(events.Envelope
 		f.caseOf(id)
 		f.epIndex[k] = len(f.episodes)
 		f.episodes = append(f.episodes, []any{id, e.Episode, e.FirstDayAbsent.String(), e.Whereabouts, e.Reason, e.SubReason,
-			env.Position, nil, 0, nil, nil, nil})
+			env.Position, nil, 0, nil, nil, nil, nil, nil})
 		f.letter(env, e.Letter)
 		f.open(env, domain.DutyDropoutReport, strconv.Itoa(e.Episode), nil)
 	case events.DropoutReported:
@@ -332,6 +332,22 @@ func (f *fold) foldAdmission(env events.Envelope, sqlStream func(events.Envelope
 		}
 		r[6] = env.Position
 		f.awardFacts = append(f.awardFacts, []any{env.Position, 0, env.Branch, id, e.Kind, e.Party, on})
+	case events.DropoutFound:
+		i, held := f.epIndex[epKey{id, e.Episode}]
+		if !held {
+			return false
+		}
+		f.caseOf(id)
+		r := f.episodes[i]
+		r[12], r[6] = e.FoundOn.String(), env.Position
+	case events.DropoutReturned:
+		i, held := f.epIndex[epKey{id, e.Episode}]
+		if !held {
+			return false
+		}
+		f.caseOf(id)
+		r := f.episodes[i]
+		r[13], r[6] = e.ReturnedOn.String(), env.Position
 	case events.DropoutClosed:
 		i, held := f.epIndex[epKey{id, e.Episode}]
 		if !held {
@@ -369,7 +385,7 @@ func (f *fold) writeMore(ctx context.Context, tx *sqlx.Tx) error {
 		return err
 	}
 	if err := copyRows(ctx, tx, "dropout_episodes", []string{"case_id", "episode", "first_day_absent", "whereabouts", "reason",
-		"sub_reason", "position", "reported_on", "follow_ups", "last_follow_up", "closed_on", "outcome"}, f.episodes); err != nil {
+		"sub_reason", "position", "reported_on", "follow_ups", "last_follow_up", "closed_on", "outcome", "found_on", "returned_on"}, f.episodes); err != nil {
 		return err
 	}
 	if err := copyRows(ctx, tx, "award_facts", []string{"position", "seq", "branch", "case_id", "kind", "party", "on_date"}, f.awardFacts); err != nil {

@@ -51,8 +51,9 @@ type Projector struct {
 	// folded and fellBack count the rebuild's batches applied by the folds
 	// and by the live path.
 	folded, fellBack int
-	// bySQL counts the events of folded batches applied by their SQL.
-	bySQL int
+	// bySQL counts the events of folded batches applied by their SQL,
+	// by event type.
+	bySQL map[string]int
 
 	// beforeCommit, when set (tests only), runs after a batch is applied
 	// and before it commits; an error aborts the batch as a crash would.

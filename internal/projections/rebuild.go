@@ -56,6 +56,11 @@ type RebuildResult struct {
 	// BySQL is how many events of the folded batches were applied by
 	// their SQL (an event type or an order the folds do not cover).
 	BySQL int
+	// BySQLTypes counts those events by type.
+	BySQLTypes map[string]int
+	// Finish is the part of Duration spent adding the foreign keys and
+	// the deferred indexes and switching.
+	Finish time.Duration
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -92,6 +97,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		if err := p.catchUp(ctx, target); err != nil {
 			return res, err
 		}
+		t1 := time.Now()
 		if err := finishShadow(ctx, o.DB); errors.Is(err, errShadowForeignKey) && !strict {
 			// Build again with the foreign keys in place, so that the
 			// events they refuse are quarantined as the live path does.
@@ -108,9 +114,13 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		if err != nil {
 			return res, err
 		}
+		res.Finish += time.Since(t1)
 		if switched {
 			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
-			res.Folded, res.FellBack, res.BySQL = p.folded, p.fellBack, p.bySQL
+			res.Folded, res.FellBack, res.BySQLTypes = p.folded, p.fellBack, p.bySQL
+			for _, n := range p.bySQL {
+				res.BySQL += n
+			}
 			p.log.Info("switched to the rebuilt read models", "position", pos, "events", res.Events, "seconds", res.Duration.Seconds())
 			return res, nil
 		}
