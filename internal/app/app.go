@@ -123,7 +123,15 @@ func replay(loaded events.Loaded, id string, m Meta) (Result, bool, error) {
 // recorded) or, if the cache missed the first attempt, after the conflict.
 func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 	decide func(loaded events.Loaded) ([]events.Event, error)) (Result, error) {
-	loaded, checked, began, err := s.loadForCommand(ctx, stream)
+	return s.run(ctx, stream, m, true, decide)
+}
+
+// run is execute; with optimistic false the decision is taken on the
+// server's state, never on a cache that may be behind: for a decision
+// with an effect outside the log that cannot be undone (a key destroyed).
+func (s *Service) run(ctx context.Context, stream events.StreamID, m Meta, optimistic bool,
+	decide func(loaded events.Loaded) ([]events.Event, error)) (Result, error) {
+	loaded, checked, began, err := s.loadForCommand(ctx, stream, optimistic)
 	if err != nil {
 		return Result{}, storeError(err)
 	}
@@ -189,8 +197,8 @@ type optimisticStore interface {
 // loadForCommand loads the aggregate a command decides on: from the
 // store's cache when it keeps one. began is when the command began, on
 // the clock of the events' RecordedAt.
-func (s *Service) loadForCommand(ctx context.Context, stream events.StreamID) (l events.Loaded, checked bool, began time.Time, err error) {
-	if o, ok := s.Store.(optimisticStore); ok {
+func (s *Service) loadForCommand(ctx context.Context, stream events.StreamID, optimistic bool) (l events.Loaded, checked bool, began time.Time, err error) {
+	if o, ok := s.Store.(optimisticStore); ok && optimistic {
 		began = o.Now()
 		l, checked, err = o.LoadCached(ctx, stream)
 		return l, checked, began, err
