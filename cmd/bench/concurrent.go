@@ -7,6 +7,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	js "github.com/nats-io/nats.go/jetstream"
@@ -40,15 +41,18 @@ func benchConcurrent(ctx context.Context, e *env, n int) error {
 		// moments of a shared machine.
 		const rounds = 4
 		m := n / rounds / k * k
-		var rawD, httpD time.Duration
+		var rawD, httpD, rawCPU, httpCPU time.Duration
 		var lat []time.Duration
 		done := 0
 		for r := range rounds {
+			c0 := cpuTime()
 			d, err := rawWriters(ctx, e, k, m)
 			if err != nil {
 				return err
 			}
 			rawD += d
+			c1 := cpuTime()
+			rawCPU += c1 - c0
 			stop := func() {}
 			if k == 16 && r == rounds-1 {
 				if stop, err = startProfiles(); err != nil {
@@ -63,6 +67,7 @@ func benchConcurrent(ctx context.Context, e *env, n int) error {
 				return err
 			}
 			httpD += d
+			httpCPU += cpuTime() - c1
 			lat = append(lat, l...)
 			done += m
 		}
@@ -71,6 +76,8 @@ func benchConcurrent(ctx context.Context, e *env, n int) error {
 			Note: fmt.Sprintf("%d HTTP clients, each PUTting documents of its own case (auth, load, rules, append), vs %d raw JetStream writers publishing with an expected subject sequence to their own subjects, SyncAlways, same server; %d alternating rounds", k, k, rounds)})
 		emit(Result{Figure: name + "_p99", Unit: "µs", Value: float64(pct(lat, 0.99).Microseconds()), Baseline: float64(pct(lat, 0.50).Microseconds()), N: len(lat),
 			Note: "p99 command latency; baseline: p50 of the same requests"})
+		emit(Result{Figure: name + "_cpu", Unit: "µs", Value: float64(httpCPU.Microseconds()) / float64(done), Baseline: float64(rawCPU.Microseconds()) / float64(done), N: done,
+			Note: "CPU time of this process (API, clients and the embedded NATS server) per command; baseline: per raw publish. Less sensitive to a shared machine than the rates"})
 	}
 	return nil
 }
@@ -90,6 +97,15 @@ func rawWriters(ctx context.Context, e *env, k, n int) (time.Duration, error) {
 		return nil
 	})
 	return d, err
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // parallel runs n operations from k goroutines (client c runs its share

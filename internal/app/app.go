@@ -108,18 +108,47 @@ func replay(loaded events.Loaded, id string, m Meta) (Result, bool, error) {
 // to record, and appends them. A conflict with a concurrent writer
 // is reported, never retried blindly: the caller's decision was taken on
 // stale state.
+//
+// A store that caches aggregates (optimisticStore) serves the command
+// from its cache without a round trip (issue 13). The append's expected
+// sequence makes that safe: a cache that missed events conflicts. Then
+// the aggregate is loaded from the server, and if every event the cache
+// missed was recorded before the command began, the cache was merely
+// behind (another process wrote): the command decides again on the
+// server's state, as it would have if it had loaded it first. An event
+// recorded after the command began is a concurrent change and answered
+// as before. Every other answer than an append (a rule's refusal, a stale
+// If-Match, "already recorded") is given only on the server's state.
+// An idempotent retry is recognised in the cached events (they are all
+// recorded) or, if the cache missed the first attempt, after the conflict.
 func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 	decide func(loaded events.Loaded) ([]events.Event, error)) (Result, error) {
-	for attempt := 0; ; attempt++ {
-		loaded, err := s.Store.Load(ctx, stream)
-		if err != nil {
-			return Result{}, storeError(err)
-		}
+	return s.run(ctx, stream, m, true, decide)
+}
+
+// run is execute; with optimistic false the decision is taken on the
+// server's state, never on a cache that may be behind: for a decision
+// with an effect outside the log that cannot be undone (a key destroyed).
+func (s *Service) run(ctx context.Context, stream events.StreamID, m Meta, optimistic bool,
+	decide func(loaded events.Loaded) ([]events.Event, error)) (Result, error) {
+	loaded, checked, began, err := s.loadForCommand(ctx, stream, optimistic)
+	if err != nil {
+		return Result{}, storeError(err)
+	}
+	retried := false
+	for {
 		if res, ok, err := replay(loaded, stream.ID, m); ok || err != nil {
 			return res, err
 		}
 		evs, err := decide(loaded)
 		if err := precondition(m, loaded.Version, err); err != nil {
+			if !checked {
+				if loaded, err = s.Store.Load(ctx, stream); err != nil {
+					return Result{}, storeError(err)
+				}
+				checked = true
+				continue
+			}
 			if u, ok := errors.AsType[unchanged](err); ok {
 				return u.res, nil
 			}
@@ -130,12 +159,21 @@ func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 			Meta: s.metadata(m),
 		})
 		if errors.Is(err, events.ErrConflict) {
-			// A concurrent attempt of this very command may have won: the
-			// reload recognises it. Otherwise the conflict stands.
-			if scopedKey(m) != "" && attempt == 0 {
-				continue
+			fresh, err := s.Store.Load(ctx, stream)
+			if err != nil {
+				return Result{}, storeError(err)
 			}
-			if m.IfMatch != nil {
+			behind := !checked && recordedBefore(fresh, loaded.LastSeq, began)
+			loaded, checked = fresh, true
+			switch {
+			case behind:
+				continue
+			case scopedKey(m) != "" && !retried:
+				// A concurrent attempt of this very command may have won:
+				// the replay recognises it. Otherwise the conflict stands.
+				retried = true
+				continue
+			case m.IfMatch != nil:
 				return Result{}, &domain.Error{Code: domain.EPrecondition, Message: "the referral changed while the command ran"}
 			}
 			return Result{}, &domain.Error{Code: domain.EConflict, Message: "the referral changed while the command ran; reload and try again"}
@@ -146,6 +184,42 @@ func (s *Service) execute(ctx context.Context, stream events.StreamID, m Meta,
 		last := envs[len(envs)-1]
 		return Result{ID: stream.ID, Version: last.Version, Position: last.Position}, nil
 	}
+}
+
+// optimisticStore is a store that serves an aggregate from its cache
+// without asking the server (jetstream.Store): checked is false then.
+// Now reads the clock that stamps RecordedAt.
+type optimisticStore interface {
+	LoadCached(ctx context.Context, id events.StreamID) (l events.Loaded, checked bool, err error)
+	Now() time.Time
+}
+
+// loadForCommand loads the aggregate a command decides on: from the
+// store's cache when it keeps one. began is when the command began, on
+// the clock of the events' RecordedAt.
+func (s *Service) loadForCommand(ctx context.Context, stream events.StreamID, optimistic bool) (l events.Loaded, checked bool, began time.Time, err error) {
+	if o, ok := s.Store.(optimisticStore); ok && optimistic {
+		began = o.Now()
+		l, checked, err = o.LoadCached(ctx, stream)
+		return l, checked, began, err
+	}
+	l, err = s.Store.Load(ctx, stream)
+	return l, true, time.Time{}, err
+}
+
+// recordedBefore reports whether every event of l after position seq was
+// recorded before t: a cache that ended at seq was behind when a command
+// began at t, and nothing was recorded while it ran. (Clocks of processes
+// differ a little: an event recorded about the moment t may be taken for
+// one before it; the command then decides on the server's state, which
+// is always safe.)
+func recordedBefore(l events.Loaded, seq uint64, t time.Time) bool {
+	for i := len(l.Events) - 1; i >= 0 && l.Events[i].Position > seq; i-- {
+		if !l.Events[i].RecordedAt.Before(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // precondition orders a command's outcome: a resource the caller may not

@@ -31,20 +31,20 @@ var sealedType = reflect.TypeFor[events.Sealed]()
 func Storable(appends ...events.Append) error {
 	for _, a := range appends {
 		m := a.Meta
-		for name, v := range map[string]string{
-			"actor.role": string(m.Actor.Role), "actor.school": m.Actor.School, "actor.branch": m.Actor.Branch,
-			"actor.user_id": m.Actor.UserID, "causation_id": m.CausationID, "correlation_id": m.CorrelationID,
-			"idempotency_key": m.IdempotencyKey, "request_hash": m.RequestHash,
+		for _, f := range [...]struct{ name, v string }{
+			{"actor.role", string(m.Actor.Role)}, {"actor.school", m.Actor.School}, {"actor.branch", m.Actor.Branch},
+			{"actor.user_id", m.Actor.UserID}, {"causation_id", m.CausationID}, {"correlation_id", m.CorrelationID},
+			{"idempotency_key", m.IdempotencyKey}, {"request_hash", m.RequestHash},
 		} {
-			if !storableString(v) {
-				return unstorable("metadata", name)
+			if !storableString(f.v) {
+				return unstorable("metadata", f.name)
 			}
 		}
 		for _, e := range a.Events {
 			if e == nil {
 				return unstorable("event", "payload")
 			}
-			if path, ok := walk(reflect.ValueOf(e), ""); !ok {
+			if path, ok := walk(reflect.ValueOf(e)); !ok {
 				return unstorable(e.EventType(), path)
 			}
 		}
@@ -59,36 +59,38 @@ func unstorable(event, path string) error {
 
 func storableString(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
-// walk returns the path of the first value that cannot be stored.
-func walk(v reflect.Value, path string) (string, bool) {
+// walk returns the path of the first value that cannot be stored,
+// relative to v. The path is built only on the way back from a failure:
+// a command's events are walked on every append (issue 13).
+func walk(v reflect.Value) (string, bool) {
 	switch v.Kind() {
 	case reflect.String:
-		return path, storableString(v.String())
+		return "", storableString(v.String())
 	case reflect.Int, reflect.Int64:
 		n := v.Int()
-		return path, n >= math.MinInt32 && n <= math.MaxInt32
+		return "", n >= math.MinInt32 && n <= math.MaxInt32
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return "", true
 		}
-		return walk(v.Elem(), path)
+		return walk(v.Elem())
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return "", true // bytes are encoded as base64
 		}
 		for i := range v.Len() {
-			if p, ok := walk(v.Index(i), path+"[]"); !ok {
-				return p, false
+			if p, ok := walk(v.Index(i)); !ok {
+				return "[]" + p, false
 			}
 		}
 	case reflect.Map:
 		it := v.MapRange()
 		for it.Next() {
-			if p, ok := walk(it.Key(), path+"{}"); !ok {
-				return p, false
+			if p, ok := walk(it.Key()); !ok {
+				return "{}" + p, false
 			}
-			if p, ok := walk(it.Value(), path+"{}"); !ok {
-				return p, false
+			if p, ok := walk(it.Value()); !ok {
+				return "{}" + p, false
 			}
 		}
 	case reflect.Struct:
@@ -101,8 +103,8 @@ func walk(v reflect.Value, path string) (string, bool) {
 			if !f.IsExported() {
 				continue
 			}
-			if p, ok := walk(v.Field(i), path+"."+f.Name); !ok {
-				return p, false
+			if p, ok := walk(v.Field(i)); !ok {
+				return "." + f.Name + p, false
 			}
 		}
 	}

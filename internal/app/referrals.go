@@ -11,11 +11,16 @@ import (
 
 // referral runs a command on an existing referral visible to the actor.
 func (s *Service) referral(ctx context.Context, m Meta, id string, decide func(r *domain.Referral) ([]events.Event, error)) (Result, error) {
+	return s.referralRun(ctx, m, id, true, decide)
+}
+
+// referralRun is referral, optimistic or on the server's state (run).
+func (s *Service) referralRun(ctx context.Context, m Meta, id string, optimistic bool, decide func(r *domain.Referral) ([]events.Event, error)) (Result, error) {
 	stream, err := s.referralStream(m, id)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.execute(ctx, stream, m, func(loaded events.Loaded) ([]events.Event, error) {
+	return s.run(ctx, stream, m, optimistic, func(loaded events.Loaded) ([]events.Event, error) {
 		var r domain.Referral
 		for _, env := range loaded.Events {
 			r.Apply(env)
@@ -125,8 +130,12 @@ func (unchanged) Error() string { return "already recorded" }
 // immutable log and from every case's read model, and records it. The key
 // is destroyed before the event is appended: if the append fails, the data
 // is erased all the same and a retry records it.
+//
+// The key is destroyed on the server's state of the case, never on a
+// cached one (issue 13): the destruction cannot be undone if the append
+// then conflicts.
 func (s *Service) ErasePerson(ctx context.Context, m Meta, id, reason string) (Result, error) {
-	return s.referral(ctx, m, id, func(r *domain.Referral) ([]events.Event, error) {
+	return s.referralRun(ctx, m, id, false, func(r *domain.Referral) ([]events.Event, error) {
 		e, err := r.Erase(m.Actor, reason)
 		if err != nil {
 			return nil, err

@@ -46,37 +46,49 @@ func (c *aggregateCache) put(subject string, l events.Loaded) {
 	if old, ok := c.entries[subject]; ok && old.LastSeq >= l.LastSeq {
 		return
 	}
-	if len(c.entries) >= c.max {
-		// Evict an arbitrary entry: simple, bounded, good enough for a
-		// working set of open cases.
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
+	if _, ok := c.entries[subject]; !ok {
+		c.evict()
 	}
 	// Clipped: the caller keeps l and may append to it. extend's first
 	// append then copies into an array the cache alone owns.
 	c.entries[subject] = events.Loaded{Events: slices.Clip(l.Events), Version: l.Version, LastSeq: l.LastSeq}
 }
 
-// extend appends env, the event right after the cached ones, to the
+// extend appends envs, the events right after the cached ones, to the
 // cached aggregate in place (amortised, no copy of the history: readers
 // hold clipped slices that an append past their length cannot touch) and
-// returns a clipped copy for the caller; ok is false if the entry changed
-// since. Only the cache appends to its own arrays.
-func (c *aggregateCache) extend(subject string, lastSeq uint64, env events.Envelope) (events.Loaded, bool) {
-	if c.max < 0 {
+// returns a clipped copy for the caller; ok is false if the entry does not
+// end at lastSeq. At lastSeq 0 (the stream was empty) a missing entry is
+// started. Only the cache appends to its own arrays.
+func (c *aggregateCache) extend(subject string, lastSeq uint64, envs ...events.Envelope) (events.Loaded, bool) {
+	if c.max < 0 || len(envs) == 0 {
 		return events.Loaded{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l, ok := c.entries[subject]
-	if !ok || l.LastSeq != lastSeq {
+	switch {
+	case !ok && lastSeq == 0:
+		c.evict()
+	case !ok || l.LastSeq != lastSeq:
 		return events.Loaded{}, false
 	}
-	l.Events = append(l.Events, env)
-	l.LastSeq, l.Version = env.Position, uint64(len(l.Events))
+	l.Events = append(l.Events, envs...)
+	l.LastSeq, l.Version = envs[len(envs)-1].Position, uint64(len(l.Events))
 	c.entries[subject] = l
 	l.Events = slices.Clip(l.Events)
 	return l, true
+}
+
+// evict makes room for one more entry. Called with mu held.
+func (c *aggregateCache) evict() {
+	if len(c.entries) < c.max {
+		return
+	}
+	// An arbitrary entry: simple, bounded, good enough for a working set
+	// of open cases.
+	for k := range c.entries {
+		delete(c.entries, k)
+		return
+	}
 }

@@ -149,6 +149,29 @@ func (s *Store) Load(ctx context.Context, id events.StreamID) (events.Loaded, er
 	return out, nil
 }
 
+// LoadCached is Load for a command that decides optimistically: an
+// aggregate this process has cached (loaded, or extended by its own
+// appends) is returned as it is, without a round trip to the server, and
+// checked is false; otherwise it is loaded as by Load and checked is
+// true. A cached aggregate is always a true prefix of the stream (the
+// stream denies deletes and purges), so an append decided on a stale one
+// names a last sequence the subject has moved past and is refused with a
+// conflict: no update is lost. The caller then loads again and decides
+// on the server's state.
+func (s *Store) LoadCached(ctx context.Context, id events.StreamID) (l events.Loaded, checked bool, err error) {
+	if err := id.Validate(); err != nil {
+		return events.Loaded{}, false, err
+	}
+	if c, ok := s.cache.get(id.Subject()); ok {
+		return c, false, nil
+	}
+	l, err = s.Load(ctx, id)
+	return l, true, err
+}
+
+// Now is the time on the clock that stamps the events' RecordedAt.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
 // freshen checks a cached aggregate with one direct get of its subject's
 // last message, a request on the connection's shared reply subscription
 // (a batched get subscribes anew, and its channel of 64k slots cost
@@ -236,6 +259,11 @@ func (s *Store) Append(ctx context.Context, appends ...events.Append) ([]events.
 			return nil, publishError(err)
 		}
 		envs[0].Position = ack.Sequence
+		if ack.Duplicate {
+			// The server dropped the message as a retry of one it holds:
+			// what it holds is not known here, so the cache learns nothing.
+			return envs, nil
+		}
 	default:
 		ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs)
 		if err != nil {
@@ -246,7 +274,39 @@ func (s *Store) Append(ctx context.Context, appends ...events.Append) ([]events.
 			envs[i].Position = first + uint64(i)
 		}
 	}
+	s.remember(appends, msgs, envs)
 	return envs, nil
+}
+
+// remember extends the cache with this process's own recorded appends,
+// so that the next command on the aggregate decides without a round trip.
+// An append was checked by the server against its ExpectedSeq, so it
+// extends a cached aggregate that ends exactly there (or, at 0, starts
+// one: the subject was empty). The events are decoded from the bytes
+// stored, as a load would decode them.
+func (s *Store) remember(appends []events.Append, msgs []*nats.Msg, envs []events.Envelope) {
+	i := 0
+	for _, a := range appends {
+		n := len(a.Events)
+		if n == 0 {
+			continue
+		}
+		recorded := make([]events.Envelope, n)
+		ok := true
+		for j := range n {
+			env, err := s.codec.Decode(msgs[i+j].Data)
+			if err != nil {
+				ok = false
+				break
+			}
+			env.Position = envs[i+j].Position
+			recorded[j] = env
+		}
+		if ok {
+			s.cache.extend(a.Stream.Subject(), a.ExpectedSeq, recorded...)
+		}
+		i += n
+	}
 }
 
 // LastPosition returns the stream's last sequence.

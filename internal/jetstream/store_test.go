@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -162,4 +163,87 @@ func TestCacheFreshenMatchesUncachedLoad(t *testing.T) {
 	check("one event missing")
 	appendN(3)
 	check("three events missing")
+}
+
+// Issue 13: this process's own appends extend the cache, so a command's
+// next LoadCached needs no round trip and equals an uncached load, event
+// for event: a first append on an empty stream, a single event, and an
+// atomic batch over two streams. Another store's write is not seen by
+// LoadCached (checked false), and an append decided on that stale state
+// conflicts: nothing is lost.
+func TestOwnAppendsExtendTheCache(t *testing.T) {
+	a, _ := newStore(t, jetstream.Config{})
+	ctx := context.Background()
+	nc := a.JetStream().Conn()
+	codec := events.NewCodec(events.DefaultRegistry())
+	cold, err := jetstream.Open(ctx, nc, codec, jetstream.Config{CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "c1"}
+	id2 := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "c2"}
+	same := func(step string, s events.StreamID, wantChecked bool) events.Loaded {
+		t.Helper()
+		got, checked, err := a.LoadCached(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := cold.Load(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checked != wantChecked || got.Version != want.Version || got.LastSeq != want.LastSeq || len(got.Events) != len(want.Events) {
+			t.Fatalf("%s: cached %d/%d (checked %v), uncached %d/%d", step, got.Version, got.LastSeq, checked, want.Version, want.LastSeq)
+		}
+		for i := range want.Events {
+			g, w := got.Events[i], want.Events[i]
+			if g.ID != w.ID || g.Position != w.Position || g.Version != w.Version || g.Payload != w.Payload || !g.RecordedAt.Equal(w.RecordedAt) {
+				t.Fatalf("%s: event %d differs: %+v vs %+v", step, i, g, w)
+			}
+		}
+		return got
+	}
+	if _, err := a.Append(ctx, events.Append{Stream: id, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	l := same("new stream", id, false)
+	if _, err := a.Append(ctx, events.Append{Stream: id, ExpectedSeq: l.LastSeq, ExpectedVersion: l.Version, Events: []events.Event{events.DocumentSubmitted{Item: 2, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	l = same("one event", id, false)
+	if _, err := a.Append(ctx,
+		events.Append{Stream: id, ExpectedSeq: l.LastSeq, ExpectedVersion: l.Version, Events: []events.Event{events.DocumentSubmitted{Item: 3, Pages: 1}, events.DocumentSubmitted{Item: 4, Pages: 2}}},
+		events.Append{Stream: id2, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	l = same("batch", id, false)
+	same("batch, second stream", id2, false)
+
+	// Another process writes: this store's cache does not know.
+	b, err := jetstream.Open(ctx, nc, codec, jetstream.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(ctx, events.Append{Stream: id, ExpectedSeq: l.LastSeq, ExpectedVersion: l.Version, Events: []events.Event{events.DocumentSubmitted{Item: 5, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	stale, checked, err := a.LoadCached(ctx, id)
+	if err != nil || checked || stale.LastSeq != l.LastSeq {
+		t.Fatalf("LoadCached after another store's write: seq %d (cached %d), checked %v, %v", stale.LastSeq, l.LastSeq, checked, err)
+	}
+	_, err = a.Append(ctx, events.Append{Stream: id, ExpectedSeq: stale.LastSeq, ExpectedVersion: stale.Version, Events: []events.Event{events.DocumentSubmitted{Item: 6, Pages: 1}}})
+	if !errors.Is(err, events.ErrConflict) {
+		t.Fatalf("an append on the stale cache: %v, want a conflict", err)
+	}
+	// Load asks the server, and the cache follows.
+	if fresh, err := a.Load(ctx, id); err != nil || fresh.Version != l.Version+1 {
+		t.Fatalf("Load after another store's write: version %d, %v", fresh.Version, err)
+	}
+	same("after Load", id, false)
+	// Nothing cached: LoadCached loads.
+	id3 := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "c3"}
+	if _, err := b.Append(ctx, events.Append{Stream: id3, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	same("not cached", id3, true)
 }
