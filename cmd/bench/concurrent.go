@@ -12,7 +12,9 @@ import (
 
 	js "github.com/nats-io/nats.go/jetstream"
 
+	"cihui/internal/app"
 	"cihui/internal/domain"
+	"cihui/internal/events"
 	"cihui/internal/postgres"
 )
 
@@ -21,64 +23,105 @@ import (
 // so the profiles show the server and the bench's own clients.
 var cpuProfile, allocProfile string
 
-// benchConcurrent measures commands from k clients at once, each on its
-// own case, against k raw writers publishing with an expected subject
-// sequence to their own subjects on the same SyncAlways server, in the
-// same run.
+// Each figure measures at least concurrentMin commands: at -n 2000 an
+// HTTP round lasted about a tenth of a second and the ratio moved by
+// ±0.15 from run to run on a shared machine. Each client cycles over
+// casesPerClient cases of its own, so that a case's history (folded by
+// every command) stays as long as at -n 2000 with one case a client.
+const (
+	concurrentMin  = 8000
+	casesPerClient = 4
+)
+
+// benchConcurrent measures commands from k clients at once, each on
+// cases of its own, against k raw writers publishing with an expected
+// subject sequence to their own subjects on the same SyncAlways server,
+// in the same run.
 func benchConcurrent(ctx context.Context, e *env, n int) error {
 	tok, _, err := postgres.NewTokens(e.db).Create(ctx, postgres.TokenInfo{Role: domain.RoleOriginSchool, School: "034501"})
 	if err != nil {
 		return err
 	}
+	n = max(n, concurrentMin)
 	for _, k := range []int{16, 64} {
-		ids := make([]string, k)
-		for i := range ids {
-			if ids[i], _, err = openCase(ctx, e); err != nil {
-				return err
-			}
-		}
-		// Raw and HTTP alternate in rounds, so that both meet the same
-		// moments of a shared machine.
-		const rounds = 4
-		m := n / rounds / k * k
-		var rawD, httpD, rawCPU, httpCPU time.Duration
-		var lat []time.Duration
-		done := 0
-		for r := range rounds {
-			c0 := cpuTime()
-			d, err := rawWriters(ctx, e, k, m)
-			if err != nil {
-				return err
-			}
-			rawD += d
-			c1 := cpuTime()
-			rawCPU += c1 - c0
-			stop := func() {}
-			if k == 16 && r == rounds-1 {
-				if stop, err = startProfiles(); err != nil {
-					return err
-				}
-			}
-			l, d, err := parallel(k, m, func(c, i int) error {
-				return httpPut(e.http.URL+"/v1/referrals/"+ids[c]+"/documents/"+strconv.Itoa(1+(done/k+i)%4), tok, `{"pages":1}`)
-			})
-			stop()
-			if err != nil {
-				return err
-			}
-			httpD += d
-			httpCPU += cpuTime() - c1
-			lat = append(lat, l...)
-			done += m
+		ids, err := openCases(ctx, e, k*casesPerClient)
+		if err != nil {
+			return err
 		}
 		name := fmt.Sprintf("commands_%d_clients", k)
-		emit(Result{Figure: name, Unit: "commands/s", Value: perSec(done, httpD), Baseline: perSec(done, rawD), N: done,
-			Note: fmt.Sprintf("%d HTTP clients, each PUTting documents of its own case (auth, load, rules, append), vs %d raw JetStream writers publishing with an expected subject sequence to their own subjects, SyncAlways, same server; %d alternating rounds", k, k, rounds)})
-		emit(Result{Figure: name + "_p99", Unit: "µs", Value: float64(pct(lat, 0.99).Microseconds()), Baseline: float64(pct(lat, 0.50).Microseconds()), N: len(lat),
-			Note: "p99 command latency; baseline: p50 of the same requests"})
-		emit(Result{Figure: name + "_cpu", Unit: "µs", Value: float64(httpCPU.Microseconds()) / float64(done), Baseline: float64(rawCPU.Microseconds()) / float64(done), N: done,
-			Note: "CPU time of this process (API, clients and the embedded NATS server) per command; baseline: per raw publish. Less sensitive to a shared machine than the rates"})
+		err = versusRaw(ctx, e, k, n, name, k == 16, func(c, j int) error {
+			return httpPut(e.http.URL+"/v1/referrals/"+ids[c*casesPerClient+j%casesPerClient]+"/documents/"+strconv.Itoa(1+j/casesPerClient%4), tok, `{"pages":1}`)
+		}, fmt.Sprintf("%d HTTP clients, each PUTting documents of %d cases of its own in turn (auth, load, rules, append)", k, casesPerClient))
+		if err != nil {
+			return err
+		}
 	}
+	// The same commands without HTTP: where the rest of the gap lies.
+	const k = 16
+	ids, err := openCases(ctx, e, k*casesPerClient)
+	if err != nil {
+		return err
+	}
+	m := app.Meta{Actor: events.Actor{Role: domain.RoleOriginSchool, School: "034501"}}
+	return versusRaw(ctx, e, k, n, "commands_16_callers_no_http", false, func(c, j int) error {
+		_, err := e.svc.SubmitDocument(ctx, m, ids[c*casesPerClient+j%casesPerClient], 1+j/casesPerClient%4, 1, nil, false)
+		return err
+	}, fmt.Sprintf("%d goroutines calling the service's SubmitDocument directly, each on %d cases of its own in turn (load, rules, append; no HTTP, no token check)", k, casesPerClient))
+}
+
+func openCases(ctx context.Context, e *env, n int) ([]string, error) {
+	ids := make([]string, n)
+	for i := range ids {
+		var err error
+		if ids[i], _, err = openCase(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// versusRaw measures n operations op from k clients (client c's j-th
+// operation of the figure) against k raw writers, in alternating rounds
+// so that both meet the same moments of a shared machine, and emits the
+// figure name with its latency and CPU figures. profile: the last round
+// writes the profiles asked for.
+func versusRaw(ctx context.Context, e *env, k, n int, name string, profile bool, op func(c, j int) error, what string) error {
+	const rounds = 4
+	m := n / rounds / k * k
+	var rawD, opD, rawCPU, opCPU time.Duration
+	var lat []time.Duration
+	done := 0
+	for r := range rounds {
+		c0 := cpuTime()
+		d, err := rawWriters(ctx, e, k, m)
+		if err != nil {
+			return err
+		}
+		rawD += d
+		c1 := cpuTime()
+		rawCPU += c1 - c0
+		stop := func() {}
+		if profile && r == rounds-1 {
+			if stop, err = startProfiles(); err != nil {
+				return err
+			}
+		}
+		l, d, err := parallel(k, m, func(c, i int) error { return op(c, done/k+i) })
+		stop()
+		if err != nil {
+			return err
+		}
+		opD += d
+		opCPU += cpuTime() - c1
+		lat = append(lat, l...)
+		done += m
+	}
+	emit(Result{Figure: name, Unit: "commands/s", Value: perSec(done, opD), Baseline: perSec(done, rawD), N: done,
+		Note: fmt.Sprintf("%s, vs %d raw JetStream writers publishing with an expected subject sequence to their own subjects, SyncAlways, same server; %d alternating rounds", what, k, rounds)})
+	emit(Result{Figure: name + "_p99", Unit: "µs", Value: float64(pct(lat, 0.99).Microseconds()), Baseline: float64(pct(lat, 0.50).Microseconds()), N: len(lat),
+		Note: "p99 command latency; baseline: p50 of the same requests"})
+	emit(Result{Figure: name + "_cpu", Unit: "µs", Value: float64(opCPU.Microseconds()) / float64(done), Baseline: float64(rawCPU.Microseconds()) / float64(done), N: done,
+		Note: "CPU time of this process (API, clients and the embedded NATS server) per command; baseline: per raw publish. Less sensitive to a shared machine than the rates"})
 	return nil
 }
 
