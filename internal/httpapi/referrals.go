@@ -223,13 +223,16 @@ func (s *Server) getReferral(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The access record is written while the detail is built (access.go).
+	recorded := s.beginAccess(c, cs.ID)
 	v, err := s.detail(c.Request().Context(), s.reader, cs, a, s.today())
 	if err != nil {
+		_ = recorded()
 		return err
 	}
 	c.Response().Header().Set("ETag", `"`+strconv.FormatUint(cs.Version, 10)+`"`)
 	v.ReadPosition = s.waiter.Position()
-	if err := s.recordAccess(c, cs.ID); err != nil {
+	if err := recorded(); err != nil {
 		return err
 	}
 	if cs.Stage == string(domain.StageWaitlisted) {
