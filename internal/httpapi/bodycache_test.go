@@ -24,20 +24,9 @@ func TestListBodyKeptForTheSameCallerUntilTheReadModelsMove(t *testing.T) {
 	school := e.Token(domain.RoleOriginSchool, "034501")
 	worker := e.Token(domain.RoleSocialWorker, "")
 	admin := e.Token(domain.RoleAdmin, "")
-	id, _ := open(t, e, school, testenv.ValidReferral(testenv.NewNationalID()))
-	if r := e.Do("PUT", referralPath(id)+"/documents/1", school, map[string]any{"pages": 2}); r.Status != http.StatusOK {
-		t.Fatalf("submit = %d: %s", r.Status, r.Body)
-	}
 	const note = "檢核備註：第二頁模糊"
-	r := e.Do("PUT", referralPath(id)+"/documents/1", worker, map[string]any{"conforms": false, "note": note})
-	if r.Status != http.StatusOK {
-		t.Fatalf("check = %d: %s", r.Status, r.Body)
-	}
-	var res struct {
-		Position uint64 `json:"position"`
-	}
-	r.Decode(t, &res)
-	path := fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", res.Position)
+	id, pos := checkedWithNote(t, e, school, worker, note) // readcache_test.go
+	path := fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", pos)
 
 	before := len(accessLog(t, e, admin, "case="+id))
 	first := mustStatus(t, e.Do("GET", path, worker, nil), http.StatusOK).Body
@@ -56,9 +45,12 @@ func TestListBodyKeptForTheSameCallerUntilTheReadModelsMove(t *testing.T) {
 	}
 
 	// A write: the next read at its position shows it.
-	r = e.Do("PUT", referralPath(id)+"/documents/1", worker, map[string]any{"conforms": true})
+	r := e.Do("PUT", referralPath(id)+"/documents/1", worker, map[string]any{"conforms": true})
 	if r.Status != http.StatusOK {
 		t.Fatalf("check again = %d: %s", r.Status, r.Body)
+	}
+	var res struct {
+		Position uint64 `json:"position"`
 	}
 	r.Decode(t, &res)
 	after := mustStatus(t, e.Do("GET", fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", res.Position), worker, nil), http.StatusOK).Body

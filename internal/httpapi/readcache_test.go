@@ -20,22 +20,11 @@ func TestSharedListPageKeepsEachCallersView(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	school := e.Token(domain.RoleOriginSchool, "034501")
 	worker := e.Token(domain.RoleSocialWorker, "")
-	id, _ := open(t, e, school, testenv.ValidReferral(testenv.NewNationalID()))
-	if r := e.Do("PUT", referralPath(id)+"/documents/1", school, map[string]any{"pages": 2}); r.Status != http.StatusOK {
-		t.Fatalf("submit = %d: %s", r.Status, r.Body)
-	}
 	const note = "檢核備註：缺頁"
-	r := e.Do("PUT", referralPath(id)+"/documents/1", worker, map[string]any{"conforms": false, "note": note})
-	if r.Status != http.StatusOK {
-		t.Fatalf("check = %d: %s", r.Status, r.Body)
-	}
-	var res struct {
-		Position uint64 `json:"position"`
-	}
-	r.Decode(t, &res)
+	_, pos := checkedWithNote(t, e, school, worker, note)
 	// Both scopes list the case; the school's page and the worker's are
 	// different pages, each shared by its concurrent readers.
-	path := fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", res.Position)
+	path := fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", pos)
 	if r := e.Do("GET", path, worker, nil); r.Status != http.StatusOK { // the page cached
 		t.Fatalf("GET = %d: %s", r.Status, r.Body)
 	}
@@ -66,8 +55,28 @@ func TestSharedListPageKeepsEachCallersView(t *testing.T) {
 	}
 	// Another case, then the list at its position shows it.
 	id2, pos2 := open(t, e, school, testenv.ValidReferral(testenv.NewNationalID()))
-	r = e.Do("GET", fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", pos2), school, nil)
+	r := e.Do("GET", fmt.Sprintf("/v1/referrals?limit=50&min_position=%d", pos2), school, nil)
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), id2) {
 		t.Fatalf("the list at the write's position lacks it: %d %s", r.Status, r.Body)
 	}
+}
+
+// checkedWithNote files a referral, submits its item 1 and has the social
+// worker find it not conforming with note; it returns the case and the
+// check's position.
+func checkedWithNote(t *testing.T, e *testenv.Env, school, worker, note string) (id string, pos uint64) {
+	t.Helper()
+	id, _ = open(t, e, school, testenv.ValidReferral(testenv.NewNationalID()))
+	if r := e.Do("PUT", referralPath(id)+"/documents/1", school, map[string]any{"pages": 2}); r.Status != http.StatusOK {
+		t.Fatalf("submit = %d: %s", r.Status, r.Body)
+	}
+	r := e.Do("PUT", referralPath(id)+"/documents/1", worker, map[string]any{"conforms": false, "note": note})
+	if r.Status != http.StatusOK {
+		t.Fatalf("check = %d: %s", r.Status, r.Body)
+	}
+	var res struct {
+		Position uint64 `json:"position"`
+	}
+	r.Decode(t, &res)
+	return id, res.Position
 }
