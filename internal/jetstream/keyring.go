@@ -137,9 +137,10 @@ func (k *KeyRing) DataKey(ctx context.Context, keyID string, create bool) ([]byt
 		// tombstone before it deletes the key, so a key read before no
 		// tombstone was found was not being erased. Two direct gets on the
 		// connection's shared reply subscription: one batched get of both
-		// subscribed anew, with a channel of 64k slots (512 kB a key
-		// fetched, a quarter of the API's allocations under the read
-		// load at 10,000 cases; issue 13).
+		// subscribed anew each time, with a channel of the connection's
+		// sync queue length (32 kB at the API's 4,096 slots): a quarter of
+		// the API's allocations under the read load at 10,000 cases
+		// (issue 13).
 		m, err := k.last(ctx, keySubject+keyID)
 		if err != nil {
 			return nil, err
