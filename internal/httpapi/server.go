@@ -488,7 +488,28 @@ func commandResponse(c echo.Context, status int, res app.Result) error {
 	if res.Replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
+	if b, ok := appendResult(make([]byte, 0, 96), res); ok && c.Request().URL.RawQuery == "" && !c.Echo().Debug {
+		// The bytes c.JSON writes, without its reflection (issue 13).
+		return c.JSONBlob(status, b)
+	}
 	return c.JSON(status, res)
+}
+
+// appendResult appends res as encoding/json writes it, with the newline
+// of json.Encoder; ok is false for an id with a character JSON escapes.
+func appendResult(b []byte, res app.Result) ([]byte, bool) {
+	for i := range len(res.ID) {
+		if ch := res.ID[i]; !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '-' || ch == '_' || ch == '.') {
+			return b, false
+		}
+	}
+	b = append(b, `{"id":"`...)
+	b = append(b, res.ID...)
+	b = append(b, `","version":`...)
+	b = strconv.AppendUint(b, res.Version, 10)
+	b = append(b, `,"position":`...)
+	b = strconv.AppendUint(b, res.Position, 10)
+	return append(b, "}\n"...), true
 }
 
 // awaitPosition honours ?min_position / X-Min-Position: it waits, bounded,
