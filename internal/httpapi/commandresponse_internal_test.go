@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
+	"testing/iotest"
 
 	"cihui/internal/app"
 )
@@ -33,5 +35,21 @@ func TestAppendResultMatchesEncodingJSON(t *testing.T) {
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("%+v: %q, encoding/json %q", res, got, want.Bytes())
 		}
+	}
+}
+
+// readAll reads what io.ReadAll reads, whatever length was declared.
+func TestReadAllWhateverDeclared(t *testing.T) {
+	for _, size := range []int{0, 1, 11, 511, 512, 513, 5000, 70 << 10} {
+		body := bytes.Repeat([]byte("x"), size)
+		for _, declared := range []int64{-1, 0, int64(size), int64(size) + 7, int64(size / 2)} {
+			got, err := readAll(iotest.OneByteReader(bytes.NewReader(body)), declared)
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("size %d declared %d: %d bytes, %v", size, declared, len(got), err)
+			}
+		}
+	}
+	if _, err := readAll(iotest.ErrReader(errors.New("boom")), 4); err == nil {
+		t.Fatal("a read error was not reported")
 	}
 }
