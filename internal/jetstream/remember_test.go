@@ -155,3 +155,38 @@ func fillPayload(v reflect.Value, rng *rand.Rand) {
 		panic("fillPayload: no filler for " + v.Type().String())
 	}
 }
+
+// A single event with an idempotency key carries its derived id as
+// Nats-Msg-Id; one without a key carries none: its random id would never
+// come again, and the server would keep it for its whole duplicate
+// window, in the stream's serial write path (issue 13). (A retry of the
+// same append meets the expected-sequence check first, and conflicts;
+// the app recognises it in the stream: app.replay.)
+func TestMsgIDOnlyWithIdempotencyKey(t *testing.T) {
+	s, _ := newStore(t, jetstream.Config{})
+	ctx := context.Background()
+	keyed := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "k1"}
+	plain := events.StreamID{Branch: "x", Type: events.AggregateReferral, ID: "p1"}
+	a := events.Append{Stream: keyed, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}},
+		Meta: events.Metadata{IdempotencyKey: "key-1", RequestHash: "h"}}
+	first, err := s.Append(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, events.Append{Stream: plain, Events: []events.Event{events.DocumentSubmitted{Item: 1, Pages: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.JetStream().Stream(ctx, s.StreamName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[events.StreamID]string{keyed: first[0].ID, plain: ""} {
+		m, err := st.GetLastMsgForSubject(ctx, id.Subject())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get("Nats-Msg-Id"); got != want {
+			t.Errorf("%s: Nats-Msg-Id %q, want %q", id.ID, got, want)
+		}
+	}
+}

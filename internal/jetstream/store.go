@@ -217,6 +217,7 @@ func (s *Store) Append(ctx context.Context, appends ...events.Append) ([]events.
 	var msgs []*nats.Msg
 	var envs []events.Envelope
 	recorded := s.now().UTC()
+	keyed := false // the (single) message's append has an idempotency key
 	for _, a := range appends {
 		if err := a.Stream.Validate(); err != nil {
 			return nil, err
@@ -249,13 +250,20 @@ func (s *Store) Append(ctx context.Context, appends ...events.Append) ([]events.
 			}
 			msgs = append(msgs, m)
 			envs = append(envs, env)
+			keyed = a.Meta.IdempotencyKey != ""
 		}
 	}
 	switch len(msgs) {
 	case 0:
 		return nil, nil
 	case 1:
-		msgs[0].Header.Set(js.MsgIDHeader, envs[0].ID)
+		if keyed {
+			// The id derives from the key. A random id (no key) is not
+			// sent: it would never come again, and the server would
+			// track it for its whole duplicate window, in the stream's
+			// serial write path, for nothing (issue 13).
+			msgs[0].Header.Set(js.MsgIDHeader, envs[0].ID)
+		}
 		ack, err := s.js.PublishMsg(ctx, msgs[0])
 		if err != nil {
 			return nil, publishError(err)
