@@ -32,6 +32,8 @@ type Service struct {
 	PersonCases PersonCaseIndex
 
 	calendars sync.Map // branch → builtCalendar (calendar.go)
+	// referralFolds keeps folded referrals for commands (foldcache.go).
+	referralFolds referralFolds
 }
 
 // Meta is what the caller of a command adds to it.

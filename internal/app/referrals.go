@@ -20,15 +20,13 @@ func (s *Service) referralRun(ctx context.Context, m Meta, id string, optimistic
 	if err != nil {
 		return Result{}, err
 	}
+	key := stream.Subject()
 	return s.run(ctx, stream, m, optimistic, func(loaded events.Loaded) ([]events.Event, error) {
-		var r domain.Referral
-		for _, env := range loaded.Events {
-			r.Apply(env)
-		}
+		r := s.referralFolds.fold(key, loaded)
 		if !r.Exists() || !r.VisibleTo(m.Actor) {
 			return nil, domain.Errorf(domain.ENotFound, "no such referral")
 		}
-		return decide(&r)
+		return decide(r)
 	})
 }
 

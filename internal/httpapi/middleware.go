@@ -68,7 +68,11 @@ func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.ContentLength == 0 {
 			return next(c)
 		}
-		mt, params, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+		ct := req.Header.Get(echo.HeaderContentType)
+		if ct == echo.MIMEApplicationJSON {
+			return next(c) // what every client sends, without parsing (issue 13)
+		}
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || mt != echo.MIMEApplicationJSON {
 			return errMediaType()
 		}
