@@ -44,6 +44,10 @@ type bodyKey struct {
 	filter projections.CaseFilter
 	actor  events.Actor
 	day    calendar.Date
+	// outside is what else the body shows that is not in the read models
+	// and so does not move their mark (a branch's cap, configured in its
+	// own table).
+	outside int
 }
 
 type cachedBody struct {

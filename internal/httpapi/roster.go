@@ -41,27 +41,32 @@ func (s *Server) capacity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ro, err := s.reader.RosterOn(ctx, branchOf(a), on)
-	if err != nil {
-		return err
-	}
-	cp := app.Capacity{Cap: capOf, On: on.String(), Held: ro.Held, Enrolled: ro.Enrolled, AdmittedAwaiting: ro.Held - ro.Enrolled,
-		Free: max(0, capOf-ro.Held), Waiting: ro.Waiting}
-	ids := make([]string, len(cp.Waiting))
-	for i, w := range cp.Waiting {
-		ids[i] = w.CaseID
-	}
-	briefs, err := s.reader.Briefs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	out := CapacityView{Capacity: cp, Waiting: make([]WaitingView, 0, len(ids))}
-	for i, w := range cp.Waiting {
-		b := briefs[w.CaseID]
-		b.ID, b.ApplicationPosition, b.Alias = w.CaseID, w.ApplicationPosition, domain.Alias(w.CaseID)
-		out.Waiting = append(out.Waiting, WaitingView{Rank: i + 1, CaseBrief: b})
-	}
-	return c.JSON(http.StatusOK, out)
+	// Aliases only: no access record; kept as the list pages are
+	// (bodycache.go), with the cap in the key: it is configured outside
+	// the read models.
+	return s.keptOrBuilt(c, bodyKey{route: "capacity", actor: a, day: on, outside: capOf}, func() (any, []string, bool, error) {
+		ro, err := s.reader.RosterOn(ctx, branchOf(a), on)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		cp := app.Capacity{Cap: capOf, On: on.String(), Held: ro.Held, Enrolled: ro.Enrolled, AdmittedAwaiting: ro.Held - ro.Enrolled,
+			Free: max(0, capOf-ro.Held), Waiting: ro.Waiting}
+		ids := make([]string, len(cp.Waiting))
+		for i, w := range cp.Waiting {
+			ids[i] = w.CaseID
+		}
+		briefs, err := s.reader.Briefs(ctx, ids)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		out := CapacityView{Capacity: cp, Waiting: make([]WaitingView, 0, len(ids))}
+		for i, w := range cp.Waiting {
+			b := briefs[w.CaseID]
+			b.ID, b.ApplicationPosition, b.Alias = w.CaseID, w.ApplicationPosition, domain.Alias(w.CaseID)
+			out.Waiting = append(out.Waiting, WaitingView{Rank: i + 1, CaseBrief: b})
+		}
+		return out, nil, true, nil
+	})
 }
 
 // awaitRoster waits, bounded, until the read models reflect the branch's
