@@ -94,7 +94,7 @@ func (bc *bodyCache) put(mark, now projections.Mark, key bodyKey, b cachedBody) 
 // record of the cases shown is written before the body is sent.
 func (s *Server) keptOrBuilt(c echo.Context, key bodyKey, build func() (out any, ids []string, keep bool, err error)) error {
 	mark := s.waiter.Mark()
-	_, pretty := c.QueryParams()["pretty"] // c.JSON indents; nothing kept
+	pretty := indented(c) // nothing kept is sent, nothing sent is kept
 	if b, ok := s.bodies.get(mark, key); ok && !pretty {
 		if err := s.recordAccess(c, b.ids...); err != nil {
 			return err

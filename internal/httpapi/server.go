@@ -511,11 +511,18 @@ func commandResponse(c echo.Context, status int, res app.Result) error {
 	if res.Replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
-	if b, ok := appendResult(make([]byte, 0, 96), res); ok && c.Request().URL.RawQuery == "" && !c.Echo().Debug {
+	if b, ok := appendResult(make([]byte, 0, 96), res); ok && !indented(c) {
 		// The bytes c.JSON writes, without its reflection (issue 13).
 		return c.JSONBlob(status, b)
 	}
 	return c.JSON(status, res)
+}
+
+// indented reports whether c.JSON indents its answer (echo's debug mode,
+// or ?pretty): bytes encoded ahead of it are then not what it writes.
+func indented(c echo.Context) bool {
+	_, pretty := c.QueryParams()["pretty"]
+	return pretty || c.Echo().Debug
 }
 
 // appendResult appends res as encoding/json writes it, with the newline
