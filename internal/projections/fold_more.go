@@ -310,52 +310,41 @@ func (f *fold) foldAdmission(env events.Envelope, sqlStream func(events.Envelope
 		f.letter(env, e.Letter)
 		f.open(env, domain.DutyDropoutReport, strconv.Itoa(e.Episode), nil)
 	case events.DropoutReported:
-		i, held := f.epIndex[epKey{id, e.Episode}]
+		r, held := f.episodeRow(id, e.Episode, env)
 		if !held {
 			return false
 		}
-		f.caseOf(id)
-		r := f.episodes[i]
-		r[7], r[6] = e.ReportedOn.String(), env.Position
+		r[7] = e.ReportedOn.String()
 		f.done(env, domain.DutyDropoutReport, strconv.Itoa(e.Episode), e.ReportedOn.String())
 	case events.DropoutFollowUpLogged:
-		i, held := f.epIndex[epKey{id, e.Episode}]
+		r, held := f.episodeRow(id, e.Episode, env)
 		if !held {
 			return false
 		}
-		f.caseOf(id)
-		r := f.episodes[i]
 		on := e.On.String()
 		r[8] = r[8].(int) + 1
 		if r[9] == nil || on > r[9].(string) {
 			r[9] = on
 		}
-		r[6] = env.Position
 		f.awardFacts = append(f.awardFacts, []any{env.Position, 0, env.Branch, id, e.Kind, e.Party, on})
 	case events.DropoutFound:
-		i, held := f.epIndex[epKey{id, e.Episode}]
+		r, held := f.episodeRow(id, e.Episode, env)
 		if !held {
 			return false
 		}
-		f.caseOf(id)
-		r := f.episodes[i]
-		r[12], r[6] = e.FoundOn.String(), env.Position
+		r[12] = e.FoundOn.String()
 	case events.DropoutReturned:
-		i, held := f.epIndex[epKey{id, e.Episode}]
+		r, held := f.episodeRow(id, e.Episode, env)
 		if !held {
 			return false
 		}
-		f.caseOf(id)
-		r := f.episodes[i]
-		r[13], r[6] = e.ReturnedOn.String(), env.Position
+		r[13] = e.ReturnedOn.String()
 	case events.DropoutClosed:
-		i, held := f.epIndex[epKey{id, e.Episode}]
+		r, held := f.episodeRow(id, e.Episode, env)
 		if !held {
 			return false
 		}
-		f.caseOf(id)
-		r := f.episodes[i]
-		r[10], r[11], r[6] = e.ClosedOn.String(), e.Outcome, env.Position
+		r[10], r[11] = e.ClosedOn.String(), e.Outcome
 	case events.LegalHoldPlaced:
 		f.caseOf(id)
 		if _, seen := f.holds[id]; !seen {
@@ -366,6 +355,20 @@ func (f *fold) foldAdmission(env events.Envelope, sqlStream func(events.Envelope
 		return false
 	}
 	return true
+}
+
+// episodeRow returns the dropout_episodes row of an episode opened in this
+// batch, with env counted on its case and as the row's position; false:
+// the episode began in an earlier batch, and env goes by its SQL.
+func (f *fold) episodeRow(id string, episode int, env events.Envelope) ([]any, bool) {
+	i, held := f.epIndex[epKey{id, episode}]
+	if !held {
+		return nil, false
+	}
+	f.caseOf(id)
+	r := f.episodes[i]
+	r[6] = env.Position
+	return r, true
 }
 
 // waitlisted_position as the run leaves it.
