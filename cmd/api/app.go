@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,7 +116,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.Addr, "addr", "CIHUI_ADDR", "127.0.0.1:8080", "HTTP listen address")
+	config.StringFlag(fs, &m.Addr, "addr", "CIHUI_ADDR", "127.0.0.1:8080", "HTTP listen address; port 0 picks a free one, named in <data-dir>/endpoints.json")
 	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory: embedded NATS storage, local PostgreSQL cluster, dev tokens")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: start a local cluster under <data-dir>/pg")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "external NATS URL; empty: run an embedded server with storage under <data-dir>/nats")
@@ -263,8 +264,17 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	// The HTTP port is bound now, before the endpoints file names it:
+	// a port in use fails the start here, and --addr with port 0 gets a
+	// free one, which the file and the log then give.
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		return fmt.Errorf("HTTP listen address %s: %w", m.Addr, err)
+	}
+	m.closers = append(m.closers, func() { _ = ln.Close() })
+	apiURL := "http://" + ln.Addr().String()
 	if m.natsSrv != nil || m.cluster != nil {
-		if err := config.WriteEndpoints(m.DataDir, config.Endpoints{DatabaseURL: m.DatabaseURL, NATSURL: natsURL, PID: os.Getpid()}); err != nil {
+		if err := config.WriteEndpoints(m.DataDir, config.Endpoints{DatabaseURL: m.DatabaseURL, NATSURL: natsURL, APIURL: apiURL, PID: os.Getpid()}); err != nil {
 			return err
 		}
 		m.closers = append(m.closers, func() { config.RemoveEndpoints(m.DataDir) })
@@ -336,8 +346,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Start(m.Addr) }()
-	m.log.Info("API listening", "addr", "http://"+m.Addr)
+	go func() { errc <- srv.Serve(ln) }()
+	m.log.Info("API listening", "addr", apiURL)
 	select {
 	case err := <-errc:
 		return err

@@ -14,7 +14,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -204,9 +203,8 @@ func startAtRestSystem(t *testing.T, dir string) *atRestSystem {
 	if out, err := exec.Command("go", "build", "-o", bin, "cihui/cmd/projector").CombinedOutput(); err != nil {
 		t.Fatalf("building the projector: %v\n%s", err, out)
 	}
-	addr := freeAddr(t)
 	m := NewMain()
-	if _, err := m.ParseFlags([]string{"--data-dir", dir, "--addr", addr, "--nats-listen", "127.0.0.1:-1", "--dev", "--log-level", "error"}); err != nil {
+	if _, err := m.ParseFlags([]string{"--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1", "--dev", "--log-level", "error"}); err != nil {
 		t.Fatal(err)
 	}
 	m.Clock = domain.ClockFunc(func() time.Time { return time.Date(2026, 2, 11, 9, 0, 0, 0, domain.Taipei) })
@@ -214,7 +212,7 @@ func startAtRestSystem(t *testing.T, dir string) *atRestSystem {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	var once sync.Once
-	sys := &atRestSystem{dir: dir, api: "http://" + addr}
+	sys := &atRestSystem{dir: dir}
 	sys.stopAPI = func() {
 		once.Do(func() {
 			cancel()
@@ -246,6 +244,7 @@ func startAtRestSystem(t *testing.T, dir string) *atRestSystem {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sys.api = ep.APIURL
 	if sys.db, err = postgres.Open(wctx, ep.DatabaseURL); err != nil {
 		t.Fatal(err)
 	}
@@ -270,15 +269,6 @@ func startAtRestSystem(t *testing.T, dir string) *atRestSystem {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return sys
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func (s *atRestSystem) do(t *testing.T, method, path, role string, body any) (int, map[string]any) {

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"cihui/internal/config"
 )
 
 // Issue 12, finding 1: with the system running (bin/api on a data
@@ -32,18 +36,21 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 	}
 	api, projector := filepath.Join(bins, "api"), filepath.Join(bins, "projector")
 	dir := atRestDataDir(t)
-	addr, natsAddr := freeAddr(t), freeAddr(t)
 	env := append(os.Environ(), "DATABASE_URL=", "NATS_URL=", "CIHUI_MASTER_KEY=", "CIHUI_DATA_DIR=")
 
-	srv := exec.Command(api, "--dev", "--data-dir", dir, "--addr", addr, "--nats-listen", natsAddr, "--log-level", "warn")
+	// Ports the API picks itself: a port picked here and freed could be
+	// taken by another package's server before the API binds it, and
+	// then /readyz would be answered by that server.
+	srv := exec.Command(api, "--dev", "--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1", "--log-level", "warn")
 	srv.Env = env
-	var srvLog bytes.Buffer
+	var srvLog lockedBuffer
 	srv.Stderr = &srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = srv.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = srv.Process.Signal(os.Interrupt)
 		select {
@@ -52,7 +59,7 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 			_ = srv.Process.Kill()
 		}
 	})
-	base := "http://" + addr
+	var base string
 	ready := func() int {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -62,10 +69,16 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 		return resp.StatusCode
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for ready() != http.StatusOK {
+	for {
+		if ep, ok, _ := config.RunningEndpoints(dir); ok && ep.PID == srv.Process.Pid && ep.APIURL != "" {
+			base = ep.APIURL
+			if ready() == http.StatusOK {
+				break
+			}
+		}
 		select {
-		case err := <-exited:
-			t.Fatalf("the API exited: %v\n%s", err, srvLog.String())
+		case <-exited:
+			t.Fatalf("the API exited: %v\n%s", exitErr, srvLog.String())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -93,7 +106,13 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("%s %q: %v\n%s%s", filepath.Base(bin), args, err, out, stderr.String())
+			state := "running"
+			select {
+			case <-exited:
+				state = fmt.Sprintf("exited: %v", exitErr)
+			default:
+			}
+			t.Fatalf("%s %q: %v\n%s%s\nthe API (%s) logged:\n%s", filepath.Base(bin), args, err, out, stderr.String(), state, srvLog.String())
 		}
 		return string(out)
 	}
@@ -155,7 +174,7 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 		t.Errorf("keys rotate while the API runs: %v\n%s", err, out)
 	}
 	// A second API on the same data directory refuses to start.
-	cmd = exec.Command(api, "--dev", "--data-dir", dir, "--addr", freeAddr(t), "--nats-listen", freeAddr(t))
+	cmd = exec.Command(api, "--dev", "--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1")
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "already runs") {
 		t.Errorf("a second API on the same data directory: %v\n%s", err, out)
@@ -166,4 +185,23 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 	if got := postmaster(); got != pgPID {
 		t.Errorf("PostgreSQL is process %s at the end, was %s", got, pgPID)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -47,7 +47,10 @@ func BoolFlag(fs *flag.FlagSet, p *bool, flagName, envName string, def bool, usa
 type Endpoints struct {
 	DatabaseURL string `json:"database_url"`
 	NATSURL     string `json:"nats_url"`
-	PID         int    `json:"pid"`
+	// APIURL is where the API serves HTTP, as bound: with --addr on
+	// port 0, the port it was given.
+	APIURL string `json:"api_url,omitempty"`
+	PID    int    `json:"pid"`
 }
 
 // EndpointsFile is the file's name inside the data directory.

@@ -631,15 +631,6 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(status, r)
 }
 
-// Start serves on addr until Shutdown.
-func (s *Server) Start(addr string) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(l)
-}
-
 // Serve serves on l until Shutdown, with the server's Limits.
 func (s *Server) Serve(l net.Listener) error {
 	err := s.http.Serve(l)
