@@ -302,6 +302,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(access.Collectors()...)
 	svc := &app.Service{
 		Store: store, Sealer: sealer, Clock: m.clock(),
 		Branches: branches.Get, BranchCache: branches, PersonCases: reader,

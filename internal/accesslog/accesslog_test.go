@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"cihui/internal/accesslog"
 	"cihui/internal/jetstream"
@@ -144,6 +146,27 @@ func TestGroupCommit_EveryAcknowledgedRecordIsInTheStream(t *testing.T) {
 	}
 	if msgs >= n {
 		t.Errorf("%d messages for %d concurrent records: no group commit", msgs, n)
+	}
+	// The metrics: a wait per record, a publish per message, and the
+	// batches' records add up to the records.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(l.Collectors()...)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*dto.Histogram{}
+	for _, f := range fams {
+		got[f.GetName()] = f.GetMetric()[0].GetHistogram()
+	}
+	if c := got["cihui_access_record_wait_seconds"].GetSampleCount(); c != n {
+		t.Errorf("record waits observed: %d, want %d", c, n)
+	}
+	if c := got["cihui_access_publish_seconds"].GetSampleCount(); c != uint64(msgs) {
+		t.Errorf("publishes observed: %d, want %d", c, msgs)
+	}
+	if b := got["cihui_access_batch_records"]; b.GetSampleCount() != uint64(msgs) || b.GetSampleSum() != n {
+		t.Errorf("batches observed: %d holding %v records, want %d holding %d", b.GetSampleCount(), b.GetSampleSum(), msgs, n)
 	}
 }
 
