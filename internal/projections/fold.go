@@ -46,11 +46,11 @@ import (
 // commitFast applies a batch of a rebuild through the in-memory folds, with
 // its checkpoint, in one transaction; done is false when the batch is to
 // be applied by the live path instead.
-func (p *Projector) commitFast(ctx context.Context, batch []events.Envelope, undecodable map[uint64]bool, last uint64) (res batchResult, done bool, err error) {
+func (p *Projector) commitFast(ctx context.Context, batch []events.Envelope, undecodable map[uint64]bool, last uint64, pre *prefolded) (res batchResult, done bool, err error) {
 	if !p.fast || len(undecodable) > 0 {
 		return res, false, nil
 	}
-	res, done, err = p.foldBatch(ctx, batch, last)
+	res, done, err = p.foldBatch(ctx, batch, last, pre)
 	defer func() {
 		if done {
 			p.folded++
@@ -69,7 +69,79 @@ func (p *Projector) commitFast(ctx context.Context, batch []events.Envelope, und
 	return res, done, err
 }
 
-func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last uint64) (res batchResult, done bool, err error) {
+// prefolded is a batch folded ahead, in memory, with no transaction: the
+// fold foldBatch would make of it when no event is at or before the
+// checkpoint, and the erasures whose rows written before are still to be
+// erased, in order.
+type prefolded struct {
+	f        *fold
+	erasures []events.Envelope
+	// erasedCases are the erasures' cases (some perhaps opened in the
+	// batch, which have no rows written yet).
+	erasedCases []string
+}
+
+// prefold folds the whole batch as foldBatch would, while the batch before
+// it is written (a rebuild's catch-up). It returns nil if an event would
+// be applied by its SQL (a barrier, an event the folds do not cover); then
+// foldBatch folds the batch itself. x learns every case opened in the
+// batch either way; an erasure's cases are found in it rather than by a
+// query.
+func prefold(batch []events.Envelope, x *personIndex) *prefolded {
+	pre := &prefolded{f: newFold()}
+	none := func(events.Envelope) bool { return false }
+	for _, env := range batch {
+		if env.AggregateType == events.AggregateReferral {
+			if e, ok := env.Payload.(events.ReferralOpened); ok {
+				x.add(env.AggregateID, e.PersonKey)
+			}
+		}
+		if pre == nil {
+			continue // the index still learns the batch's cases
+		}
+		if e, ok := env.Payload.(events.PersonErased); ok && env.AggregateType == events.AggregateReferral {
+			erased := x.erased(e.PersonKey)
+			pre.f.eraseHeld(env, erased)
+			pre.erasures = append(pre.erasures, env)
+			for id := range erased {
+				pre.erasedCases = append(pre.erasedCases, id)
+			}
+			continue
+		}
+		if barrier(env) || !pre.f.fold(env, none) {
+			pre = nil
+		}
+	}
+	return pre
+}
+
+// erasePrefolded erases the rows written before of the prefolded batch's
+// erasures, as foldBatch's erase does at each, in one statement per table
+// for all of them: by the cases the prefold found (no query for them),
+// and a person erased twice keeps the first day of erasure.
+func (p *Projector) erasePrefolded(ctx context.Context, tx *sqlx.Tx, pre *prefolded) error {
+	if len(pre.erasures) == 0 {
+		return nil
+	}
+	var keys, on []string
+	seen := map[string]bool{}
+	for _, env := range pre.erasures {
+		k := env.Payload.(events.PersonErased).PersonKey
+		if !seen[k] {
+			seen[k] = true
+			keys, on = append(keys, k), append(on, dateOf(env))
+		}
+	}
+	if err := eraseCaseIDs(ctx, tx, pre.erasedCases); err != nil {
+		return err
+	}
+	return eraseRetention(ctx, tx, keys, on)
+}
+
+// foldBatch applies batch in one transaction with its checkpoint: the
+// runs of folded events written from memory, the others by their SQL.
+// pre is the batch's prefold, if any.
+func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last uint64, pre *prefolded) (res batchResult, done bool, err error) {
 	tx, err := p.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return res, false, err
@@ -109,7 +181,21 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		}
 		return nil
 	}
-	for _, env := range batch {
+	todo := batch
+	if pre != nil && len(batch) > 0 && batch[0].Position > cp {
+		// Every event is after the checkpoint, and every one folded.
+		if err := p.erasePrefolded(ctx, tx, pre); err != nil {
+			return res, false, err
+		}
+		f, res.applied, todo = pre.f, len(batch), nil
+		defer func() {
+			if done {
+				p.prefolded++
+				p.prefoldErasures += len(pre.erasures)
+			}
+		}()
+	}
+	for _, env := range todo {
 		if env.Position <= cp {
 			continue
 		}

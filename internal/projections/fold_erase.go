@@ -24,12 +24,7 @@ func (f *fold) erase(ctx context.Context, tx *sqlx.Tx, p *Projector, env events.
 			done, err = false, errPanic // the live path quarantines it
 		}
 	}()
-	// The rows written before: the live statements, which read only
-	// them (nothing of the fold is written yet).
-	if err := p.applyReferral(ctx, tx, env); err != nil {
-		return false, err
-	}
-	if err := applyRetention(ctx, tx, env); err != nil {
+	if err := p.eraseWritten(ctx, tx, env); err != nil {
 		return false, err
 	}
 	var ids []string
@@ -45,6 +40,23 @@ func (f *fold) erase(ctx context.Context, tx *sqlx.Tx, p *Projector, env events.
 			erased[id] = true
 		}
 	}
+	f.eraseHeld(env, erased)
+	return true, nil
+}
+
+// eraseWritten erases the person's rows written before this part of the
+// batch: the live statements, which read only them (nothing of the fold
+// is written yet).
+func (p *Projector) eraseWritten(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
+	if err := p.applyReferral(ctx, tx, env); err != nil {
+		return err
+	}
+	return applyRetention(ctx, tx, env)
+}
+
+// eraseHeld erases the sealed values of the erased cases in the rows the
+// fold holds, and folds the erasure itself.
+func (f *fold) eraseHeld(env events.Envelope, erased map[string]bool) {
 	// The rows the fold holds.
 	on := dateOf(env)
 	kept := f.personal[:0]
@@ -75,5 +87,37 @@ func (f *fold) erase(ctx context.Context, tx *sqlx.Tx, p *Projector, env events.
 	}
 	f.caseOf(env.AggregateID)
 	f.folded(env)
-	return true, nil
+}
+
+// personIndex knows, for a rebuild's prefold, the cases of each person
+// the rebuild has seen opened: what `SELECT id FROM cases WHERE
+// person_key = $1` answers for the rows written before, and the fold's
+// new cases of the person, together. A case's person key is set when it
+// is opened and never changes, and no case is ever deleted.
+type personIndex struct {
+	cases  map[string][]string // person key -> case ids
+	opened map[string]bool     // case ids
+}
+
+func newPersonIndex() *personIndex {
+	return &personIndex{cases: map[string][]string{}, opened: map[string]bool{}}
+}
+
+// add records that case id of person was opened (the first filing of a
+// case id is the one the read models keep).
+func (x *personIndex) add(id, person string) {
+	if x.opened[id] {
+		return
+	}
+	x.opened[id] = true
+	x.cases[person] = append(x.cases[person], id)
+}
+
+// erased returns the cases of person, as a set.
+func (x *personIndex) erased(person string) map[string]bool {
+	m := make(map[string]bool, len(x.cases[person]))
+	for _, id := range x.cases[person] {
+		m[id] = true
+	}
+	return m
 }

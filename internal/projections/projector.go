@@ -51,6 +51,9 @@ type Projector struct {
 	// folded and fellBack count the rebuild's batches applied by the folds
 	// and by the live path.
 	folded, fellBack int
+	// prefolded counts the folded batches applied from their prefold, and
+	// prefoldErasures the erasures in them.
+	prefolded, prefoldErasures int
 	// bySQL counts the events of folded batches applied by their SQL,
 	// by event type.
 	bySQL map[string]int
@@ -196,6 +199,10 @@ type decodedBatch struct {
 	undecodable map[uint64]bool
 	last        uint64
 	skipped     int
+	// pre is the batch folded ahead, while the batch before it was
+	// written (a rebuild's catch-up); nil if some event of it is not
+	// folded (prefold).
+	pre *prefolded
 }
 
 // decodeBatch decodes a batch of messages (the rebuild decodes the next
@@ -246,7 +253,7 @@ func (p *Projector) decodeBatch(msgs []js.Msg) (decodedBatch, error) {
 // applyDecoded applies a decoded batch and its checkpoint.
 func (p *Projector) applyDecoded(ctx context.Context, d decodedBatch) error {
 	t0, batch, undecodable, last, skipped := d.t0, d.batch, d.undecodable, d.last, d.skipped
-	res, done, err := p.commitFast(ctx, batch, undecodable, last)
+	res, done, err := p.commitFast(ctx, batch, undecodable, last, d.pre)
 	if !done && err == nil {
 		res, err = p.commitBatch(ctx, batch, undecodable, last, false)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	js "github.com/nats-io/nats.go/jetstream"
 
 	"cihui/internal/events"
@@ -53,14 +54,21 @@ type RebuildResult struct {
 	// folds and those the live path applied instead (a failing event, a
 	// quarantined stream).
 	Folded, FellBack int
+	// Prefolded counts the folded batches that were folded ahead, while
+	// the batch before them was written, and PrefoldErasures the
+	// erasures in them.
+	Prefolded, PrefoldErasures int
 	// BySQL is how many events of the folded batches were applied by
 	// their SQL (an event type or an order the folds do not cover).
 	BySQL int
 	// BySQLTypes counts those events by type.
 	BySQLTypes map[string]int
 	// Finish is the part of Duration spent adding the foreign keys and
-	// the deferred indexes and switching.
+	// the deferred indexes, vacuuming and switching.
 	Finish time.Duration
+	// Vacuum is the part of Finish spent in VACUUM (ANALYZE) of the
+	// rebuilt tables.
+	Vacuum time.Duration
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -110,6 +118,17 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		} else if err != nil {
 			return res, err
 		}
+		if res.Vacuum == 0 {
+			// Once, while the API still serves the live tables: the
+			// rebuilt ones go in with their planner statistics, hint bits
+			// and visibility map, rather than autovacuum doing it under
+			// the first reads after the switch.
+			tv := time.Now()
+			if err := vacuumShadow(ctx, o.DB); err != nil {
+				return res, err
+			}
+			res.Vacuum = max(time.Since(tv), time.Nanosecond)
+		}
 		pos, switched, err := switchShadow(ctx, o.DB)
 		if err != nil {
 			return res, err
@@ -118,6 +137,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		if switched {
 			res.Position, res.Events, res.Duration = pos, pos-res.From, time.Since(t0)
 			res.Folded, res.FellBack, res.BySQLTypes = p.folded, p.fellBack, p.bySQL
+			res.Prefolded, res.PrefoldErasures = p.prefolded, p.prefoldErasures
 			for _, n := range p.bySQL {
 				res.BySQL += n
 			}
@@ -143,6 +163,12 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 		return nil
 	}
 	p.known = start
+	var persons *personIndex
+	if p.fast {
+		if persons, err = p.loadPersons(ctx); err != nil {
+			return err
+		}
+	}
 	cons, err := p.js.OrderedConsumer(ctx, p.stream, js.OrderedConsumerConfig{
 		DeliverPolicy: js.DeliverByStartSequencePolicy, OptStartSeq: start + 1})
 	if err != nil {
@@ -173,6 +199,9 @@ func (p *Projector) catchUp(ctx context.Context, target uint64) error {
 			var d decodedBatch
 			if err == nil {
 				d, err = p.decodeHalves(msgs)
+			}
+			if err == nil && persons != nil && len(d.undecodable) == 0 {
+				d.pre = prefold(d.batch, persons)
 			}
 			select {
 			case ch <- next{d, err}:
@@ -256,4 +285,23 @@ func lastSeq(ctx context.Context, j js.JetStream, stream string) (uint64, error)
 		return 0, err
 	}
 	return info.State.LastSeq, nil
+}
+
+// loadPersons returns the person index of the cases written so far (a
+// resumed rebuild's), for the prefolds.
+func (p *Projector) loadPersons(ctx context.Context) (*personIndex, error) {
+	x := newPersonIndex()
+	rows, err := p.db.QueryContext(ctx, `SELECT id, person_key FROM `+pq.QuoteIdentifier(p.schema)+`.cases`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, person string
+		if err := rows.Scan(&id, &person); err != nil {
+			return nil, err
+		}
+		x.add(id, person)
+	}
+	return x, rows.Err()
 }

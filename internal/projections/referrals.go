@@ -100,23 +100,7 @@ func (p *Projector) applyReferral(ctx context.Context, tx *sqlx.Tx, env events.E
 			return err
 		}
 	case events.PersonErased:
-		// Every case of the person loses its sealed personal data: nothing
-		// could open it any more, and less ciphertext kept is better.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM case_personal WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE case_documents SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE case_visits SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`, e.PersonKey); err != nil {
-			return err
-		}
-		if err := eraseSuspensionNotes(ctx, tx, e.PersonKey); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET acceptance_reason = NULL WHERE person_key = $1`, e.PersonKey); err != nil {
-			return err
-		}
+		return erasePersons(ctx, tx, []string{e.PersonKey})
 	case events.ApplicationReturned, events.ApplicationResubmitted, events.ApplicationLapsed, events.IncompleteAccepted:
 		return applyReturns(ctx, tx, env)
 	case events.HomeVisitLogged:
@@ -273,4 +257,35 @@ func Summary(env events.Envelope) string {
 		return s
 	}
 	return rosterSummary(env) // the dated roster's events, else the type (roster.go)
+}
+
+// erasePersons erases what the read models hold sealed of every case of
+// the persons (PersonErased): nothing could open it any more, and less
+// ciphertext kept is better.
+func erasePersons(ctx context.Context, tx *sqlx.Tx, keys []string) error {
+	return eraseCases(ctx, tx, `IN (SELECT id FROM cases WHERE person_key = ANY($1))`, keys)
+}
+
+// eraseCaseIDs is erasePersons for cases known by id (a rebuild's batch of
+// erasures, whose cases the prefold knows).
+func eraseCaseIDs(ctx context.Context, tx *sqlx.Tx, ids []string) error {
+	return eraseCases(ctx, tx, `= ANY($1)`, ids)
+}
+
+// eraseCases erases the sealed values of the cases whose id matches, with
+// the array $1.
+func eraseCases(ctx context.Context, tx *sqlx.Tx, match string, arg []string) error {
+	for _, q := range []string{
+		`DELETE FROM case_personal WHERE case_id %s`,
+		`UPDATE case_documents SET note = NULL WHERE case_id %s`,
+		`UPDATE case_visits SET note = NULL WHERE case_id %s`,
+		`UPDATE case_suspension_log SET note = NULL WHERE case_id %s`,
+		`UPDATE case_adaptation_meetings SET notes = NULL WHERE case_id %s`,
+		`UPDATE cases SET acceptance_reason = NULL WHERE id %s`,
+	} {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(q, match), pq.Array(arg)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

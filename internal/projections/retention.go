@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"cihui/internal/domain"
 	"cihui/internal/domain/calendar"
@@ -34,8 +35,7 @@ func applyRetention(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error
 		_, err = tx.ExecContext(ctx, `UPDATE case_retention SET on_hold = false, hold_reason = NULL, hold_since = NULL WHERE case_id = $1`, id)
 		return err
 	case events.PersonErased:
-		_, err = tx.ExecContext(ctx, `UPDATE case_retention SET erased_on = coalesce(erased_on, $2) WHERE person_key = $1`, e.PersonKey, on)
-		return err
+		return eraseRetention(ctx, tx, []string{e.PersonKey}, []string{on})
 	case events.DocumentSubmitted, events.DocumentChecked, events.HomeVisitLogged, events.AssessmentReportFinished,
 		events.HealthCheckRecorded, events.RegistrationRecorded:
 		// The bulk of a case's events, none of which moves its stage.
@@ -93,4 +93,13 @@ func (r *Reader) RetentionFacts(ctx context.Context) ([]domain.RetentionFacts, e
 		out[i] = x.RetentionFacts
 	}
 	return out, err
+}
+
+// eraseRetention marks every case of each person erased on its day; a
+// case erased before keeps its first day. keys are distinct.
+func eraseRetention(ctx context.Context, tx *sqlx.Tx, keys, on []string) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE case_retention r SET erased_on = coalesce(r.erased_on, t.on_date)
+		FROM unnest($1::text[], $2::date[]) AS t(person_key, on_date) WHERE r.person_key = t.person_key`, pq.Array(keys), pq.Array(on))
+	return err
 }

@@ -234,6 +234,21 @@ func finishShadow(ctx context.Context, db *sqlx.DB) error {
 	return tx.Commit()
 }
 
+// vacuumShadow runs VACUUM (ANALYZE) on the shadow tables: their rows were
+// all just written, so before it the first reader of each page would set
+// its hint bits, the planner would have no statistics, and autovacuum
+// would soon scan every table (all of it under the API's reads).
+func vacuumShadow(ctx context.Context, db *sqlx.DB) error {
+	tables := shadowTables()
+	for i, t := range tables {
+		tables[i] = pq.QuoteIdentifier(ShadowSchema) + "." + pq.QuoteIdentifier(t)
+	}
+	if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+strings.Join(tables, ", ")); err != nil {
+		return fmt.Errorf("projections: vacuuming the rebuilt tables: %w", err)
+	}
+	return nil
+}
+
 // errShadowForeignKey: rows of the shadow build break a foreign key the
 // live projection would have refused them by (it quarantines such an
 // event); the rebuild starts again with the keys in place from the start.

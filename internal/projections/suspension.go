@@ -95,20 +95,6 @@ func suspensionLog(ctx context.Context, tx *sqlx.Tx, env events.Envelope, kind, 
 	return err
 }
 
-// eraseSuspensionNotes clears the sealed notes of every case of an erased
-// person: nothing could open them any more.
-func eraseSuspensionNotes(ctx context.Context, tx *sqlx.Tx, personKey string) error {
-	for _, q := range []string{
-		`UPDATE case_suspension_log SET note = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`,
-		`UPDATE case_adaptation_meetings SET notes = NULL WHERE case_id IN (SELECT id FROM cases WHERE person_key = $1)`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, personKey); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func resolutionOutcome(ctx context.Context, tx *sqlx.Tx, meeting, caseID, outcome string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE meeting_resolutions SET outcome = $3 WHERE meeting_id = $1 AND case_id = $2`, meeting, caseID, outcome)
 	return err
