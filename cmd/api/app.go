@@ -346,6 +346,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	postgres.Warm(ctx, m.db)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	m.log.Info("API listening", "addr", apiURL)

@@ -248,7 +248,7 @@ func (c *Cluster) serverOptions(fsync bool) string {
 		"log_min_messages=log",
 		"log_min_error_statement=panic",
 		"log_error_verbosity=terse",
-		"log_checkpoints=off",
+		"log_checkpoints=on",
 	}
 	if !fsync {
 		settings = append(settings, "fsync=off", "synchronous_commit=off", "full_page_writes=off")

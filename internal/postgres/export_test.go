@@ -1,0 +1,4 @@
+package postgres
+
+// MaxConns is maxConns, for the tests.
+const MaxConns = maxConns
