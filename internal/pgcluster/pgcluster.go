@@ -248,7 +248,7 @@ func (c *Cluster) serverOptions(fsync bool) string {
 		"log_min_messages=log",
 		"log_min_error_statement=panic",
 		"log_error_verbosity=terse",
-		"log_checkpoints=on",
+		"log_checkpoints=off",
 	}
 	if !fsync {
 		settings = append(settings, "fsync=off", "synchronous_commit=off", "full_page_writes=off")
