@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"cihui/internal/config"
+	"cihui/internal/syncbuf"
 )
 
 // Issue 12, finding 1: with the system running (bin/api on a data
@@ -43,7 +43,7 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 	// then /readyz would be answered by that server.
 	srv := exec.Command(api, "--dev", "--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1", "--log-level", "warn")
 	srv.Env = env
-	var srvLog lockedBuffer
+	var srvLog syncbuf.Buffer
 	srv.Stderr = &srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -185,23 +185,4 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 	if got := postmaster(); got != pgPID {
 		t.Errorf("PostgreSQL is process %s at the end, was %s", got, pgPID)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer a child process writes while the test
-// reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,22 +1,22 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"cihui/internal/syncbuf"
 )
 
 // A scheduled job whose run panics with a value built from personal data
 // goes on to its next run, and the log names the panic's type only.
 func TestRunEveryRecoversAPanicWithoutItsValue(t *testing.T) {
 	const marker = "A123456789-MARKER"
-	var mu lockedBuffer
+	var mu syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&mu, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -47,23 +47,4 @@ func TestRunEveryRecoversAPanicWithoutItsValue(t *testing.T) {
 	if !strings.Contains(out, "panic(") {
 		t.Fatalf("the log does not say the run panicked: %s", out)
 	}
-}
-
-// lockedBuffer is a log destination written by the job's goroutine and
-// read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,40 +1,25 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"cihui/internal/domain"
 	"cihui/internal/events"
+	"cihui/internal/syncbuf"
 	"cihui/internal/testenv"
 )
-
-// syncBuffer is a log sink the API and the projectors write to at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
 // leakWatch drives the API and keeps every problem it answers.
 type leakWatch struct {
 	t        *testing.T
 	e        *testenv.Env
-	log      *syncBuffer
+	log      *syncbuf.Buffer
 	problems []string
 }
 
@@ -70,7 +55,7 @@ func (w *leakWatch) do(method, path, token string, body any, want int, headers .
 // sign-ins (invited, not invited, unverified), and a value typed where
 // an id belongs in a path.
 func TestPersonalDataStaysOutOfLogsMetricsAndProblems(t *testing.T) {
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	e := testenv.New(t, testenv.Options{Log: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	w := &leakWatch{t: t, e: e, log: log}
 	a := newActors(e)
