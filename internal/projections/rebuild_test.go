@@ -241,14 +241,7 @@ func TestIssue13RebuildProcessKilledEqualsLiveProjection(t *testing.T) {
 func TestIssue13FastRebuildEqualsLiveProjection(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	seed(t, e, 3)
-	j, err := js.New(e.NC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := benchgen.Generate(context.Background(), j, e.Codec, benchgen.Options{Cases: 90, Chunk: 30, Rare: true, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := generate(t, e, benchgen.Options{Cases: 90, Chunk: 30, Rare: true, Seed: 1})
 	last := seed(t, e, 2)
 	if last <= st.Last {
 		t.Fatalf("positions: %d after %d", last, st.Last)
@@ -339,19 +332,12 @@ func diffDump(a, b string) string {
 // the tables it changed are read from pg_stat_xact_user_tables.
 func TestIssue13FoldedTypesWriteNoOtherTable(t *testing.T) {
 	e := testenv.New(t, testenv.Options{NoProjector: true})
-	j, err := js.New(e.NC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := benchgen.Generate(context.Background(), j, e.Codec, benchgen.Options{Cases: 24, Chunk: 12, Rare: true, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := generate(t, e, benchgen.Options{Cases: 24, Chunk: 12, Rare: true, Seed: 2})
 	ctx := context.Background()
 	p := e.NewProjector()
 	wrote := map[string]map[string]bool{}
 	for pos := uint64(1); pos <= st.Last; pos++ {
-		msg, err := j.Stream(ctx, e.Store.StreamName())
+		msg, err := e.Store.JetStream().Stream(ctx, e.Store.StreamName())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -427,14 +413,7 @@ func TestIssue13FoldedTypesWriteNoOtherTable(t *testing.T) {
 // erases them too (the prefold finds an erasure's cases without a query).
 func TestIssue13ResumedRebuildErasesCasesWrittenBeforeTheStop(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
-	j, err := js.New(e.NC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := benchgen.Generate(context.Background(), j, e.Codec, benchgen.Options{Cases: 60, Chunk: 30, Rare: true, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := generate(t, e, benchgen.Options{Cases: 60, Chunk: 30, Rare: true, Seed: 2})
 	waitFor(t, e, st.Last)
 	e.StopProjector()
 	live := dumpAll(t, e)
@@ -462,4 +441,18 @@ func TestIssue13ResumedRebuildErasesCasesWrittenBeforeTheStop(t *testing.T) {
 	if got := dumpAll(t, e); got != live {
 		t.Fatalf("the resumed rebuild differs from the live projection:\n%s", diffDump(live, got))
 	}
+}
+
+// generate publishes a generated history into the test's stream.
+func generate(t *testing.T, e *testenv.Env, o benchgen.Options) benchgen.Stats {
+	t.Helper()
+	j, err := js.New(e.NC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := benchgen.Generate(context.Background(), j, e.Codec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
