@@ -77,8 +77,13 @@ type Main struct {
 	cluster *pgcluster.Cluster
 	natsSrv *server.Server
 	nc      *nats.Conn
-	db      *sqlx.DB
-	closers []func()
+	// accessNC is the access log's own connection: a read's record does
+	// not queue behind the key fetches and loads of other reads on nc's
+	// one reader and writer.
+	accessNC *nats.Conn
+	natsOpts []nats.Option // the URL's credentials and reconnects
+	db       *sqlx.DB
+	closers  []func()
 }
 
 // NewMain returns a Main with defaults.
@@ -298,7 +303,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	reader := projections.NewReader(m.db)
-	access, err := m.openAccessLog(ctx, nc)
+	if m.accessNC, err = nats.Connect(natsURL, append(m.natsOpts, nats.Name("cihui-api-access"))...); err != nil {
+		return fmt.Errorf("connecting to NATS: %w", err)
+	}
+	access, err := m.openAccessLog(ctx, m.accessNC)
 	if err != nil {
 		return err
 	}
@@ -392,7 +400,8 @@ func (m *Main) openNATS() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	opts := append(natsAuth, nats.Name("cihui-api"), nats.MaxReconnects(-1))
+	m.natsOpts = append(natsAuth, nats.MaxReconnects(-1))
+	opts := append(m.natsOpts, nats.Name("cihui-api"))
 	if m.serving {
 		// A batched direct get (an aggregate's load, a data key's fetch)
 		// is a sync subscription whose channel the client sizes at 64K
@@ -464,10 +473,13 @@ func (m *Main) Close() {
 	for i := len(m.closers) - 1; i >= 0; i-- {
 		m.closers[i]()
 	}
-	if m.nc != nil {
-		_ = m.nc.Drain()
+	for _, nc := range []*nats.Conn{m.accessNC, m.nc} {
+		if nc == nil {
+			continue
+		}
+		_ = nc.Drain()
 		deadline := time.Now().Add(5 * time.Second)
-		for !m.nc.IsClosed() && time.Now().Before(deadline) {
+		for !nc.IsClosed() && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
