@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -400,7 +401,8 @@ func (m *Main) openNATS() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m.natsOpts = append(natsAuth, nats.MaxReconnects(-1))
+	// Clipped: each connection's options are appended to a copy.
+	m.natsOpts = slices.Clip(append(natsAuth, nats.MaxReconnects(-1)))
 	opts := append(m.natsOpts, nats.Name("cihui-api"))
 	if m.serving {
 		// A batched direct get (an aggregate's load, a data key's fetch)

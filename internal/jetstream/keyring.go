@@ -135,16 +135,16 @@ func (k *KeyRing) DataKey(ctx context.Context, keyID string, create bool) ([]byt
 		// The key and its tombstone: a key with a tombstone (an erasure
 		// that stopped halfway) is destroyed. An erasure writes the
 		// tombstone before it deletes the key, so when the tombstone's
-		// get finds none, the key was there then and not being erased:
-		// the read took place at that moment, whichever get the server
-		// answered first (and a key created for a person found without
-		// either is checked against the tombstone again by create). Two
-		// direct gets on the connection's shared
-		// reply subscription, in flight together (one round trip): one
-		// batched get of both subscribed anew each time, with a channel
-		// of the connection's sync queue length (32 kB at the API's
-		// 4,096 slots), was a quarter of the API's allocations under the
-		// read load at 10,000 cases (issue 13).
+		// get finds none, the key had not been deleted at that moment:
+		// the read took place then, whichever get the server answered
+		// first (and a key created for a person found with neither is
+		// checked against the tombstone again by create). Two direct gets
+		// on the connection's shared reply subscription, in flight
+		// together (one round trip): one batched get of both, subscribed
+		// anew each time with a channel of the connection's sync queue
+		// length (32 kB at the API's 4,096 slots), was a quarter of the
+		// API's allocations under the read load at 10,000 cases (issue
+		// 13).
 		type tomb struct {
 			erased bool
 			err    error
