@@ -27,7 +27,14 @@ type AccessWriter interface {
 // read fails with 503 and sends no data. A response naming no case
 // carries no one's data and is not recorded.
 func (s *Server) recordAccess(c echo.Context, caseIDs ...string) error {
-	return s.beginAccess(c, caseIDs...)()
+	if len(caseIDs) == 0 {
+		return nil
+	}
+	r, err := s.accessRecord(c, caseIDs)
+	if err != nil {
+		return err
+	}
+	return s.accessWritten(c, s.access.Write(c.Request().Context(), r))
 }
 
 // beginAccess starts writing the access record of a read while the read
@@ -36,32 +43,44 @@ func (s *Server) recordAccess(c echo.Context, caseIDs ...string) error {
 // may leave a record of its attempt: the log may hold a read that was not
 // answered, never lack one that was. The record's durable write was most
 // of a case detail's latency under load, after its other work (issue 13).
+// wait is called by the handler, before it returns.
 func (s *Server) beginAccess(c echo.Context, caseIDs ...string) (wait func() error) {
 	if len(caseIDs) == 0 {
 		return func() error { return nil }
 	}
+	r, err := s.accessRecord(c, caseIDs)
+	if err != nil {
+		return func() error { return err }
+	}
+	ctx := c.Request().Context()
+	done := make(chan error, 1)
+	go func() { done <- s.access.Write(ctx, r) }()
+	return func() error { return s.accessWritten(c, <-done) }
+}
+
+// accessRecord is the access record of the caller's read of the cases; an
+// error if no access log is configured.
+func (s *Server) accessRecord(c echo.Context, caseIDs []string) (accesslog.Record, error) {
 	if s.access == nil {
-		return func() error {
-			return domain.Errorf(domain.EUnavailable, "the access log is not configured; personal data is not served")
-		}
+		return accesslog.Record{}, domain.Errorf(domain.EUnavailable, "the access log is not configured; personal data is not served")
 	}
 	a := actorOf(c)
-	r := accesslog.Record{
+	return accesslog.Record{
 		ID: accesslog.NewID(), At: time.Now().UTC(), RequestID: accesslog.SafeRequestID(requestID(c)),
 		Method: c.Request().Method, Route: c.Path(),
 		Actor: accesslog.Actor{Role: string(a.Role), School: a.School, Branch: a.Branch, Person: a.UserID},
 		Cases: caseIDs,
+	}, nil
+}
+
+// accessWritten answers a read by its record's write: a record not written
+// refuses the read.
+func (s *Server) accessWritten(c echo.Context, err error) error {
+	if err != nil {
+		s.log.Error("access record not written; read refused", "request_id", requestID(c), "route", c.Path(), "err", logsafe.Err(err))
+		return domain.Errorf(domain.EUnavailable, "the access log cannot be written; personal data is not served until it can")
 	}
-	ctx, rid, route := c.Request().Context(), requestID(c), c.Path()
-	done := make(chan error, 1)
-	go func() { done <- s.access.Write(ctx, r) }()
-	return func() error {
-		if err := <-done; err != nil {
-			s.log.Error("access record not written; read refused", "request_id", rid, "route", route, "err", logsafe.Err(err))
-			return domain.Errorf(domain.EUnavailable, "the access log cannot be written; personal data is not served until it can")
-		}
-		return nil
-	}
+	return nil
 }
 
 // AccessLogPage is the body of GET /v1/access-log.

@@ -4,9 +4,7 @@ import (
 	"context"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
-	"cihui/internal/domain"
 	"cihui/internal/events"
 )
 
@@ -32,11 +30,7 @@ func applyPerson(ctx context.Context, tx *sqlx.Tx, env events.Envelope) error {
 // setCategories records a referral's statistical categories (R-STAT-2) in
 // the clear; what the event never recorded is unknown.
 func setCategories(ctx context.Context, tx *sqlx.Tx, id string, e events.Categories) error {
-	c := domain.CategoriesOf(e)
-	var identity any // NULL: never recorded
-	if c.IdentityKnown() {
-		identity = pq.Array(c.Identity)
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE cases SET family_background = $2, identity = $3 WHERE id = $1`, id, c.FamilyBackground, identity)
+	row := categoriesRow(e) // as the rebuild's fold writes them
+	_, err := tx.ExecContext(ctx, `UPDATE cases SET family_background = $2, identity = $3 WHERE id = $1`, id, row[0], row[1])
 	return err
 }
