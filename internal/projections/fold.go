@@ -142,7 +142,14 @@ func (p *Projector) erasePrefolded(ctx context.Context, tx *sqlx.Tx, pre *prefol
 // runs of folded events written from memory, the others by their SQL.
 // pre is the batch's prefold, if any.
 func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last uint64, pre *prefolded) (res batchResult, done bool, err error) {
-	tx, err := p.db.BeginTxx(ctx, nil)
+	// The transaction on a connection of its own, which the COPYs use
+	// directly (copy.go).
+	conn, err := p.db.Connx(ctx)
+	if err != nil {
+		return res, false, err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return res, false, err
 	}
@@ -210,7 +217,7 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 			}
 		}
 		if barrier(env) {
-			if err := f.write(ctx, tx); err != nil {
+			if err := f.write(ctx, conn, tx); err != nil {
 				return res, false, err
 			}
 			if err := applySQL(append(deferred, env)); err != nil {
@@ -228,7 +235,7 @@ func (p *Projector) foldBatch(ctx context.Context, batch []events.Envelope, last
 		f.sqlAdmitted(env)
 		deferred = append(deferred, env)
 	}
-	if err := f.write(ctx, tx); err != nil {
+	if err := f.write(ctx, conn, tx); err != nil {
 		return res, false, err
 	}
 	if err := applySQL(deferred); err != nil {
@@ -335,6 +342,9 @@ type fold struct {
 	enrolled map[string][]any
 	enrOrder []string
 	more
+	// conn holds the batch's transaction while write runs: the COPYs
+	// go through it (copy.go).
+	conn *sqlx.Conn
 }
 
 // dutyKey is a case's duty (duties' key within the case's branch and school).
@@ -558,7 +568,9 @@ func (c *foldCase) doc(item int) *docChange {
 
 // write writes the run: new rows by COPY, changes to rows written before by
 // COPY into a temporary table and one UPDATE each.
-func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
+func (f *fold) write(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx) error {
+	f.conn = conn
+	defer func() { f.conn = nil }()
 	var cases, docs, casePatch, docPatch, setPatch [][]any
 	var retained []string // cases written before whose retention the run moves
 	for _, id := range f.order {
@@ -664,7 +676,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 		{"case_retention", []string{"case_id", "person_key", "branch", "academic_year", "grade", "stage", "stage_on", "erased_on"}, f.retention},
 	}
 	for _, c := range copies {
-		if err := copyRows(ctx, tx, c.table, c.cols, c.rows); err != nil {
+		if err := copyRows(ctx, f.conn, c.table, c.cols, c.rows); err != nil {
 			return err
 		}
 	}
@@ -673,7 +685,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			at timestamptz, visit_add int, visited boolean, interviewed boolean, report_set boolean, report_on date) ON COMMIT DELETE ROWS`); err != nil {
 			return err
 		}
-		if err := copyRows(ctx, tx, "fold_case_patch", []string{"id", "version", "position", "at", "visit_add", "visited",
+		if err := copyRows(ctx, f.conn, "fold_case_patch", []string{"id", "version", "position", "at", "visit_add", "visited",
 			"interviewed", "report_set", "report_on"}, casePatch); err != nil {
 			return err
 		}
@@ -696,7 +708,7 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 			conforms boolean, note json) ON COMMIT DELETE ROWS`); err != nil {
 			return err
 		}
-		if err := copyRows(ctx, tx, "fold_doc_patch", []string{"case_id", "item", "submitted", "pages", "issued_on", "submitted_on",
+		if err := copyRows(ctx, f.conn, "fold_doc_patch", []string{"case_id", "item", "submitted", "pages", "issued_on", "submitted_on",
 			"with_dropout_file", "check_set", "checked", "conforms", "note"}, docPatch); err != nil {
 			return err
 		}
@@ -732,41 +744,15 @@ func (f *fold) write(ctx context.Context, tx *sqlx.Tx) error {
 	if err := f.writeDuties(ctx, tx); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "letters", []string{"position", "case_id", "to_school", "student_alias", "subject", "outcome",
+	if err := copyRows(ctx, f.conn, "letters", []string{"position", "case_id", "to_school", "student_alias", "subject", "outcome",
 		"next_step", "meeting", "issued_on"}, f.letters); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "case_visits", []string{"position", "case_id", "kind", "on_date", "note"}, f.visits); err != nil {
+	if err := copyRows(ctx, f.conn, "case_visits", []string{"position", "case_id", "kind", "on_date", "note"}, f.visits); err != nil {
 		return err
 	}
-	return copyRows(ctx, tx, "case_timeline", []string{"position", "case_id", "version", "event_id", "event_type",
+	return copyRows(ctx, f.conn, "case_timeline", []string{"position", "case_id", "version", "event_id", "event_type",
 		"summary", "actor_role", "actor_school", "occurred_at", "recorded_at"}, f.timeline)
-}
-
-// copyRows writes rows into table (found on the search path) by COPY.
-func copyRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = pq.QuoteIdentifier(c)
-	}
-	stmt, err := tx.PrepareContext(ctx, `COPY `+pq.QuoteIdentifier(table)+` (`+strings.Join(quoted, ", ")+`) FROM STDIN`)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, r...); err != nil {
-			stmt.Close()
-			return err
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		stmt.Close()
-		return err
-	}
-	return stmt.Close()
 }
 
 // setColumns are the columns of cases the folds set, with their types.
@@ -791,7 +777,7 @@ func (f *fold) writeSets(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fold_case_sets (id text, sets jsonb, regs text[], wait int) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "fold_case_sets", []string{"id", "sets", "regs", "wait"}, rows); err != nil {
+	if err := copyRows(ctx, f.conn, "fold_case_sets", []string{"id", "sets", "regs", "wait"}, rows); err != nil {
 		return err
 	}
 	assign := make([]string, 0, len(setColumns)+1)
@@ -865,7 +851,7 @@ func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
 		d := f.duties[k]
 		fresh = append(fresh, []any{c.opened[1], c.opened[2], k.caseID, k.kind, k.period, d.openedOn, d.dueOn, d.doneOn, int64(d.position)})
 	}
-	if err := copyRows(ctx, tx, "duties", []string{"branch", "origin_school", "case_id", "kind", "period", "opened_on", "due_on",
+	if err := copyRows(ctx, f.conn, "duties", []string{"branch", "origin_school", "case_id", "kind", "period", "opened_on", "due_on",
 		"done_on", "position"}, fresh); err != nil {
 		return err
 	}
@@ -909,7 +895,7 @@ func (f *fold) writeDuties(ctx context.Context, tx *sqlx.Tx) error {
 		}
 		ids, ons, grades = append(ids, id), append(ons, r[1].(string)), append(grades, int64(r[2].(int)))
 	}
-	if err := copyRows(ctx, tx, "duty_enrolments", []string{"case_id", "branch", "origin_school", "enrolled_on", "grade"}, freshEnr); err != nil {
+	if err := copyRows(ctx, f.conn, "duty_enrolments", []string{"case_id", "branch", "origin_school", "enrolled_on", "grade"}, freshEnr); err != nil {
 		return err
 	}
 	if len(ids) > 0 {

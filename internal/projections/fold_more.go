@@ -387,11 +387,11 @@ func (f *fold) writeMore(ctx context.Context, tx *sqlx.Tx) error {
 	if err := f.writeRoster(ctx, tx); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "dropout_episodes", []string{"case_id", "episode", "first_day_absent", "whereabouts", "reason",
+	if err := copyRows(ctx, f.conn, "dropout_episodes", []string{"case_id", "episode", "first_day_absent", "whereabouts", "reason",
 		"sub_reason", "position", "reported_on", "follow_ups", "last_follow_up", "closed_on", "outcome", "found_on", "returned_on"}, f.episodes); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "award_facts", []string{"position", "seq", "branch", "case_id", "kind", "party", "on_date"}, f.awardFacts); err != nil {
+	if err := copyRows(ctx, f.conn, "award_facts", []string{"position", "seq", "branch", "case_id", "kind", "party", "on_date"}, f.awardFacts); err != nil {
 		return err
 	}
 	if len(f.holdOrder) > 0 {
@@ -443,7 +443,7 @@ func (f *fold) writeMeetings(ctx context.Context, tx *sqlx.Tx) error {
 		ids, statuses, closed, closedSet = append(ids, id), append(statuses, m.status), append(closed, c), append(closedSet, m.closedSet)
 		versions, positions = append(versions, int64(m.version)), append(positions, int64(m.position))
 	}
-	if err := copyRows(ctx, tx, "meetings", []string{"id", "branch", "academic_year", "kind", "date", "title", "status", "closed_on",
+	if err := copyRows(ctx, f.conn, "meetings", []string{"id", "branch", "academic_year", "kind", "date", "title", "status", "closed_on",
 		"version", "position"}, rows); err != nil {
 		return err
 	}
@@ -459,7 +459,7 @@ func (f *fold) writeMeetings(ctx context.Context, tx *sqlx.Tx) error {
 			return err
 		}
 	}
-	if err := copyRows(ctx, tx, "meeting_resolutions", []string{"meeting_id", "case_id", "resolution", "position", "destination", "outcome"},
+	if err := copyRows(ctx, f.conn, "meeting_resolutions", []string{"meeting_id", "case_id", "resolution", "position", "destination", "outcome"},
 		f.resolutions); err != nil {
 		return err
 	}
@@ -537,7 +537,7 @@ func (f *fold) writeRoster(ctx context.Context, tx *sqlx.Tx) error {
 		}
 		patches = append(patches, patch{k: k, from: from, below: f.seats[idx[0]][2].(int64)})
 	}
-	if err := copyRows(ctx, tx, "roster_seats", []string{"branch", "case_id", "seq", "from_on", "last_on", "grade", "grade_year",
+	if err := copyRows(ctx, f.conn, "roster_seats", []string{"branch", "case_id", "seq", "from_on", "last_on", "grade", "grade_year",
 		"class", "enrolled_on"}, f.seats); err != nil {
 		return err
 	}

@@ -118,7 +118,13 @@ func (d Date) IsZero() bool { return d.n == 0 }
 // String returns d in the form YYYY-MM-DD.
 func (d Date) String() string {
 	y, m, day := d.Time().Date()
-	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), day)
+	if y < 0 || y > 9999 {
+		return fmt.Sprintf("%04d-%02d-%02d", y, int(m), day)
+	}
+	// By hand: the projector formats a date for most events it folds.
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + int(m)/10), byte('0' + int(m)%10), '-', byte('0' + day/10), byte('0' + day%10)}
+	return string(b[:])
 }
 
 // ROC returns d in the Republic of China era, as in "民國115年3月5日"

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -182,5 +183,23 @@ func TestR_DOC_1_MonthsEarlier(t *testing.T) {
 		if got := tc.d.MonthsEarlier(tc.n); got != tc.want {
 			t.Errorf("%s.MonthsEarlier(%d) = %s, want %s", tc.d, tc.n, got, tc.want)
 		}
+	}
+}
+
+// String is written by hand; it must match the fmt form for every date,
+// including years outside 0–9999, which keep the fmt form.
+func TestDateStringMatchesFmt(t *testing.T) {
+	check := func(d Date) {
+		t.Helper()
+		y, m, day := d.Time().Date()
+		if want := fmt.Sprintf("%04d-%02d-%02d", y, int(m), day); d.String() != want {
+			t.Fatalf("String() = %q, want %q", d.String(), want)
+		}
+	}
+	for d := NewDate(1999, 12, 1); d.Before(NewDate(2031, 1, 31)); d = d.AddDays(1) {
+		check(d)
+	}
+	for _, d := range []Date{{}, NewDate(9, 9, 9), NewDate(999, 1, 1), NewDate(9999, 12, 31), NewDate(10000, 1, 1), NewDate(-1, 6, 1), NewDate(0, 1, 1)} {
+		check(d)
 	}
 }
