@@ -232,7 +232,8 @@ func groupNames() []string {
 }
 
 func run(n int, only string) error {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	dir, err := os.MkdirTemp("", "cihui-bench-")
 	if err != nil {
 		return err
@@ -242,7 +243,7 @@ func run(n int, only string) error {
 		return err
 	}
 	e, cleanup, err := setup(ctx, dir)
-	defer cleanup()
+	defer stopOnSignal(cancel, cleanup, dir)()
 	if err != nil {
 		return err
 	}
