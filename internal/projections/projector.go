@@ -521,13 +521,12 @@ func gatherBatch(ctx context.Context, it js.MessagesContext, size int, window ti
 	}
 	msgs := make([]js.Msg, 1, min(size, 1<<15))
 	msgs[0] = first
-	deadline := time.Now().Add(window)
+	// One deadline for the whole batch: a NextMaxWait on each message
+	// made a timer per event (issue 13).
+	bctx, cancel := context.WithTimeout(ctx, window)
+	defer cancel()
 	for len(msgs) < size {
-		left := time.Until(deadline)
-		if left <= 0 {
-			break
-		}
-		m, err := it.Next(js.NextMaxWait(left))
+		m, err := it.Next(js.NextContext(bctx))
 		if err != nil {
 			break
 		}
