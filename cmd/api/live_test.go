@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -139,6 +140,23 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 		if !strings.Contains(dry, want) {
 			t.Errorf("rebuild --dry-run does not say %q:\n%s", want, dry)
 		}
+	}
+
+	// A rebuild beside a running projector (whose metrics address it
+	// finds taken) switches the read models in and exits: it neither
+	// fails after its work nor follows beside the other.
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer rcancel()
+	rb := exec.CommandContext(rctx, projector, "rebuild", "--data-dir", dir, "--metrics-addr", held.Addr().String())
+	rb.Env = env
+	if out, err := rb.CombinedOutput(); err != nil || !strings.Contains(string(out), "switched to the rebuilt read models") ||
+		!strings.Contains(string(out), "without following") {
+		t.Errorf("projector rebuild beside a running projector: %v\n%s", err, out)
 	}
 
 	if got := ready(); got != http.StatusOK {

@@ -96,7 +96,9 @@ Flags may stand before or after the subcommand. Without DATABASE_URL and
 NATS_URL it uses the services of the API running on --data-dir
 (<data-dir>/endpoints.json); it never starts or stops them. A second
 projector fails when the metrics address is taken: give it another
---metrics-addr, or --metrics-addr '' to run without metrics.
+--metrics-addr, or --metrics-addr '' to run without metrics. A rebuild
+beside a running projector (its metrics address taken) switches the read
+models in and exits; the running projector follows.
 
 Needs no master key: personal data is copied into the read models sealed,
 and only the API opens it.
@@ -204,9 +206,29 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.DryRun {
 		return m.dryRun(ctx, store)
 	}
+	// A rebuild follows the stream once it has switched, as the projector
+	// does, unless another projector holds the metrics address: that one
+	// follows, and the rebuild ends at its switch. Known before the
+	// rebuild, not found after an hour of it.
+	var ln net.Listener
+	if m.Rebuild && m.MetricsAddr != "" {
+		if ln, err = listenMetrics(m.MetricsAddr); err != nil {
+			if !errors.Is(err, syscall.EADDRINUSE) {
+				return err
+			}
+			m.log.Warn("the metrics address is taken (another projector?): this rebuild switches the read models in and exits, without following",
+				"metrics_addr", m.MetricsAddr)
+		} else {
+			defer ln.Close()
+		}
+	}
 	if m.Rebuild {
 		if err := m.rebuild(ctx, store, codec); err != nil {
 			return err
+		}
+		if m.MetricsAddr != "" && ln == nil {
+			m.log.Info("rebuild switched in; the projector already running follows from its checkpoint")
+			return nil
 		}
 	}
 	reg := prometheus.NewRegistry()
@@ -222,9 +244,10 @@ func (m *Main) Run(ctx context.Context) error {
 		// Listen before following: a second projector whose metrics
 		// address is taken fails here, clearly, instead of running
 		// unmonitored with a warning nobody reads.
-		ln, err := listenMetrics(m.MetricsAddr)
-		if err != nil {
-			return err
+		if ln == nil {
+			if ln, err = listenMetrics(m.MetricsAddr); err != nil {
+				return err
+			}
 		}
 		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
