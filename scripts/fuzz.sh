@@ -47,6 +47,11 @@ deadline_flake() {
     ! grep -Eq 'Failing input written|failing input|panic:|_test\.go:[0-9]+:' "$1"
 }
 
+# fuzz_one fuzzes target $name of package $pkg, its output in $log.
+fuzz_one() {
+  "$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "${par[@]+"${par[@]}"}" "$pkg" >"$log" 2>&1
+}
+
 failed=0
 ran=0
 log=$(mktemp)
@@ -58,12 +63,12 @@ for t in "${targets[@]}"; do
   ran=$((ran + 1))
   ok=true
   retried=false
-  "$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "${par[@]+"${par[@]}"}" "$pkg" >"$log" 2>&1 || ok=false
+  fuzz_one || ok=false
   if [ "$ok" != true ] && deadline_flake "$log"; then
     echo "fuzz: $name: a bare 'context deadline exceeded' at the end of its fuzz time, no input written (golang/go#75804); running it once more" >&2
     retried=true
     ok=true
-    "$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "${par[@]+"${par[@]}"}" "$pkg" >"$log" 2>&1 || ok=false
+    fuzz_one || ok=false
   fi
   status=$(grep -E '^fuzz: elapsed: .*execs: ' "$log" | tail -n 1)
   execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$status")
