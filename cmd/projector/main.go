@@ -211,11 +211,13 @@ func (m *Main) Run(ctx context.Context) error {
 	// follows, and the rebuild ends at its switch. Known before the
 	// rebuild, not found after an hour of it.
 	var ln net.Listener
+	taken := false
 	if m.Rebuild && m.MetricsAddr != "" {
 		if ln, err = listenMetrics(m.MetricsAddr); err != nil {
 			if !errors.Is(err, syscall.EADDRINUSE) {
 				return err
 			}
+			taken = true
 			m.log.Warn("the metrics address is taken (another projector?): this rebuild switches the read models in and exits, without following",
 				"metrics_addr", m.MetricsAddr)
 		} else {
@@ -226,7 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := m.rebuild(ctx, store, codec); err != nil {
 			return err
 		}
-		if m.MetricsAddr != "" && ln == nil {
+		if taken {
 			m.log.Info("rebuild switched in; the projector already running follows from its checkpoint")
 			return nil
 		}

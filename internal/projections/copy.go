@@ -42,11 +42,13 @@ func copyRows(ctx context.Context, conn *sqlx.Conn, table string, cols []string,
 		if err != nil {
 			return err
 		}
+		// After Exec(nil) (or a first Close) a Close does nothing: on an
+		// error this ends the COPY, whose transaction the caller rolls back.
+		defer st.Close()
 		in, ok := st.(interface {
 			CopyData(ctx context.Context, line string) (driver.Result, error)
 		})
 		if !ok {
-			st.Close()
 			return errors.New("projections: the driver's COPY takes no raw data")
 		}
 		checker, _ := dc.(driver.NamedValueChecker)
@@ -59,7 +61,6 @@ func copyRows(ctx context.Context, conn *sqlx.Conn, table string, cols []string,
 		}
 		for _, r := range rows {
 			if len(r) != len(cols) {
-				st.Close()
 				return fmt.Errorf("projections: COPY %s: a row of %d values for %d columns", table, len(r), len(cols))
 			}
 			for i, v := range r {
@@ -67,32 +68,26 @@ func copyRows(ctx context.Context, conn *sqlx.Conn, table string, cols []string,
 					buf = append(buf, '\t')
 				}
 				if buf, err = appendCopyValue(buf, v, checker); err != nil {
-					st.Close()
 					return fmt.Errorf("projections: COPY %s column %s: %w", table, cols[i], err)
 				}
 			}
 			buf = append(buf, '\n')
 			if len(buf) >= copyChunk {
 				if err := send(); err != nil {
-					st.Close()
 					return err
 				}
 			}
 		}
 		if len(buf) > 0 {
 			if err := send(); err != nil {
-				st.Close()
 				return err
 			}
 		}
 		// As database/sql's Exec with no arguments: the end of the data,
 		// and any error of the COPY.
 		//lint:ignore SA1019 the driver's COPY ends by Exec(nil); there is no ExecContext for it
-		if _, err := st.Exec(nil); err != nil {
-			st.Close()
-			return err
-		}
-		return st.Close()
+		_, err = st.Exec(nil)
+		return err
 	})
 }
 

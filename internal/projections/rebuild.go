@@ -100,7 +100,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 	if err != nil {
 		return res, err
 	}
-	strict := false
+	strict, vacuumed := false, false
 	for {
 		if err := p.catchUp(ctx, target); err != nil {
 			return res, err
@@ -118,7 +118,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 		} else if err != nil {
 			return res, err
 		}
-		if res.Vacuum == 0 {
+		if !vacuumed {
 			// Once, while the API still serves the live tables: the
 			// rebuilt ones go in with their planner statistics, hint bits
 			// and visibility map, rather than autovacuum doing it under
@@ -127,7 +127,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 			if err := vacuumShadow(ctx, o.DB); err != nil {
 				return res, err
 			}
-			res.Vacuum = max(time.Since(tv), time.Nanosecond)
+			res.Vacuum, vacuumed = time.Since(tv), true
 		}
 		pos, switched, err := switchShadow(ctx, o.DB)
 		if err != nil {
