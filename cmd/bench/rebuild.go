@@ -94,8 +94,8 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		figure = "rebuild_live_path" // -rebuild-slow: every event by its SQL, the before of issue 13
 	}
 	emit(Result{Figure: figure + "_vs_ordered_replay", Unit: "events/s", Value: mid.rate, Baseline: perSec(int(last), raw), N: int(res.Events),
-		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, %d events by their SQL%s, switch included), the median of %d rounds, in %.1f s (keys, deferred indexes, VACUUM (ANALYZE) and switch %.1f s, of which VACUUM %.1f s) vs raw JetStream ordered replay of the stream (no decoding)",
-			res.Folded, res.FellBack, res.BySQL, topTypes(res.BySQLTypes, 8), len(rounds), res.Duration.Seconds(), res.Finish.Seconds(), res.Vacuum.Seconds())})
+		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, %d events by their SQL%s, switch included), the median of %d rounds, in %.1f s (keys, deferred indexes, VACUUM (ANALYZE), CHECKPOINT and switch %.1f s, of which VACUUM %.1f s and CHECKPOINT %.1f s) vs raw JetStream ordered replay of the stream (no decoding)",
+			res.Folded, res.FellBack, res.BySQL, topTypes(res.BySQLTypes, 8), len(rounds), res.Duration.Seconds(), res.Finish.Seconds(), res.Vacuum.Seconds(), res.Checkpoint.Seconds())})
 	emit(Result{Figure: figure + "_vs_raw_copy", Unit: "events/s", Value: mid.rate, Baseline: copyRate, N: int(res.Events),
 		Note: fmt.Sprintf("the rebuild vs a raw COPY of the %d rows it wrote (every read-model table, same keys and indexes, 50,000 rows a transaction; %.1f s at the median rate), as events/s; each the median of %d rounds taken alternately (rebuild/COPY events/s: %s)",
 			mid.rows, float64(res.Events)/copyRate, len(rounds), strings.Join(each, ", "))})

@@ -69,6 +69,10 @@ type RebuildResult struct {
 	// Vacuum is the part of Finish spent in VACUUM (ANALYZE) of the
 	// rebuilt tables.
 	Vacuum time.Duration
+	// Checkpoint is the part of Finish spent in the CHECKPOINT that
+	// writes the rebuilt tables out before the switch; zero where the
+	// database role may not ask for one.
+	Checkpoint time.Duration
 }
 
 // Rebuild builds the read models afresh beside the live ones, in the
@@ -128,6 +132,16 @@ func Rebuild(ctx context.Context, o RebuildOptions) (RebuildResult, error) {
 				return res, err
 			}
 			res.Vacuum, vacuumed = time.Since(tv), true
+			tc := time.Now()
+			done, err := checkpointShadow(ctx, o.DB)
+			if err != nil {
+				return res, err
+			}
+			if done {
+				res.Checkpoint = time.Since(tc)
+			} else {
+				p.log.Info("no checkpoint before the switch: the database role may not ask for one (superuser or pg_checkpoint)")
+			}
 		}
 		pos, switched, err := switchShadow(ctx, o.DB)
 		if err != nil {

@@ -456,3 +456,39 @@ func generate(t *testing.T, e *testenv.Env, o benchgen.Options) benchgen.Stats {
 	}
 	return st
 }
+
+// checkpointsRequested reads how many checkpoints the cluster was asked
+// for (pg_stat_checkpointer from PostgreSQL 17, pg_stat_bgwriter before).
+func checkpointsRequested(t *testing.T, e *testenv.Env) int64 {
+	t.Helper()
+	var n int64
+	err := e.DB.Get(&n, `SELECT num_requested FROM pg_stat_checkpointer`)
+	if err != nil {
+		err = e.DB.Get(&n, `SELECT checkpoints_req FROM pg_stat_bgwriter`)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Issue 13: the rebuild writes its tables out (CHECKPOINT) before the
+// switch, while the API still reads the live ones, rather than leaving a
+// checkpoint of gigabytes to end under the reads after it.
+func TestIssue13RebuildCheckpointsBeforeTheSwitch(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	last := seed(t, e, 5)
+	waitFor(t, e, last)
+	e.StopProjector()
+	before := checkpointsRequested(t, e)
+	res, err := projections.Rebuild(context.Background(), rebuildOptions(t, e, false, 4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Checkpoint <= 0 {
+		t.Fatalf("the rebuild spent %v in a checkpoint, want one", res.Checkpoint)
+	}
+	if after := checkpointsRequested(t, e); after <= before {
+		t.Fatalf("checkpoints requested: %d before the rebuild, %d after", before, after)
+	}
+}
