@@ -111,6 +111,7 @@ type env struct {
 	codec  *events.Codec
 	db     *sqlx.DB
 	dsn    string
+	pgData string // the cluster's data directory (cpuuse.go)
 	sealer *events.Sealer
 	svc    *app.Service
 	http   *httptest.Server
@@ -158,6 +159,7 @@ func setup(ctx context.Context, dir string) (*env, func(), error) {
 		return nil, cleanup, err
 	}
 	e.dsn = cl.DSN("bench")
+	e.pgData = cl.DataDir()
 	if e.db, err = postgres.Open(ctx, e.dsn); err != nil {
 		return nil, cleanup, err
 	}

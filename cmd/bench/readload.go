@@ -206,6 +206,13 @@ func measureAPI(ctx context.Context, e *env, cases, round int) error {
 		}
 		go profileAPI(pctx, "http://"+addr, file, scale.duration)
 	}
+	// -cpuprofile: this process under the load (its NATS server, the
+	// projector writing the access records into PostgreSQL, the client).
+	stop, err := startProfiles()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return apiUnderLoad(ctx, e, e.dir, cases)
 }
 
@@ -274,6 +281,10 @@ func v1Requests(base string) float64 {
 	}
 	return n
 }
+
+// floorCPU is the floor's CPU per request (µs) on the whole machine, the
+// baseline of the reads' (cpuuse.go).
+var floorCPU float64
 
 // floorSizes are the bodies of the floor's three routes: by default about
 // a case detail, a 50-case page and an empty visit queue at 10,000
@@ -349,7 +360,17 @@ func readFloor(ctx context.Context) error {
 		return resp.Body.Close()
 	}
 	openLoopRoutes(scale.rate, warmUp, len(floorSizes), get) // as the reads at scale: not counted
+	before, err := cpuParties{}.sample()
+	if err != nil {
+		return err
+	}
 	lat, _, total, elapsed := openLoopRoutes(scale.rate, scale.duration, len(floorSizes), get)
+	after, err := cpuParties{}.sample()
+	if err != nil {
+		return err
+	}
+	floorCPU = cpuFigures("read_floor", before, after, total, elapsed.Seconds(), 0,
+		fmt.Sprintf("the floor's %d requests at %d/s", total, scale.rate))
 	for r, n := range floorSizes {
 		if len(lat[r]) == 0 {
 			return fmt.Errorf("read floor: every request to a %d-byte route failed", n)

@@ -58,6 +58,14 @@ func benchScale(ctx context.Context, e *env, dir string) error {
 	if scale.rebuildOnly {
 		return nil
 	}
+	// The floor beside the reads, as -only readload measures it.
+	if err := readSizes(ctx, e); err != nil {
+		return err
+	}
+	syscall.Sync()
+	if err := readFloor(ctx); err != nil {
+		return err
+	}
 	return apiUnderLoad(ctx, e, dir, st.Cases)
 }
 
@@ -218,8 +226,19 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 	// open, and the first 250 ms (p99 70-115 ms, the rest 3-16 ms) are
 	// not taken for the steady state.
 	load(warmUp)
+	parties := cpuParties{api: cmd.Process.Pid, pgData: e.pgData}
+	before, err := parties.sample()
+	if err != nil {
+		return err
+	}
 	lat, failed, total, elapsed := load(scale.duration)
+	after, err := parties.sample()
+	if err != nil {
+		return err
+	}
 	close(stop)
+	cpuFigures("read_at_scale", before, after, total, elapsed.Seconds(), floorCPU,
+		fmt.Sprintf("%d reads at %d/s, %d cases", total, scale.rate, len(ids)))
 	emit(Result{Figure: "api_rss_under_read_load", Unit: "MB", Value: float64(peak) / 1e6, Baseline: 150, N: total,
 		Note: fmt.Sprintf("peak resident memory of bin/api during %d reads at %d/s (open loop, achieved %.0f/s); baseline: the goal (150 MB)", total, scale.rate, float64(total)/elapsed.Seconds())})
 	for r, rt := range routes {

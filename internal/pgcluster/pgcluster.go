@@ -142,6 +142,9 @@ func (c *Cluster) Started() bool { return c.started }
 // Dir returns the absolute path of the cluster directory.
 func (c *Cluster) Dir() string { return c.dir }
 
+// DataDir returns the cluster's data directory (its postmaster.pid).
+func (c *Cluster) DataDir() string { return c.dataDir() }
+
 func (c *Cluster) dataDir() string      { return filepath.Join(c.dir, "data") }
 func (c *Cluster) socketDir() string    { return filepath.Join(c.dir, "run") }
 func (c *Cluster) serverLog() string    { return filepath.Join(c.dir, "server.log") }

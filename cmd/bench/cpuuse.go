@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Where the machine's CPU goes during the read load (issue 13): the
+// reads' tail is queueing for two cores shared by the client, the API,
+// PostgreSQL and the NATS server, so each party's CPU per request, and
+// the machine's busy share, are printed beside the latencies.
+
+// userHZ is the unit of the CPU times in /proc (USER_HZ, 100 on Linux
+// whatever the kernel's own tick).
+const userHZ = 100
+
+// cpuParties are the processes whose CPU a read load counts.
+type cpuParties struct {
+	api    int    // bin/api's pid; 0 for none (the floor)
+	pgData string // the PostgreSQL cluster's data directory; "" for none
+}
+
+// cpuSample is the CPU time used so far by each party and the machine.
+type cpuSample struct {
+	bench, api, postgres int64 // ticks
+	machineBusy          int64 // ticks of every core not idle
+}
+
+// sample reads the parties' CPU times. A process that ended between the
+// listing and the read is counted as far as it was read.
+func (p cpuParties) sample() (cpuSample, error) {
+	var s cpuSample
+	var err error
+	if s.bench, _, err = procTicks("self"); err != nil {
+		return s, err
+	}
+	if p.api != 0 {
+		if s.api, _, err = procTicks(strconv.Itoa(p.api)); err != nil {
+			return s, err
+		}
+	}
+	if p.pgData != "" {
+		if s.postgres, err = clusterTicks(p.pgData); err != nil {
+			return s, err
+		}
+	}
+	s.machineBusy, err = machineBusy()
+	return s, err
+}
+
+// cpuFigures emits, for n requests between before and after, each
+// party's CPU per request (µs) and the machine's busy share of its cores
+// (%), named prefix_cpu_per_request_<party> and prefix_machine_busy.
+// The baseline of each per-request figure is floor (the bare server's
+// CPU per request, client included; 0: none).
+func cpuFigures(prefix string, before, after cpuSample, n int, secs float64, floor float64, note string) float64 {
+	per := func(ticks int64) float64 { return float64(ticks) * 1e6 / userHZ / float64(max(n, 1)) }
+	parties := []struct {
+		name  string
+		ticks int64
+		what  string
+	}{
+		{"bench", after.bench - before.bench, "the bench process (the client and its NATS server; in the floor, the client and the bare server)"},
+		{"api", after.api - before.api, "bin/api"},
+		{"postgres", after.postgres - before.postgres, "the PostgreSQL cluster's processes"},
+		{"machine", after.machineBusy - before.machineBusy, "every process of the machine (/proc/stat)"},
+	}
+	var machine float64
+	for _, p := range parties {
+		if p.ticks == 0 && p.name != "machine" && p.name != "bench" {
+			continue
+		}
+		v := per(p.ticks)
+		if p.name == "machine" {
+			machine = v
+		}
+		emit(Result{Figure: prefix + "_cpu_per_request_" + p.name, Unit: "µs", Value: round(v), Baseline: floor, N: n,
+			Note: fmt.Sprintf("CPU time of %s per request, %s; baseline: the bare echo server's, client included (the floor)", p.what, note)})
+	}
+	cores := float64(runtime.NumCPU())
+	busy := float64(after.machineBusy-before.machineBusy) / userHZ / secs / cores * 100
+	emit(Result{Figure: prefix + "_machine_busy", Unit: "%", Value: round(busy), Baseline: 100, N: n,
+		Note: fmt.Sprintf("share of the machine's %.0f cores busy (not idle or waiting for I/O), %s", cores, note)})
+	return machine
+}
+
+// procTicks returns a process's user and system CPU ticks, and its
+// parent's pid.
+func procTicks(pid string) (ticks int64, ppid int, err error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// The command name is in parentheses and may hold spaces: the fields
+	// are counted from the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("/proc/%s/stat: no command name", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is the state (field 3); ppid is field 4, utime 14, stime 15.
+	if len(f) < 13 {
+		return 0, 0, fmt.Errorf("/proc/%s/stat: %d fields", pid, len(f))
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	ut, err2 := strconv.ParseInt(f[11], 10, 64)
+	st, err3 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, fmt.Errorf("/proc/%s/stat: malformed", pid)
+	}
+	return ut + st, ppid, nil
+}
+
+// clusterTicks sums the CPU ticks of a PostgreSQL cluster's postmaster
+// (its pid the first line of postmaster.pid) and of its children, the
+// backends and background workers. A backend that ended during the load
+// is not counted: the read load's connections are kept open.
+func clusterTicks(dataDir string) (int64, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		return 0, fmt.Errorf("postmaster.pid: %w", err)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		t, ppid, err := procTicks(e.Name())
+		if err != nil {
+			continue // ended since the listing
+		}
+		if pid == pm || ppid == pm {
+			sum += t
+		}
+	}
+	return sum, nil
+}
+
+// machineBusy returns the ticks all cores spent neither idle nor waiting
+// for I/O, from /proc/stat's first line.
+func machineBusy() (int64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line")
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		// user nice system idle iowait irq softirq steal guest guest_nice:
+		// steal is another machine's, guest time is already in user.
+		switch {
+		case i == 3 || i == 4: // idle, iowait
+		case i >= 7:
+		default:
+			busy += n
+		}
+	}
+	return busy, nil
+}
