@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lib/pq"
@@ -63,12 +64,18 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 	}
 	rounds := make([]round, 0, *rebuildRounds)
 	for i := range max(*rebuildRounds, 1) {
+		if err := settle(ctx, e); err != nil {
+			return st, err
+		}
 		res, err := profiledRebuild(ctx, e, profile, i == 0)
 		if err != nil {
 			return st, err
 		}
 		if i > 0 && res.Events != rounds[0].res.Events {
 			return st, fmt.Errorf("rebuild round %d applied %d events, round 1 %d", i+1, res.Events, rounds[0].res.Events)
+		}
+		if err := settle(ctx, e); err != nil {
+			return st, err
 		}
 		rows, copyTime, err := rawCopy(ctx, e)
 		if err != nil {
@@ -104,6 +111,19 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 
 // profiledRebuild rebuilds the read models, writing a CPU profile of it
 // to profile when one is named and on is true.
+// settle writes out what the last step left dirty, untimed, before the
+// next is timed: PostgreSQL's pages and WAL (CHECKPOINT) and the kernel's
+// page cache (sync: the generation's gigabytes of JetStream blocks, the
+// rows of the last COPY). Otherwise each side of the comparison pays for
+// the writeback of the one before it.
+func settle(ctx context.Context, e *env) error {
+	if _, err := e.db.ExecContext(ctx, `CHECKPOINT`); err != nil {
+		return err
+	}
+	syscall.Sync()
+	return nil
+}
+
 func profiledRebuild(ctx context.Context, e *env, profile string, on bool) (projections.RebuildResult, error) {
 	if profile != "" && on {
 		f, err := os.Create(profile)
