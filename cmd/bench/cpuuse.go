@@ -180,3 +180,24 @@ func machineBusy() (int64, error) {
 	}
 	return busy, nil
 }
+
+// rebuildCPU emits the median rebuild's CPU per event: the bench process
+// (the rebuild's reading, decoding, folding and COPY encoding, and the
+// NATS server delivering) and PostgreSQL, with each one's share of a core
+// (100 %: that side alone was the bottleneck) and the machine's busy share.
+func rebuildCPU(figure string, before, after cpuSample, events int, secs float64) {
+	for _, p := range []struct {
+		name, what string
+		ticks      int64
+	}{
+		{"bench", "the bench process (the rebuild's reading, decoding, folding and writing; the NATS server delivering)", after.bench - before.bench},
+		{"postgres", "the PostgreSQL cluster's processes", after.postgres - before.postgres},
+	} {
+		cpu := float64(p.ticks) / userHZ
+		emit(Result{Figure: figure + "_cpu_per_event_" + p.name, Unit: "µs", Value: round(cpu * 1e6 / float64(max(events, 1))), N: events,
+			Note: fmt.Sprintf("CPU time of %s per event in the median rebuild: %.1f s of CPU in %.1f s, %.0f %% of one core", p.what, cpu, secs, cpu/secs*100)})
+	}
+	cores := float64(runtime.NumCPU())
+	emit(Result{Figure: figure + "_machine_busy", Unit: "%", Value: round(float64(after.machineBusy-before.machineBusy) / userHZ / secs / cores * 100), Baseline: 100, N: events,
+		Note: fmt.Sprintf("share of the machine's %.0f cores busy during the median rebuild", cores)})
+}

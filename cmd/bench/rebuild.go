@@ -61,13 +61,24 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		rate     float64
 		copyRate float64
 		rows     int
+		// the CPU times around the rebuild (cpuuse.go)
+		before, after cpuSample
 	}
 	rounds := make([]round, 0, *rebuildRounds)
 	for i := range max(*rebuildRounds, 1) {
 		if err := settle(ctx, e); err != nil {
 			return st, err
 		}
+		parties := cpuParties{pgData: e.pgData}
+		before, err := parties.sample()
+		if err != nil {
+			return st, err
+		}
 		res, err := profiledRebuild(ctx, e, profile, i == 0)
+		if err != nil {
+			return st, err
+		}
+		after, err := parties.sample()
 		if err != nil {
 			return st, err
 		}
@@ -82,7 +93,7 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 			return st, err
 		}
 		rounds = append(rounds, round{res: res, rate: perSec(int(res.Events), res.Duration), copyRate: perSec(int(res.Events), copyTime),
-			rows: rows})
+			rows: rows, before: before, after: after})
 	}
 	byRate := slices.Clone(rounds)
 	slices.SortFunc(byRate, func(a, b round) int { return cmp.Compare(a.rate, b.rate) })
@@ -106,11 +117,10 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 	emit(Result{Figure: figure + "_vs_raw_copy", Unit: "events/s", Value: mid.rate, Baseline: copyRate, N: int(res.Events),
 		Note: fmt.Sprintf("the rebuild vs a raw COPY of the %d rows it wrote (every read-model table, same keys and indexes, 50,000 rows a transaction; %.1f s at the median rate), as events/s; each the median of %d rounds taken alternately (rebuild/COPY events/s: %s)",
 			mid.rows, float64(res.Events)/copyRate, len(rounds), strings.Join(each, ", "))})
+	rebuildCPU(figure, mid.before, mid.after, int(res.Events), res.Duration.Seconds())
 	return st, nil
 }
 
-// profiledRebuild rebuilds the read models, writing a CPU profile of it
-// to profile when one is named and on is true.
 // settle writes out what the last step left dirty, untimed, before the
 // next is timed: PostgreSQL's pages and WAL (CHECKPOINT) and the kernel's
 // page cache (sync: the generation's gigabytes of JetStream blocks, the
@@ -124,6 +134,8 @@ func settle(ctx context.Context, e *env) error {
 	return nil
 }
 
+// profiledRebuild rebuilds the read models, writing a CPU profile of it
+// to profile when one is named and on is true.
 func profiledRebuild(ctx context.Context, e *env, profile string, on bool) (projections.RebuildResult, error) {
 	if profile != "" && on {
 		f, err := os.Create(profile)
