@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"golang.org/x/sync/errgroup"
 )
 
 // ShadowSchema is the schema a rebuild builds the read models in, beside
@@ -238,16 +239,40 @@ func finishShadow(ctx context.Context, db *sqlx.DB) error {
 // all just written, so before it the first reader of each page would set
 // its hint bits, the planner would have no statistics, and autovacuum
 // would soon scan every table (all of it under the API's reads).
+//
+// The tables are vacuumed on vacuumWorkers connections at once, each
+// taking the largest table left: one VACUUM works on one table at a time
+// on one core, and nothing else runs during this step of the rebuild.
+// Vacuums of distinct tables do not wait for each other.
 func vacuumShadow(ctx context.Context, db *sqlx.DB) error {
-	tables := shadowTables()
-	for i, t := range tables {
-		tables[i] = pq.QuoteIdentifier(ShadowSchema) + "." + pq.QuoteIdentifier(t)
+	var tables []string
+	if err := db.SelectContext(ctx, &tables, `
+		SELECT quote_ident($1) || '.' || quote_ident(t) FROM unnest($2::text[]) t
+		ORDER BY pg_total_relation_size(quote_ident($1) || '.' || quote_ident(t)) DESC, t`,
+		ShadowSchema, pq.Array(shadowTables())); err != nil {
+		return fmt.Errorf("projections: sizing the rebuilt tables: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+strings.Join(tables, ", ")); err != nil {
-		return fmt.Errorf("projections: vacuuming the rebuilt tables: %w", err)
+	next := make(chan string, len(tables))
+	for _, t := range tables {
+		next <- t
 	}
-	return nil
+	close(next)
+	g, ctx := errgroup.WithContext(ctx)
+	for range vacuumWorkers {
+		g.Go(func() error {
+			for t := range next {
+				if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+t); err != nil {
+					return fmt.Errorf("projections: vacuuming the rebuilt table %s: %w", t, err)
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
+
+// vacuumWorkers is how many tables the rebuild vacuums at once.
+const vacuumWorkers = 2
 
 // checkpointShadow asks PostgreSQL for a checkpoint once the rebuilt
 // tables are vacuumed, while the API still serves the live ones. The
