@@ -134,6 +134,12 @@ func TestRequestIDOnlyOpaqueTokensKept(t *testing.T) {
 		{"a slash", "abc/def", false},
 		{"an opaque token", "req-01.AbZ_9", true},
 		{"64 characters", strings.Repeat("b", 64), true},
+		// A client correlating by the student's ID: each form of it.
+		{"a national ID alone", "A123456789", false},
+		{"a national ID in lower case", "a123456789", false},
+		{"a national ID inside a token", "req-F131104093-2", false},
+		{"a resident certificate number", "A800000014", false},
+		{"a national ID with a wrong check digit", "A123456788", true},
 	}
 	for i, c := range cases {
 		r := e.Do("POST", "/v1/referrals", school, testenv.ValidReferral(testenv.NewNationalID()), "X-Request-Id", c.sent, "Idempotency-Key", "rid-"+strconv.Itoa(i))
@@ -157,7 +163,7 @@ func TestRequestIDOnlyOpaqueTokensKept(t *testing.T) {
 		}
 	}
 	// Nothing of the refused ids reached the stream files.
-	for _, needle := range []string{"王小明 A123456789", strings.Repeat("r", 1000)} {
+	for _, needle := range []string{"王小明 A123456789", strings.Repeat("r", 1000), "a123456789", "F131104093", "A800000014"} {
 		if found := grepDir(t, e.NATSDir, []byte(needle)); found != "" {
 			t.Errorf("a refused X-Request-Id is stored in %s", found)
 		}

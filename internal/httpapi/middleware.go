@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"cihui/internal/domain"
+	"cihui/internal/domain/twid"
 )
 
 // maxRequestIDLen bounds an accepted X-Request-Id.
@@ -35,7 +36,10 @@ func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// validRequestID reports whether id matches [A-Za-z0-9._-]{1,64}.
+// validRequestID reports whether id matches [A-Za-z0-9._-]{1,64} and
+// holds no national ID or resident certificate number: a client that
+// correlates its requests by the student's ID would otherwise write it
+// into the immutable log (correlation_id) and the logs.
 func validRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen {
 		return false
@@ -47,7 +51,21 @@ func validRequestID(id string) bool {
 			return false
 		}
 	}
-	return true
+	return !holdsNationalID(id)
+}
+
+// holdsNationalID reports whether s contains, in upper or lower case, a
+// well-formed national ID or new-format resident certificate number
+// (twid.Validate). A random hex token holds one by chance about once in
+// four hundred; the id it loses is replaced, not refused.
+func holdsNationalID(s string) bool {
+	const n = 10
+	for i := 0; i+n <= len(s); i++ {
+		if twid.Validate(twid.Normalize(s[i:i+n])) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // newRequestID returns 16 random bytes in hex.

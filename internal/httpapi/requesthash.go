@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"hash"
 
 	"github.com/labstack/echo/v4"
@@ -36,4 +37,18 @@ func requestHashKey(key []byte) echo.MiddlewareFunc {
 func requestHasher(c echo.Context) hash.Hash {
 	key, _ := c.Get(requestHashKeyCtx).([]byte)
 	return hmac.New(sha256.New, key)
+}
+
+// idempotencyDigest is what the application keeps of a client's
+// Idempotency-Key: an HMAC under the same server secret, in hex. The key
+// reaches the immutable log only as a hash (the scoped key, the event ids,
+// the id of a case it created); a client that keys its retries by a
+// student's national ID would otherwise leave an unkeyed hash of it there,
+// which a search of the ten-digit ID space reverses (the guide: personal
+// data never in hashes or ids). Retries still match: the same key gives
+// the same digest wherever the key ring's secret is the same.
+func idempotencyDigest(c echo.Context, key string) string {
+	h := requestHasher(c)
+	h.Write([]byte("Idempotency-Key\x00" + key))
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -453,7 +453,7 @@ func commandMeta(c echo.Context, body []byte) (app.Meta, error) {
 		if len(k) > 200 {
 			return m, domain.Invalid(map[string]string{"Idempotency-Key": "at most 200 characters"})
 		}
-		m.IdempotencyKey = k
+		m.IdempotencyKey = idempotencyDigest(c, k)
 		h := requestHasher(c)
 		h.Write([]byte(c.Request().Method + " " + c.Path() + "\x00"))
 		for _, n := range c.ParamNames() {
