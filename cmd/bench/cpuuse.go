@@ -26,8 +26,20 @@ type cpuParties struct {
 
 // cpuSample is the CPU time used so far by each party and the machine.
 type cpuSample struct {
-	bench, api, postgres int64 // ticks
-	machineBusy          int64 // ticks of every core not idle
+	bench, api  int64         // ticks
+	postgres    map[int]int64 // ticks by process of the cluster
+	machineBusy int64         // ticks of every core not idle
+}
+
+// postgresSince is the cluster's CPU ticks from before to s: each
+// process's own difference, a process started since counting whole. A
+// backend that ended in between loses what it used in between.
+func (s cpuSample) postgresSince(before cpuSample) int64 {
+	var sum int64
+	for pid, t := range s.postgres {
+		sum += t - before.postgres[pid]
+	}
+	return sum
 }
 
 // sample reads the parties' CPU times. A process that ended between the
@@ -52,26 +64,28 @@ func (p cpuParties) sample() (cpuSample, error) {
 	return s, err
 }
 
-// cpuFigures emits, for n requests between before and after, each
-// party's CPU per request (µs) and the machine's busy share of its cores
-// (%), named prefix_cpu_per_request_<party> and prefix_machine_busy.
-// The baseline of each per-request figure is floor (the bare server's
-// CPU per request, client included; 0: none).
-func cpuFigures(prefix string, before, after cpuSample, n int, secs float64, floor float64, note string) float64 {
+// cpuFigures emits, for the n requests of the parties' load between
+// before and after, each party's CPU per request (µs) and the machine's
+// busy share of its cores (%), named prefix_cpu_per_request_<party> and
+// prefix_machine_busy, and returns the machine's CPU per request. The
+// baseline of each per-request figure is floor (the bare server's CPU
+// per request, client included; 0: none).
+func cpuFigures(prefix string, parties cpuParties, before, after cpuSample, n int, secs float64, floor float64, note string) float64 {
 	per := func(ticks int64) float64 { return float64(ticks) * 1e6 / userHZ / float64(max(n, 1)) }
-	parties := []struct {
-		name  string
-		ticks int64
-		what  string
+	counted := []struct {
+		name     string
+		ticks    int64
+		what     string
+		measured bool
 	}{
-		{"bench", after.bench - before.bench, "the bench process (the client and its NATS server; in the floor, the client and the bare server)"},
-		{"api", after.api - before.api, "bin/api"},
-		{"postgres", after.postgres - before.postgres, "the PostgreSQL cluster's processes"},
-		{"machine", after.machineBusy - before.machineBusy, "every process of the machine (/proc/stat)"},
+		{"bench", after.bench - before.bench, "the bench process (the client and its NATS server; in the floor, the client and the bare server)", true},
+		{"api", after.api - before.api, "bin/api", parties.api != 0},
+		{"postgres", after.postgresSince(before), "the PostgreSQL cluster's processes", parties.pgData != ""},
+		{"machine", after.machineBusy - before.machineBusy, "every process of the machine (/proc/stat's per-core counters, sampled at each tick and without the time the host took: they may read below a process's own time, which the scheduler counts exactly)", true},
 	}
 	var machine float64
-	for _, p := range parties {
-		if p.ticks == 0 && p.name != "machine" && p.name != "bench" {
+	for _, p := range counted {
+		if !p.measured {
 			continue
 		}
 		v := per(p.ticks)
@@ -116,25 +130,24 @@ func procTicks(pid string) (ticks int64, ppid int, err error) {
 	return ut + st, ppid, nil
 }
 
-// clusterTicks sums the CPU ticks of a PostgreSQL cluster's postmaster
-// (its pid the first line of postmaster.pid) and of its children, the
-// backends and background workers. A backend that ended during the load
-// is not counted: the read load's connections are kept open.
-func clusterTicks(dataDir string) (int64, error) {
+// clusterTicks returns the CPU ticks of a PostgreSQL cluster's postmaster
+// (its pid the first line of postmaster.pid) and of each of its
+// children, the backends and background workers, by pid.
+func clusterTicks(dataDir string) (map[int]int64, error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
 	pm, err := strconv.Atoi(strings.TrimSpace(first))
 	if err != nil {
-		return 0, fmt.Errorf("postmaster.pid: %w", err)
+		return nil, fmt.Errorf("postmaster.pid: %w", err)
 	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var sum int64
+	ticks := map[int]int64{}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -145,10 +158,10 @@ func clusterTicks(dataDir string) (int64, error) {
 			continue // ended since the listing
 		}
 		if pid == pm || ppid == pm {
-			sum += t
+			ticks[pid] = t
 		}
 	}
-	return sum, nil
+	return ticks, nil
 }
 
 // machineBusy returns the ticks all cores spent neither idle nor waiting
@@ -191,7 +204,7 @@ func rebuildCPU(figure string, before, after cpuSample, events int, secs float64
 		ticks      int64
 	}{
 		{"bench", "the bench process (the rebuild's reading, decoding, folding and writing; the NATS server delivering)", after.bench - before.bench},
-		{"postgres", "the PostgreSQL cluster's processes", after.postgres - before.postgres},
+		{"postgres", "the PostgreSQL cluster's processes", after.postgresSince(before)},
 	} {
 		cpu := float64(p.ticks) / userHZ
 		emit(Result{Figure: figure + "_cpu_per_event_" + p.name, Unit: "µs", Value: round(cpu * 1e6 / float64(max(events, 1))), N: events,

@@ -369,7 +369,7 @@ func readFloor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	floorCPU = cpuFigures("read_floor", before, after, total, elapsed.Seconds(), 0,
+	floorCPU = cpuFigures("read_floor", cpuParties{}, before, after, total, elapsed.Seconds(), 0,
 		fmt.Sprintf("the floor's %d requests at %d/s", total, scale.rate))
 	for r, n := range floorSizes {
 		if len(lat[r]) == 0 {

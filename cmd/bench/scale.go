@@ -237,7 +237,7 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 		return err
 	}
 	close(stop)
-	cpuFigures("read_at_scale", before, after, total, elapsed.Seconds(), floorCPU,
+	cpuFigures("read_at_scale", parties, before, after, total, elapsed.Seconds(), floorCPU,
 		fmt.Sprintf("%d reads at %d/s, %d cases", total, scale.rate, len(ids)))
 	emit(Result{Figure: "api_rss_under_read_load", Unit: "MB", Value: float64(peak) / 1e6, Baseline: 150, N: total,
 		Note: fmt.Sprintf("peak resident memory of bin/api during %d reads at %d/s (open loop, achieved %.0f/s); baseline: the goal (150 MB)", total, scale.rate, float64(total)/elapsed.Seconds())})
