@@ -180,12 +180,19 @@ func (s *Service) BranchCap(a events.Actor) (int, error) {
 }
 
 // RosterPosition is the position of the last event of the actor's
-// branch's roster stream (0: none), for reads that must reflect it.
+// branch's roster stream (0: none), for reads that must reflect it. The
+// stream is loaded (from the store's cache, checked in one round trip)
+// but not folded: folding every admission of the branch's history into a
+// roster for each capacity answer was most of its time once the roster
+// held a few thousand events (issue 13).
 func (s *Service) RosterPosition(ctx context.Context, a events.Actor) (uint64, error) {
 	b, err := s.branch(a)
 	if err != nil {
 		return 0, err
 	}
-	_, l, err := s.loadRoster(ctx, b.Code)
-	return l.seq, err
+	l, err := s.Store.Load(ctx, rosterStream(b.Code))
+	if err != nil {
+		return 0, storeError(err)
+	}
+	return l.LastSeq, nil
 }

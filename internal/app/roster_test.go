@@ -416,3 +416,27 @@ func TestR_EXCL_4_Grade9AdmittedInMarchNeedsMajorReason(t *testing.T) {
 		t.Fatalf("a blank major reason: %v", err)
 	}
 }
+
+// The capacity answer waits for the read models to reach the roster
+// stream's last event (read-your-writes): RosterPosition is that event's
+// position, 0 before any, and no other stream's appends move it.
+func TestRosterPositionIsTheRosterStreamsLastEvent(t *testing.T) {
+	ctx := context.Background()
+	e := testenv.New(t, testenv.Options{Now: taipei(2026, 5, 4)})
+	if pos, err := e.App.RosterPosition(ctx, worker.Actor); err != nil || pos != 0 {
+		t.Fatalf("before any roster event: %d, %v; want 0", pos, err)
+	}
+	seatedSchool(t, e, map[int]int{7: 3}, 1)
+	roster, err := e.Store.Load(ctx, events.StreamID{Branch: e.Branch.Code, Type: events.AggregateRoster})
+	if err != nil || roster.LastSeq == 0 {
+		t.Fatalf("the roster stream: last %d, %v", roster.LastSeq, err)
+	}
+	startOfYearCase(t, e) // appends to its case's stream only
+	last, err := e.Store.LastPosition(ctx)
+	if err != nil || last <= roster.LastSeq {
+		t.Fatalf("the store's last position %d (%v), want past the roster's %d", last, err, roster.LastSeq)
+	}
+	if pos, err := e.App.RosterPosition(ctx, worker.Actor); err != nil || pos != roster.LastSeq {
+		t.Fatalf("RosterPosition %d, %v; want the roster's last event %d", pos, err, roster.LastSeq)
+	}
+}
