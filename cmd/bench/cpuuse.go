@@ -95,10 +95,8 @@ func cpuFigures(prefix string, parties cpuParties, before, after cpuSample, n in
 		emit(Result{Figure: prefix + "_cpu_per_request_" + p.name, Unit: "µs", Value: round(v), Baseline: floor, N: n,
 			Note: fmt.Sprintf("CPU time of %s per request, %s; baseline: the bare echo server's, client included (the floor)", p.what, note)})
 	}
-	cores := float64(runtime.NumCPU())
-	busy := float64(after.machineBusy-before.machineBusy) / userHZ / secs / cores * 100
-	emit(Result{Figure: prefix + "_machine_busy", Unit: "%", Value: round(busy), Baseline: 100, N: n,
-		Note: fmt.Sprintf("share of the machine's %.0f cores busy (not idle or waiting for I/O), %s", cores, note)})
+	emit(Result{Figure: prefix + "_machine_busy", Unit: "%", Value: round(busyShare(before, after, secs)), Baseline: 100, N: n,
+		Note: fmt.Sprintf("share of the machine's %d cores busy (not idle or waiting for I/O), %s", runtime.NumCPU(), note)})
 	return machine
 }
 
@@ -164,6 +162,12 @@ func clusterTicks(dataDir string) (map[int]int64, error) {
 	return ticks, nil
 }
 
+// busyShare is the share (%) of the machine's cores busy from before to
+// after, secs apart.
+func busyShare(before, after cpuSample, secs float64) float64 {
+	return float64(after.machineBusy-before.machineBusy) / userHZ / secs / float64(runtime.NumCPU()) * 100
+}
+
 // machineBusy returns the ticks all cores spent neither idle nor waiting
 // for I/O, from /proc/stat's first line.
 func machineBusy() (int64, error) {
@@ -210,7 +214,6 @@ func rebuildCPU(figure string, before, after cpuSample, events int, secs float64
 		emit(Result{Figure: figure + "_cpu_per_event_" + p.name, Unit: "µs", Value: round(cpu * 1e6 / float64(max(events, 1))), N: events,
 			Note: fmt.Sprintf("CPU time of %s per event in the median rebuild: %.1f s of CPU in %.1f s, %.0f %% of one core", p.what, cpu, secs, cpu/secs*100)})
 	}
-	cores := float64(runtime.NumCPU())
-	emit(Result{Figure: figure + "_machine_busy", Unit: "%", Value: round(float64(after.machineBusy-before.machineBusy) / userHZ / secs / cores * 100), Baseline: 100, N: events,
-		Note: fmt.Sprintf("share of the machine's %.0f cores busy during the median rebuild", cores)})
+	emit(Result{Figure: figure + "_machine_busy", Unit: "%", Value: round(busyShare(before, after, secs)), Baseline: 100, N: events,
+		Note: fmt.Sprintf("share of the machine's %d cores busy during the median rebuild", runtime.NumCPU())})
 }

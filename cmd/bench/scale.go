@@ -109,11 +109,10 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 	// Likewise PostgreSQL's own: at 100,000 cases the rebuild's WAL
 	// starts checkpoints, and one still spreading its writes (4.5
 	// minutes by default) ends with an fsync of every file it wrote. A
-	// CHECKPOINT here finishes it first.
-	if _, err := e.db.ExecContext(ctx, `CHECKPOINT`); err != nil {
+	// CHECKPOINT here finishes it first (settle, rebuild.go).
+	if err := settle(ctx, e); err != nil {
 		return err
 	}
-	syscall.Sync()
 	exe, err := os.Executable()
 	if err != nil {
 		return err

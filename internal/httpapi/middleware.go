@@ -61,6 +61,12 @@ func validRequestID(id string) bool {
 func holdsNationalID(s string) bool {
 	const n = 10
 	for i := 0; i+n <= len(s); i++ {
+		// Only a letter followed by 1, 2, 8 or 9 can start one: the
+		// other windows are not folded to upper case (an allocation
+		// each) on every request.
+		if c := s[i] | 0x20; c < 'a' || c > 'z' || !strings.ContainsRune("1289", rune(s[i+1])) {
+			continue
+		}
 		if twid.Validate(twid.Normalize(s[i:i+n])) == nil {
 			return true
 		}
