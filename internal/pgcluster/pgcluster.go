@@ -151,7 +151,12 @@ func (c *Cluster) serverLog() string    { return filepath.Join(c.dir, "server.lo
 func (c *Cluster) tool(t string) string { return filepath.Join(c.bin, t) }
 
 // initdb creates the cluster, in the C.UTF-8 locale where the system
-// has it and with no locale (C) otherwise. It initialises a scratch
+// has it and with no locale (C) otherwise. Its collation is C either way:
+// byte order, which for UTF-8 is the code-point order C.UTF-8 sorts by,
+// so every ORDER BY answers as before and as Go's string comparison does,
+// but PostgreSQL compares text keys with memcmp and abbreviated keys
+// instead of strcoll. Building the rebuild's largest index (375,000 case
+// ids) took 0.34 s instead of 0.54 s (issue 13). It initialises a scratch
 // directory and renames it into place, so that an interrupted run leaves
 // no half-made cluster behind.
 func (c *Cluster) initdb(ctx context.Context, fsync bool) error {
@@ -167,7 +172,7 @@ func (c *Cluster) initdb(ctx context.Context, fsync bool) error {
 	if !fsync {
 		args = append(args, "--no-sync")
 	}
-	out, err := c.run(ctx, "initdb", append(args, "--locale=C.UTF-8")...)
+	out, err := c.run(ctx, "initdb", append(args, "--locale=C.UTF-8", "--lc-collate=C")...)
 	if err != nil && strings.Contains(out, "invalid locale name") {
 		// initdb failed before writing anything.
 		out, err = c.run(ctx, "initdb", append(args, "--no-locale")...)
