@@ -150,3 +150,51 @@ func TestCopyRowsReportsErrors(t *testing.T) {
 		t.Fatalf("rows after failed COPYs: %d (%v)", n, err)
 	}
 }
+
+// Issue 13: appendTimestamp writes what lib/pq's FormatTimestamp writes,
+// for every year, fraction and zone offset, the odd ones included.
+func TestAppendTimestampAsLibPQ(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("UTC+8", 8*3600), time.FixedZone("-03:30", -(3*3600 + 1800)),
+		time.FixedZone("+00:00:30", 30), time.FixedZone("-00:00:30", -30), time.FixedZone("-01:00:05", -3605),
+		time.FixedZone("+14:00", 14*3600), time.FixedZone("+00:00:09", 9)}
+	if taipei, err := time.LoadLocation("Asia/Taipei"); err == nil {
+		zones = append(zones, taipei)
+	}
+	var times []time.Time
+	for _, y := range []int{-4713, -1, 0, 1, 9, 99, 999, 1000, 1970, 2026, 9999, 10000, 292277026} {
+		for _, ns := range []int{0, 1, 10, 100000, 120000000, 123456789, 999999999} {
+			for _, z := range zones {
+				times = append(times, time.Date(y, 12, 31, 23, 59, 59, ns, z), time.Date(y, 1, 1, 0, 0, 0, ns, z))
+			}
+		}
+	}
+	for i := range 20000 { // a spread of instants, each in every zone
+		at := time.Unix(int64(i)*2654435761%(400*365*86400)-200*365*86400, int64(i)*7919%1e9)
+		for _, z := range zones {
+			times = append(times, at.In(z))
+		}
+	}
+	for _, at := range times {
+		want := string(pq.FormatTimestamp(at))
+		if got := string(appendTimestamp([]byte("x"), at)); got != "x"+want {
+			t.Fatalf("appendTimestamp(%v) = %q, want %q", at, got[1:], want)
+		}
+	}
+}
+
+// BenchmarkAppendTimestamp compares appendTimestamp with lib/pq's
+// FormatTimestamp, appended as copyRows appended it before.
+func BenchmarkAppendTimestamp(b *testing.B) {
+	at := time.Date(2026, 12, 8, 1, 2, 3, 456789000, time.UTC)
+	buf := make([]byte, 0, 64)
+	b.Run("appendTimestamp", func(b *testing.B) {
+		for b.Loop() {
+			buf = appendTimestamp(buf[:0], at)
+		}
+	})
+	b.Run("pq.FormatTimestamp", func(b *testing.B) {
+		for b.Loop() {
+			buf = append(buf[:0], pq.FormatTimestamp(at)...)
+		}
+	})
+}
