@@ -156,7 +156,8 @@ func TestCopyRowsReportsErrors(t *testing.T) {
 func TestAppendTimestampAsLibPQ(t *testing.T) {
 	zones := []*time.Location{time.UTC, time.FixedZone("UTC+8", 8*3600), time.FixedZone("-03:30", -(3*3600 + 1800)),
 		time.FixedZone("+00:00:30", 30), time.FixedZone("-00:00:30", -30), time.FixedZone("-01:00:05", -3605),
-		time.FixedZone("+14:00", 14*3600), time.FixedZone("+00:00:09", 9)}
+		time.FixedZone("+14:00", 14*3600), time.FixedZone("+00:00:09", 9), time.FixedZone("+99:59:59", 100*3600-1),
+		time.FixedZone("+100:00", 100*3600), time.FixedZone("-123:45:06", -(123*3600 + 45*60 + 6))}
 	if taipei, err := time.LoadLocation("Asia/Taipei"); err == nil {
 		zones = append(zones, taipei)
 	}
