@@ -46,14 +46,22 @@ type testCluster struct {
 }
 
 // freePort returns a free port below the kernel's ephemeral range (from
-// 32768), so that no outgoing connection takes it while its node is down.
+// 32768), so that no outgoing connection takes it while its node is down,
+// and never one it returned before: the ports are only bound when the
+// nodes start, so a free port could otherwise be handed to two of them.
 func freePort(t *testing.T) int {
 	t.Helper()
+	usedPorts.Lock()
+	defer usedPorts.Unlock()
 	for range 100 {
 		port := 20000 + rand.IntN(12000)
+		if usedPorts.m[port] {
+			continue
+		}
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			_ = l.Close()
+			usedPorts.m[port] = true
 			return port
 		}
 	}
@@ -61,26 +69,51 @@ func freePort(t *testing.T) int {
 	return 0
 }
 
+var usedPorts = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
+
+// newTestCluster starts three nodes. A port taken by another process
+// between freePort and a node's start fails that node at once; the
+// cluster then starts again on new ports, up to three times.
 func newTestCluster(t *testing.T) *testCluster {
 	c := &testCluster{t: t, auth: t.TempDir()}
-	for i := range 3 {
-		c.nodes = append(c.nodes, &clusterNode{
-			name: fmt.Sprintf("n%d", i), dir: t.TempDir(),
-			clientPort: freePort(t), clusterPort: freePort(t),
-		})
-	}
-	for _, n := range c.nodes {
-		c.start(n)
-	}
-	t.Cleanup(func() {
+	t.Cleanup(c.stopAll)
+	for attempt := 1; ; attempt++ {
+		c.nodes = nil
+		for i := range 3 {
+			c.nodes = append(c.nodes, &clusterNode{
+				name: fmt.Sprintf("n%d", i), dir: t.TempDir(),
+				clientPort: freePort(t), clusterPort: freePort(t),
+			})
+		}
+		var err error
 		for _, n := range c.nodes {
-			if n.cmd != nil {
-				_ = n.stdin.Close() // the child shuts its server down
-				_ = n.cmd.Wait()
+			if err = c.tryStart(n); err != nil {
+				break
 			}
 		}
-	})
-	return c
+		if err == nil {
+			return c
+		}
+		c.stopAll()
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("starting the cluster again on other ports: %v", err)
+	}
+}
+
+// stopAll shuts down every running node.
+func (c *testCluster) stopAll() {
+	for _, n := range c.nodes {
+		if n.cmd != nil {
+			_ = n.stdin.Close() // the child shuts its server down
+			_ = n.cmd.Wait()
+			n.cmd = nil
+		}
+	}
 }
 
 // nodeEnv carries a child node's options.
@@ -148,6 +181,14 @@ func runNode(opts string) {
 // ports, with routes to the other two.
 func (c *testCluster) start(n *clusterNode) {
 	c.t.Helper()
+	if err := c.tryStart(n); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// tryStart starts node n; an error if the child exits before it is
+// ready (its ports taken, say) or is not ready within 90 seconds.
+func (c *testCluster) tryStart(n *clusterNode) error {
 	var routes []string
 	for _, o := range c.nodes {
 		if o != n {
@@ -163,30 +204,40 @@ func (c *testCluster) start(n *clusterNode) {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		c.t.Fatal(err)
+		return err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		c.t.Fatal(err)
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
+		return err
 	}
-	ready := make(chan int, 1)
+	// The child's stdout ends when it exits: before "ready", that is a
+	// failed start.
+	ready, exited := make(chan int, 1), make(chan struct{})
 	go func() {
 		var port int
 		if _, err := fmt.Fscanf(stdout, "ready %d\n", &port); err == nil {
 			ready <- port
+		} else {
+			close(exited)
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	select {
 	case n.statePort = <-ready:
+	case <-exited:
+		_ = cmd.Process.Kill() // if it is still running after all
+		_ = cmd.Wait()
+		return fmt.Errorf("node %s exited before it was ready (ports %d, %d)", n.name, n.clientPort, n.clusterPort)
 	case <-time.After(90 * time.Second):
 		_ = cmd.Process.Kill()
-		c.t.Fatalf("node %s did not start", n.name)
+		_ = cmd.Wait()
+		return fmt.Errorf("node %s did not start", n.name)
 	}
 	n.cmd, n.stdin = cmd, stdin
+	return nil
 }
 
 // kill kills node n with SIGKILL: no shutdown, no flush; what it
