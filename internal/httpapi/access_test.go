@@ -277,8 +277,13 @@ func TestAccessLog_ReadFailsClosedWhenTheAccessStoreIsDown(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	a := newActors(e)
 	id := e.RecommendedCase("034501", domain.OutcomeRecommend)
+	meeting := scheduleAndOpen(t, e, a.committee, "march", "2026-03-23")
 	path := fmt.Sprintf("%s?min_position=%d", referralPath(id), lastPos(t, e))
+	docket := fmt.Sprintf("/v1/meetings/%s/docket?min_position=%d", meeting, lastPos(t, e))
 	mustStatus(t, e.Do("GET", path, a.sw, nil), 200)
+	if r := mustStatus(t, e.Do("GET", docket, a.committee, nil), 200); !strings.Contains(string(r.Body), id) {
+		t.Fatalf("the docket does not list the case: %s", r.Body)
+	}
 
 	ctx := context.Background()
 	j := e.Access.JetStream()
@@ -293,13 +298,17 @@ func TestAccessLog_ReadFailsClosedWhenTheAccessStoreIsDown(t *testing.T) {
 	}
 	failsClosed := func(what string) {
 		t.Helper()
-		for _, p := range []string{path, "/v1/referrals"} {
-			r := e.Do("GET", p, a.sw, nil)
+		// The docket too, as JSON and as a page.
+		for _, read := range []struct{ path, token string }{
+			{path, a.sw}, {"/v1/referrals", a.sw}, {docket, a.committee}, {docket + "&format=html", a.committee},
+		} {
+			r := e.Do("GET", read.path, read.token, nil)
 			if r.Status != http.StatusServiceUnavailable || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
-				t.Fatalf("%s: GET %s: %d %s", what, p, r.Status, r.Body)
+				t.Fatalf("%s: GET %s: %d %s", what, read.path, r.Status, r.Body)
 			}
 			body := r.JSON(t)
-			if strings.Contains(string(r.Body), "測試") || body["student"] != nil || body["items"] != nil || body["grounds"] != nil || body["stage"] != nil {
+			if strings.Contains(string(r.Body), "測試") || strings.Contains(string(r.Body), id) || body["student"] != nil ||
+				body["items"] != nil || body["grounds"] != nil || body["stage"] != nil || body["cases"] != nil {
 				t.Fatalf("%s: the refused read sent data: %s", what, r.Body)
 			}
 		}
@@ -315,8 +324,8 @@ func TestAccessLog_ReadFailsClosedWhenTheAccessStoreIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustStatus(t, e.Do("GET", path, a.sw, nil), 200)
-	if n := accessRecords(t, e); n != 2 {
-		t.Fatalf("%d records after the restore, want 2 (the read before the failure and this one)", n)
+	if n := accessRecords(t, e); n != 3 {
+		t.Fatalf("%d records after the restore, want 3 (the two reads before the failure and this one)", n)
 	}
 }
 
