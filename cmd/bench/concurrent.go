@@ -89,10 +89,15 @@ func versusRaw(ctx context.Context, e *env, k, n int, name string, profile bool,
 	const rounds = 4
 	m := n / rounds / k * k
 	var rawD, opD, rawCPU, opCPU time.Duration
+	var rawSteal, opSteal int64 // the host's ticks during each side
 	var lat []time.Duration
 	done := 0
 	for r := range rounds {
 		c0 := cpuTime()
+		_, s0, err := machineTicks()
+		if err != nil {
+			return err
+		}
 		d, err := rawWriters(ctx, e, k, m)
 		if err != nil {
 			return err
@@ -100,6 +105,11 @@ func versusRaw(ctx context.Context, e *env, k, n int, name string, profile bool,
 		rawD += d
 		c1 := cpuTime()
 		rawCPU += c1 - c0
+		_, s1, err := machineTicks()
+		if err != nil {
+			return err
+		}
+		rawSteal += s1 - s0
 		stop := func() {}
 		if profile && r == rounds-1 {
 			if stop, err = startProfiles(); err != nil {
@@ -113,6 +123,11 @@ func versusRaw(ctx context.Context, e *env, k, n int, name string, profile bool,
 		}
 		opD += d
 		opCPU += cpuTime() - c1
+		_, s2, err := machineTicks()
+		if err != nil {
+			return err
+		}
+		opSteal += s2 - s1
 		lat = append(lat, l...)
 		done += m
 	}
@@ -122,6 +137,8 @@ func versusRaw(ctx context.Context, e *env, k, n int, name string, profile bool,
 		Note: "p99 command latency; baseline: p50 of the same requests"})
 	emit(Result{Figure: name + "_cpu", Unit: "µs", Value: float64(opCPU.Microseconds()) / float64(done), Baseline: float64(rawCPU.Microseconds()) / float64(done), N: done,
 		Note: "CPU time of this process (API, clients and the embedded NATS server) per command; baseline: per raw publish. Less sensitive to a shared machine than the rates"})
+	emit(Result{Figure: name + "_machine_steal", Unit: "%", Value: round(coreShare(opSteal, opD.Seconds())), Baseline: round(coreShare(rawSteal, rawD.Seconds())), N: done,
+		Note: "share of the machine's cores the host gave to others while this one had work (/proc/stat's steal) during these commands; baseline: during the raw writers. A side that lost more to the host is slower for it"})
 	return nil
 }
 

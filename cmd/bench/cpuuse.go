@@ -29,6 +29,9 @@ type cpuSample struct {
 	bench, api  int64         // ticks
 	postgres    map[int]int64 // ticks by process of the cluster
 	machineBusy int64         // ticks of every core not idle
+	// machineSteal: ticks the host ran something else while this machine
+	// had work (steal): on a shared host, what moves the figures most.
+	machineSteal int64
 }
 
 // postgresSince is the cluster's CPU ticks from before to s: each
@@ -60,7 +63,7 @@ func (p cpuParties) sample() (cpuSample, error) {
 			return s, err
 		}
 	}
-	s.machineBusy, err = machineBusy()
+	s.machineBusy, s.machineSteal, err = machineTicks()
 	return s, err
 }
 
@@ -97,6 +100,7 @@ func cpuFigures(prefix string, parties cpuParties, before, after cpuSample, n in
 	}
 	emit(Result{Figure: prefix + "_machine_busy", Unit: "%", Value: round(busyShare(before, after, secs)), Baseline: 100, N: n,
 		Note: fmt.Sprintf("share of the machine's %d cores busy (not idle or waiting for I/O), %s", runtime.NumCPU(), note)})
+	emitSteal(prefix, before, after, secs, n, note)
 	return machine
 }
 
@@ -165,37 +169,55 @@ func clusterTicks(dataDir string) (map[int]int64, error) {
 // busyShare is the share (%) of the machine's cores busy from before to
 // after, secs apart.
 func busyShare(before, after cpuSample, secs float64) float64 {
-	return float64(after.machineBusy-before.machineBusy) / userHZ / secs / float64(runtime.NumCPU()) * 100
+	return coreShare(after.machineBusy-before.machineBusy, secs)
 }
 
-// machineBusy returns the ticks all cores spent neither idle nor waiting
-// for I/O, from /proc/stat's first line.
-func machineBusy() (int64, error) {
+// stealShare is the share (%) of the machine's cores the host took from
+// before to after, secs apart.
+func stealShare(before, after cpuSample, secs float64) float64 {
+	return coreShare(after.machineSteal-before.machineSteal, secs)
+}
+
+func coreShare(ticks int64, secs float64) float64 {
+	return float64(ticks) / userHZ / secs / float64(runtime.NumCPU()) * 100
+}
+
+// emitSteal emits figure_machine_steal: the host's share of the cores
+// over the measurement described by what.
+func emitSteal(figure string, before, after cpuSample, secs float64, n int, what string) {
+	emit(Result{Figure: figure + "_machine_steal", Unit: "%", Value: round(stealShare(before, after, secs)), Baseline: 100, N: n,
+		Note: fmt.Sprintf("share of the machine's %d cores the host gave to others while this one had work (/proc/stat's steal), %s: where it is high, every figure of this run is lower", runtime.NumCPU(), what)})
+}
+
+// machineTicks returns the ticks all cores spent neither idle nor waiting
+// for I/O, and those the host took (steal), from /proc/stat's first line.
+func machineTicks() (busy, steal int64, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
 	if len(f) < 6 || f[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: unexpected first line")
+		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line")
 	}
-	var busy int64
 	for i, v := range f[1:] {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("/proc/stat: %w", err)
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
 		}
 		// user nice system idle iowait irq softirq steal guest guest_nice:
 		// steal is another machine's, guest time is already in user.
 		switch {
 		case i == 3 || i == 4: // idle, iowait
-		case i >= 7:
+		case i == 7:
+			steal += n
+		case i > 7:
 		default:
 			busy += n
 		}
 	}
-	return busy, nil
+	return busy, steal, nil
 }
 
 // rebuildCPU emits the median rebuild's CPU per event: the bench process
@@ -216,4 +238,5 @@ func rebuildCPU(figure string, before, after cpuSample, events int, secs float64
 	}
 	emit(Result{Figure: figure + "_machine_busy", Unit: "%", Value: round(busyShare(before, after, secs)), Baseline: 100, N: events,
 		Note: fmt.Sprintf("share of the machine's %d cores busy during the median rebuild", runtime.NumCPU())})
+	emitSteal(figure, before, after, secs, events, "during the median rebuild")
 }

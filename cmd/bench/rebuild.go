@@ -63,6 +63,8 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		rows     int
 		// the CPU times around the rebuild (cpuuse.go)
 		before, after cpuSample
+		// the host's share of the cores during the rebuild and the COPY
+		steal, copySteal float64
 	}
 	rounds := make([]round, 0, *rebuildRounds)
 	for i := range max(*rebuildRounds, 1) {
@@ -88,12 +90,21 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		if err := settle(ctx, e); err != nil {
 			return st, err
 		}
+		copyBefore, err := parties.sample()
+		if err != nil {
+			return st, err
+		}
 		rows, copyTime, err := rawCopy(ctx, e)
 		if err != nil {
 			return st, err
 		}
+		copyAfter, err := parties.sample()
+		if err != nil {
+			return st, err
+		}
 		rounds = append(rounds, round{res: res, rate: perSec(int(res.Events), res.Duration), copyRate: perSec(int(res.Events), copyTime),
-			rows: rows, before: before, after: after})
+			rows: rows, before: before, after: after,
+			steal: stealShare(before, after, res.Duration.Seconds()), copySteal: stealShare(copyBefore, copyAfter, copyTime.Seconds())})
 	}
 	byRate := slices.Clone(rounds)
 	slices.SortFunc(byRate, func(a, b round) int { return cmp.Compare(a.rate, b.rate) })
@@ -102,7 +113,7 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 	var each []string
 	for i, r := range rounds {
 		copyRates[i] = r.copyRate
-		each = append(each, fmt.Sprintf("%.0f/%.0f", r.rate, r.copyRate))
+		each = append(each, fmt.Sprintf("%.0f/%.0f (steal %.0f/%.0f %%)", r.rate, r.copyRate, r.steal, r.copySteal))
 	}
 	slices.Sort(copyRates)
 	copyRate := copyRates[len(copyRates)/2]
@@ -115,7 +126,7 @@ func benchRebuild(ctx context.Context, e *env, cases int, profile string) (bench
 		Note: fmt.Sprintf("projector rebuild (shadow schema, %d batches folded, %d by the live path, %d events by their SQL%s, switch included), the median of %d rounds, in %.1f s (keys, deferred indexes, VACUUM (ANALYZE), CHECKPOINT and switch %.1f s, of which VACUUM %.1f s and CHECKPOINT %.1f s) vs raw JetStream ordered replay of the stream (no decoding)",
 			res.Folded, res.FellBack, res.BySQL, topTypes(res.BySQLTypes, 8), len(rounds), res.Duration.Seconds(), res.Finish.Seconds(), res.Vacuum.Seconds(), res.Checkpoint.Seconds())})
 	emit(Result{Figure: figure + "_vs_raw_copy", Unit: "events/s", Value: mid.rate, Baseline: copyRate, N: int(res.Events),
-		Note: fmt.Sprintf("the rebuild vs a raw COPY of the %d rows it wrote (every read-model table, same keys and indexes, 50,000 rows a transaction; %.1f s at the median rate), as events/s; each the median of %d rounds taken alternately (rebuild/COPY events/s: %s)",
+		Note: fmt.Sprintf("the rebuild vs a raw COPY of the %d rows it wrote (every read-model table, same keys and indexes, 50,000 rows a transaction; %.1f s at the median rate), as events/s; each the median of %d rounds taken alternately (rebuild/COPY events/s, with the share of the cores the host took during each: %s)",
 			mid.rows, float64(res.Events)/copyRate, len(rounds), strings.Join(each, ", "))})
 	rebuildCPU(figure, mid.before, mid.after, int(res.Events), res.Duration.Seconds())
 	return st, nil
