@@ -186,7 +186,7 @@ func coreShare(ticks int64, secs float64) float64 {
 // over the measurement described by what.
 func emitSteal(figure string, before, after cpuSample, secs float64, n int, what string) {
 	emit(Result{Figure: figure + "_machine_steal", Unit: "%", Value: round(stealShare(before, after, secs)), Baseline: 100, N: n,
-		Note: fmt.Sprintf("share of the machine's %d cores the host gave to others while this one had work (/proc/stat's steal), %s: where it is high, every figure of this run is lower", runtime.NumCPU(), what)})
+		Note: fmt.Sprintf("share of the machine's %d cores the host gave to others while this one had work (/proc/stat's steal), %s: where it is high, every figure of this run is worse for it", runtime.NumCPU(), what)})
 }
 
 // machineTicks returns the ticks all cores spent neither idle nor waiting
