@@ -156,7 +156,7 @@ func (c *Cluster) tool(t string) string { return filepath.Join(c.bin, t) }
 // so every ORDER BY answers as before and as Go's string comparison does,
 // but PostgreSQL compares text keys with memcmp and abbreviated keys
 // instead of strcoll. Building the rebuild's largest index (375,000 case
-// ids) took 0.34 s instead of 0.54 s (issue 13). It initialises a scratch
+// ids) took 0.28-0.31 s instead of 0.38-0.44 s (issue 13). It initialises a scratch
 // directory and renames it into place, so that an interrupted run leaves
 // no half-made cluster behind.
 func (c *Cluster) initdb(ctx context.Context, fsync bool) error {
