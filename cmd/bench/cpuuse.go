@@ -178,6 +178,8 @@ func stealShare(before, after cpuSample, secs float64) float64 {
 	return coreShare(after.machineSteal-before.machineSteal, secs)
 }
 
+// coreShare is the share (%) of the machine's cores that ticks of CPU
+// time make over secs.
 func coreShare(ticks int64, secs float64) float64 {
 	return float64(ticks) / userHZ / secs / float64(runtime.NumCPU()) * 100
 }

@@ -154,10 +154,9 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 		Codec: e.codec, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}); err != nil {
 		return err
 	}
-	if err := readSizes(ctx, e); err != nil {
+	if err := readSizesSettled(ctx, e); err != nil {
 		return err
 	}
-	syscall.Sync() // the floor, too, is measured after the writeback (apiUnderLoad)
 	for round := 1; ; round++ {
 		if err := readFloor(ctx); err != nil {
 			return err
@@ -290,6 +289,17 @@ var floorCPU float64
 // a case detail, a 50-case page and an empty visit queue at 10,000
 // generated cases; readSizes measures them.
 var floorSizes = []int{3 << 10, 110 << 10, 64}
+
+// readSizesSettled measures the reads' sizes (readSizes), then waits for
+// the kernel's writeback of what the generation and the rebuild wrote:
+// the floor, too, is measured after it (apiUnderLoad).
+func readSizesSettled(ctx context.Context, e *env) error {
+	if err := readSizes(ctx, e); err != nil {
+		return err
+	}
+	syscall.Sync()
+	return nil
+}
 
 // readSizes sets floorSizes to the sizes of the three reads as the API
 // answers them on this run's data (a social worker, as apiUnderLoad asks),

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"cihui/internal/domain"
@@ -59,10 +58,9 @@ func benchScale(ctx context.Context, e *env, dir string) error {
 		return nil
 	}
 	// The floor beside the reads, as -only readload measures it.
-	if err := readSizes(ctx, e); err != nil {
+	if err := readSizesSettled(ctx, e); err != nil {
 		return err
 	}
-	syscall.Sync()
 	if err := readFloor(ctx); err != nil {
 		return err
 	}

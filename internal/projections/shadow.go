@@ -252,18 +252,12 @@ func vacuumShadow(ctx context.Context, db *sqlx.DB) error {
 		ShadowSchema, pq.Array(shadowTables())); err != nil {
 		return fmt.Errorf("projections: sizing the rebuilt tables: %w", err)
 	}
-	next := make(chan string, len(tables))
-	for _, t := range tables {
-		next <- t
-	}
-	close(next)
 	g, ctx := errgroup.WithContext(ctx)
-	for range vacuumWorkers {
+	g.SetLimit(vacuumWorkers)
+	for _, t := range tables {
 		g.Go(func() error {
-			for t := range next {
-				if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+t); err != nil {
-					return fmt.Errorf("projections: vacuuming the rebuilt table %s: %w", t, err)
-				}
+			if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+t); err != nil {
+				return fmt.Errorf("projections: vacuuming the rebuilt table %s: %w", t, err)
 			}
 			return nil
 		})
