@@ -72,6 +72,11 @@ type Main struct {
 	// The Go runtime's memory settings and the profiling listener
 	// (runtime.go).
 	MemoryLimit, GCPercent, PprofAddr string
+	// AddrFile names the file the listening URLs are written to
+	// (addrfile.go).
+	AddrFile string
+
+	pprofURL string // the profiles' URL once served (runtime.go)
 
 	log     *slog.Logger
 	serving bool // Run: the API itself, not a subcommand
@@ -143,6 +148,7 @@ Flags:
 	m.reminderFlags(fs)
 	m.rolloverFlags(fs)
 	m.runtimeFlags(fs)
+	m.addrFileFlags(fs)
 	rest, err := config.SplitFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -352,6 +358,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.startRollover(svc); err != nil {
+		return err
+	}
+	if err := m.writeAddrFile(apiURL); err != nil {
 		return err
 	}
 

@@ -42,7 +42,10 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 	// Ports the API picks itself: a port picked here and freed could be
 	// taken by another package's server before the API binds it, and
 	// then /readyz would be answered by that server.
-	srv := exec.Command(api, "--dev", "--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1", "--log-level", "warn")
+	// --addr-file names both ports as the API got them, and goes with it.
+	addrFile := filepath.Join(t.TempDir(), "addr.json")
+	srv := exec.Command(api, "--dev", "--data-dir", dir, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1", "--log-level", "warn",
+		"--pprof-addr", "127.0.0.1:0", "--addr-file", addrFile)
 	srv.Env = env
 	var srvLog syncbuf.Buffer
 	srv.Stderr = &srvLog
@@ -52,6 +55,11 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 	exited := make(chan struct{})
 	var exitErr error
 	go func() { exitErr = srv.Wait(); close(exited) }()
+	t.Cleanup(func() { // runs after the stop below
+		if _, err := os.Stat(addrFile); !os.IsNotExist(err) {
+			t.Errorf("--addr-file is still there after the API stopped: %v", err)
+		}
+	})
 	t.Cleanup(func() {
 		_ = srv.Process.Signal(os.Interrupt)
 		select {
@@ -96,6 +104,23 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 		return line
 	}
 	pgPID := postmaster()
+	var urls AddrFile
+	if b, err := os.ReadFile(addrFile); err != nil {
+		t.Errorf("--addr-file: %v", err)
+	} else if err := json.Unmarshal(b, &urls); err != nil {
+		t.Errorf("--addr-file %s: %v", b, err)
+	}
+	if urls.APIURL != base || urls.PID != srv.Process.Pid {
+		t.Errorf("--addr-file names %s (pid %d), want %s (pid %d)", urls.APIURL, urls.PID, base, srv.Process.Pid)
+	}
+	if resp, err := http.Get(urls.PprofURL + "/debug/pprof/"); err != nil {
+		t.Errorf("the profiles at the URL --addr-file names (%q): %v", urls.PprofURL, err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the profiles at the URL --addr-file names (%q): %s", urls.PprofURL, resp.Status)
+		}
+	}
 
 	runCmd := func(bin string, args ...string) string {
 		t.Helper()

@@ -91,7 +91,8 @@ func (m *Main) servePprof(metrics http.Handler) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	m.closers = append(m.closers, func() { _ = srv.Close() })
-	m.log.Info("profiles served", "addr", "http://"+m.PprofAddr+"/debug/pprof/")
+	m.pprofURL = "http://" + ln.Addr().String()
+	m.log.Info("profiles served", "addr", m.pprofURL+"/debug/pprof/")
 	return nil
 }
 

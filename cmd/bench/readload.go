@@ -189,30 +189,24 @@ func readLoadAtScale(ctx context.Context, e *env, cases int) error {
 
 // measureAPI runs apiUnderLoad, profiling bin/api with -read-profile.
 func measureAPI(ctx context.Context, e *env, cases, round int) error {
+	var profile func(string)
 	if *readProfile != "" {
-		addr, err := freeAddr()
-		if err != nil {
-			return err
-		}
-		// apiUnderLoad passes the environment to bin/api.
-		os.Setenv("CIHUI_PPROF_ADDR", addr)
-		defer os.Unsetenv("CIHUI_PPROF_ADDR")
 		pctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		file := *readProfile
 		if round > 1 {
 			file += "." + strconv.Itoa(round)
 		}
-		go profileAPI(pctx, "http://"+addr, file, scale.duration)
+		profile = func(pprofURL string) { go profileAPI(pctx, pprofURL, file, scale.duration) }
 	}
-	// -cpuprofile: this process under the load (its NATS server, the
-	// projector writing the access records into PostgreSQL, the client).
+	// -cpuprofile: this process under the load (its NATS server, which
+	// stores the access records, and the client).
 	stop, err := startProfiles()
 	if err != nil {
 		return err
 	}
 	defer stop()
-	return apiUnderLoad(ctx, e, e.dir, cases)
+	return apiUnderLoad(ctx, e, e.dir, cases, profile)
 }
 
 // profileAPI waits for bin/api to have answered the warm-up's 60 reads

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -64,7 +64,7 @@ func benchScale(ctx context.Context, e *env, dir string) error {
 	if err := readFloor(ctx); err != nil {
 		return err
 	}
-	return apiUnderLoad(ctx, e, dir, st.Cases)
+	return apiUnderLoad(ctx, e, dir, st.Cases, nil)
 }
 
 // storeSize reports the event store's and the read models' size on disk.
@@ -97,7 +97,7 @@ func storeSize(ctx context.Context, e *env, dir string, cases int) error {
 // PostgreSQL and measures its resident memory at rest and under a
 // fixed-rate, open-loop read load (each request's latency counted from the
 // moment it was due, so a stall is not hidden), and the reads' latency.
-func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
+func apiUnderLoad(ctx context.Context, e *env, dir string, cases int, profile func(pprofURL string)) error {
 	// The generation and the rebuild just wrote gigabytes (4 GB at
 	// 100,000 cases): the kernel's writeback of them held the access
 	// log's fsyncs for up to 100 ms at a time, in every route that writes
@@ -119,12 +119,16 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("the API binary beside the bench (run `make build`): %w", err)
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return err
+	// bin/api takes a free port itself and names it in --addr-file: a
+	// port picked here and freed could be taken before bin/api binds it.
+	addrFile := filepath.Join(dir, "api-addr.json")
+	_ = os.Remove(addrFile)
+	args := []string{"--addr", "127.0.0.1:0", "--addr-file", addrFile, "--data-dir", filepath.Join(dir, "api"),
+		"--lapse-interval", "0", "--retention-interval", "0", "--rollover-interval", "0"}
+	if profile != nil {
+		args = append(args, "--pprof-addr", "127.0.0.1:0")
 	}
-	cmd := exec.CommandContext(ctx, bin, "--addr", addr, "--data-dir", filepath.Join(dir, "api"),
-		"--lapse-interval", "0", "--retention-interval", "0", "--rollover-interval", "0")
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+e.dsn, "NATS_URL="+e.srv.ClientURL(),
 		"NATS_NKEY_SEED_FILE="+jetstream.SeedFile(e.authDir, jetstream.UserAPI),
 		"CIHUI_MASTER_KEY="+base64.StdEncoding.EncodeToString(e.master), "CIHUI_LOG_LEVEL=error")
@@ -132,10 +136,19 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	base := "http://" + addr
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill(); <-exited }()
+	urls, err := waitAddrFile(ctx, addrFile, exited)
+	if err != nil {
+		return err
+	}
+	base := urls.APIURL
 	if err := waitHealthy(ctx, base+"/healthz"); err != nil {
 		return err
+	}
+	if profile != nil {
+		profile(urls.PprofURL)
 	}
 	tokens := postgres.NewTokens(e.db)
 	tok, _, err := tokens.Create(ctx, postgres.TokenInfo{Role: domain.RoleSocialWorker})
@@ -270,13 +283,33 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for process %d", pid)
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// apiAddrs is what bin/api writes to its --addr-file once listening.
+type apiAddrs struct {
+	APIURL   string `json:"api_url"`
+	PprofURL string `json:"pprof_url"`
+}
+
+// waitAddrFile waits for bin/api to write its --addr-file, or to exit.
+func waitAddrFile(ctx context.Context, path string, exited <-chan error) (apiAddrs, error) {
+	deadline := time.After(time.Minute)
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			var a apiAddrs
+			if err := json.Unmarshal(b, &a); err != nil {
+				return a, fmt.Errorf("bin/api's %s: %w", path, err)
+			}
+			return a, nil
+		}
+		select {
+		case err := <-exited:
+			return apiAddrs{}, fmt.Errorf("bin/api exited before it listened: %v", err)
+		case <-deadline:
+			return apiAddrs{}, fmt.Errorf("bin/api wrote no %s within a minute", path)
+		case <-ctx.Done():
+			return apiAddrs{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func waitHealthy(ctx context.Context, url string) error {
