@@ -90,7 +90,7 @@ func main() {
 	flag.StringVar(&allocProfile, "allocprofile", "", "write allocation profiles around the 16-client command phase (<file>.base before, <file> after)")
 	flag.BoolVar(&scale.only, "scale", false, "only the scale figures (issue 13): the same as -only scale")
 	flag.IntVar(&scale.cases, "cases", 10000, "scale figures: cases generated into the stream")
-	flag.StringVar(&scale.profile, "rebuild-profile", "", "scale figures: write a CPU profile of the rebuild to this file")
+	flag.StringVar(&scale.profile, "rebuild-profile", "", "scale figures: write a CPU profile of the rebuild to this file, and the allocations before and after it to FILE.allocs.base and FILE.allocs")
 	flag.BoolVar(&scale.slow, "rebuild-slow", false, "scale figures: rebuild by the live path (every event by its SQL), for comparison")
 	flag.IntVar(&scale.rate, "read-rate", 2000, "scale figures: reads/s of the open-loop read load")
 	flag.DurationVar(&scale.duration, "read-duration", 5*time.Second, "scale figures: how long the read load lasts")

@@ -146,9 +146,19 @@ func settle(ctx context.Context, e *env) error {
 }
 
 // profiledRebuild rebuilds the read models, writing a CPU profile of it
-// to profile when one is named and on is true.
+// to profile when one is named and on is true, and the allocations of
+// this process before and after it to profile.allocs.base and
+// profile.allocs (go tool pprof -diff_base them).
 func profiledRebuild(ctx context.Context, e *env, profile string, on bool) (projections.RebuildResult, error) {
 	if profile != "" && on {
+		allocs := func(name string) {
+			if f, err := os.Create(name); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+		allocs(profile + ".allocs.base")
+		defer allocs(profile + ".allocs")
 		f, err := os.Create(profile)
 		if err != nil {
 			return projections.RebuildResult{}, err
