@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -136,8 +137,8 @@ func apiUnderLoad(ctx context.Context, e *env, dir string, cases int, profile fu
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	defer func() { _ = cmd.Process.Kill(); <-exited }()
 	urls, err := waitAddrFile(ctx, addrFile, exited)
 	if err != nil {
@@ -289,8 +290,9 @@ type apiAddrs struct {
 	PprofURL string `json:"pprof_url"`
 }
 
-// waitAddrFile waits for bin/api to write its --addr-file, or to exit.
-func waitAddrFile(ctx context.Context, path string, exited <-chan error) (apiAddrs, error) {
+// waitAddrFile waits for bin/api to write its --addr-file, or to exit
+// (exited closed).
+func waitAddrFile(ctx context.Context, path string, exited <-chan struct{}) (apiAddrs, error) {
 	deadline := time.After(time.Minute)
 	for {
 		if b, err := os.ReadFile(path); err == nil {
@@ -301,8 +303,8 @@ func waitAddrFile(ctx context.Context, path string, exited <-chan error) (apiAdd
 			return a, nil
 		}
 		select {
-		case err := <-exited:
-			return apiAddrs{}, fmt.Errorf("bin/api exited before it listened: %v", err)
+		case <-exited:
+			return apiAddrs{}, errors.New("bin/api exited before it listened (its log is above)")
 		case <-deadline:
 			return apiAddrs{}, fmt.Errorf("bin/api wrote no %s within a minute", path)
 		case <-ctx.Done():
