@@ -127,7 +127,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	config.StringFlag(fs, &m.Addr, "addr", "CIHUI_ADDR", "127.0.0.1:8080", "HTTP listen address; port 0 picks a free one, named in <data-dir>/endpoints.json")
+	config.StringFlag(fs, &m.Addr, "addr", "CIHUI_ADDR", "127.0.0.1:8080", "HTTP listen address; port 0 picks a free one, named in <data-dir>/endpoints.json (embedded services) and in --addr-file")
 	config.StringFlag(fs, &m.DataDir, "data-dir", "CIHUI_DATA_DIR", "./.data", "data directory: embedded NATS storage, local PostgreSQL cluster, dev tokens")
 	config.StringFlag(fs, &m.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: start a local cluster under <data-dir>/pg")
 	config.StringFlag(fs, &m.NATSURL, "nats-url", "NATS_URL", "", "external NATS URL; empty: run an embedded server with storage under <data-dir>/nats")
