@@ -104,7 +104,7 @@ func TestIssue12AdminCommandsLeaveTheRunningSystemServing(t *testing.T) {
 		return line
 	}
 	pgPID := postmaster()
-	var urls AddrFile
+	var urls config.AddrFile
 	if b, err := os.ReadFile(addrFile); err != nil {
 		t.Errorf("--addr-file: %v", err)
 	} else if err := json.Unmarshal(b, &urls); err != nil {

@@ -223,10 +223,7 @@ func startProfiles() (func(), error) {
 		cf = f
 	}
 	if allocProfile != "" {
-		if f, err := os.Create(allocProfile + ".base"); err == nil {
-			_ = pprof.Lookup("allocs").WriteTo(f, 0)
-			f.Close()
-		}
+		writeAllocs(allocProfile + ".base")
 	}
 	return func() {
 		if cf != nil {
@@ -234,10 +231,16 @@ func startProfiles() (func(), error) {
 			cf.Close()
 		}
 		if allocProfile != "" {
-			if f, err := os.Create(allocProfile); err == nil {
-				_ = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
+			writeAllocs(allocProfile)
 		}
 	}, nil
+}
+
+// writeAllocs writes this process's allocation profile to name (best
+// effort: a profile is an aid, not a figure).
+func writeAllocs(name string) {
+	if f, err := os.Create(name); err == nil {
+		_ = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
 }

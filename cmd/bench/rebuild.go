@@ -151,14 +151,8 @@ func settle(ctx context.Context, e *env) error {
 // profile.allocs (go tool pprof -diff_base them).
 func profiledRebuild(ctx context.Context, e *env, profile string, on bool) (projections.RebuildResult, error) {
 	if profile != "" && on {
-		allocs := func(name string) {
-			if f, err := os.Create(name); err == nil {
-				_ = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
-		}
-		allocs(profile + ".allocs.base")
-		defer allocs(profile + ".allocs")
+		writeAllocs(profile + ".allocs.base")
+		defer writeAllocs(profile + ".allocs")
 		f, err := os.Create(profile)
 		if err != nil {
 			return projections.RebuildResult{}, err

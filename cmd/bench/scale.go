@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"cihui/internal/config"
 	"cihui/internal/domain"
 	"cihui/internal/jetstream"
 	"cihui/internal/postgres"
@@ -284,31 +284,22 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for process %d", pid)
 }
 
-// apiAddrs is what bin/api writes to its --addr-file once listening.
-type apiAddrs struct {
-	APIURL   string `json:"api_url"`
-	PprofURL string `json:"pprof_url"`
-}
-
 // waitAddrFile waits for bin/api to write its --addr-file, or to exit
 // (exited closed).
-func waitAddrFile(ctx context.Context, path string, exited <-chan struct{}) (apiAddrs, error) {
+func waitAddrFile(ctx context.Context, path string, exited <-chan struct{}) (config.AddrFile, error) {
 	deadline := time.After(time.Minute)
 	for {
-		if b, err := os.ReadFile(path); err == nil {
-			var a apiAddrs
-			if err := json.Unmarshal(b, &a); err != nil {
-				return a, fmt.Errorf("bin/api's %s: %w", path, err)
-			}
-			return a, nil
+		a, err := config.ReadAddrFile(path)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return a, err
 		}
 		select {
 		case <-exited:
-			return apiAddrs{}, errors.New("bin/api exited before it listened (its log is above)")
+			return a, errors.New("bin/api exited before it listened (its log is above)")
 		case <-deadline:
-			return apiAddrs{}, fmt.Errorf("bin/api wrote no %s within a minute", path)
+			return a, fmt.Errorf("bin/api wrote no %s within a minute", path)
 		case <-ctx.Done():
-			return apiAddrs{}, ctx.Err()
+			return a, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -68,6 +68,41 @@ func WriteEndpoints(dataDir string, e Endpoints) error {
 // RemoveEndpoints removes the endpoints file at shutdown.
 func RemoveEndpoints(dataDir string) { _ = os.Remove(filepath.Join(dataDir, EndpointsFile)) }
 
+// AddrFile is what the API's --addr-file holds while it serves: the URLs
+// it listens on, once both listeners are bound. A script that starts the
+// API with --addr (or --pprof-addr) on port 0 reads the ports it got
+// here, with no window in which another process could take a port it
+// picked beforehand; unlike Endpoints, it is written with external
+// services too.
+type AddrFile struct {
+	APIURL   string `json:"api_url"`
+	PprofURL string `json:"pprof_url,omitempty"`
+	PID      int    `json:"pid"`
+}
+
+// WriteAddrFile writes a to path atomically: a reader never sees half of it.
+func WriteAddrFile(path string, a AddrFile) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// ReadAddrFile reads an address file; an error wrapping os.ErrNotExist
+// while the API has not written it yet.
+func ReadAddrFile(path string) (AddrFile, error) {
+	var a AddrFile
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return a, nil
+}
+
 // RunningEndpoints returns the endpoints of the API running on dataDir:
 // the endpoints file, if it names a live process. ok is false when no
 // file is there or its process has exited (a crash leaves the file

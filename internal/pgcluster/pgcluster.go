@@ -156,9 +156,9 @@ func (c *Cluster) tool(t string) string { return filepath.Join(c.bin, t) }
 // so every ORDER BY answers as before and as Go's string comparison does,
 // but PostgreSQL compares text keys with memcmp and abbreviated keys
 // instead of strcoll. Building the rebuild's largest index (375,000 case
-// ids) took 0.28-0.31 s instead of 0.38-0.44 s (issue 13). It initialises a scratch
-// directory and renames it into place, so that an interrupted run leaves
-// no half-made cluster behind.
+// ids) took 0.28-0.31 s instead of 0.38-0.44 s (issue 13). It
+// initialises a scratch directory and renames it into place, so that an
+// interrupted run leaves no half-made cluster behind.
 func (c *Cluster) initdb(ctx context.Context, fsync bool) error {
 	// A data directory with files but no PG_VERSION is not a cluster.
 	if entries, err := os.ReadDir(c.dataDir()); err == nil && len(entries) > 0 {
